@@ -1,0 +1,65 @@
+"""Start the embedded reference server as a child process and learn its base URL and demo keys.
+
+The suite meets the reference server only over HTTP: it runs ``python -m conformance.reference`` and
+reads the one JSON line the server prints on start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+
+
+class EmbeddedServerError(RuntimeError):
+    pass
+
+
+@dataclass
+class EmbeddedServer:
+    args: tuple[str, ...] = ()
+    startup_timeout: float = 60.0
+    info: dict = field(default_factory=dict)
+    _process: subprocess.Popen | None = None
+
+    def start(self) -> dict:
+        self._stderr = tempfile.TemporaryFile()
+        cmd = [sys.executable, "-m", "conformance.reference", "--host", "127.0.0.1", "--port", "0", "--quiet", *self.args]
+        self._process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(self._process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(self.startup_timeout)
+        if not line or not line[0].strip():
+            self.stop()
+            self._stderr.seek(0)
+            detail = self._stderr.read().decode(errors="replace")[-2000:]
+            raise EmbeddedServerError(f"the embedded reference server did not start: {detail or 'no output'}")
+        self.info = json.loads(line[0])
+        return self.info
+
+    @property
+    def base_url(self) -> str:
+        return self.info["base_url"]
+
+    @property
+    def keys(self) -> dict[str, str]:
+        return self.info["keys"]
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()

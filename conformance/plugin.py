@@ -1,0 +1,396 @@
+"""The pytest plugin (entry point ``pytest11``): options, the embedded server, shared fixtures,
+secret redaction, requirement verdicts and report content.
+
+With no ``--base-url`` a run of the conformance suite starts the embedded reference server on a free
+loopback port and uses its demo keys.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import conformance
+from conformance import report as reporting
+from conformance import requirements
+from conformance import spec as specs
+from conformance.client import ApiClient, Stats, make_session
+from conformance.embedded import EmbeddedServer
+from conformance.redaction import SECRETS, redact
+
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+
+KEY_OPTIONS = {
+    # fixture name: (option, env var, dest)
+    "primary": ("--api-key", "IRIS_API_KEY", "iris_api_key"),
+    "other_tenant": ("--other-tenant-key", "IRIS_OTHER_TENANT_KEY", "iris_other_tenant_key"),
+    "revoked": ("--revoked-api-key", "IRIS_REVOKED_API_KEY", "iris_revoked_api_key"),
+    "expired": ("--expired-api-key", "IRIS_EXPIRED_API_KEY", "iris_expired_api_key"),
+}
+
+_state_key = pytest.StashKey[dict]()
+
+#: Hypothesis settings per --profile. No example database: a verdict depends on the seed alone.
+PROFILES = {
+    "smoke": {"max_examples": 8},
+    "default": {"max_examples": 25},
+    "thorough": {"max_examples": 200},
+}
+
+
+def _register_profiles() -> None:
+    from hypothesis import HealthCheck, settings
+
+    for name, values in PROFILES.items():
+        settings.register_profile(
+            f"iris-{name}", deadline=None, database=None, print_blob=False,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+            **values,
+        )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("iris-conformance", "IRIS External API conformance")
+    for option, env, dest in KEY_OPTIONS.values():
+        group.addoption(option, dest=dest, default=os.environ.get(env), metavar="KEY",
+                        help=f"API key (env {env}); prefer the environment variable, a command line is visible to other users")
+    group.addoption("--spec", dest="iris_spec", default=os.environ.get("IRIS_SPEC"), metavar="PATH",
+                    help="OpenAPI spec the suite reads (default: the packaged specs/openapi.yaml; env IRIS_SPEC)")
+    group.addoption("--request-timeout", dest="iris_timeout", type=float, default=10.0, metavar="SECONDS",
+                    help="timeout of one HTTP request (default 10)")
+    group.addoption("--max-retry-wait", dest="iris_max_retry_wait", type=float, default=30.0, metavar="SECONDS",
+                    help="longest wait honoured for one 429 Retry-After before retrying (default 30)")
+    group.addoption("--profile", dest="iris_profile", choices=sorted(PROFILES), default="default",
+                    help="how hard to look: smoke (CI gate), default, thorough (exhaustive walks, more examples)")
+    group.addoption("--reports-dir", dest="iris_reports_dir", default="reports", metavar="DIR",
+                    help="where a run of the suite writes report.html, junit.xml and conformance.json (default reports/)")
+
+
+def is_strict(config: pytest.Config) -> bool:
+    """pytest's own ``--strict`` (ini ``strict``) also makes SHOULD violations fail the run."""
+    try:
+        value = config.getini("strict")  # pytest >= 9
+    except ValueError:
+        value = config.getoption("strict", False)
+    return value is True or str(value).lower() in ("true", "1", "yes")
+
+
+def _is_suite_run(config: pytest.Config) -> bool:
+    """True when the collected paths include the conformance suite (not for the project's own tests)."""
+    if config.getoption("pyargs", False):
+        return any(str(a).split("::")[0].startswith("conformance") for a in config.args)
+    for arg in config.args:
+        path = Path(str(arg).split("::")[0]).resolve()
+        if path == SUITE_DIR or SUITE_DIR in path.parents or path in SUITE_DIR.parents:
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(*ids): contract requirement IDs this conformance test checks")
+    state: dict[str, Any] = {"suite_run": _is_suite_run(config), "server": None}
+    config.stash[_state_key] = state
+    worker = hasattr(config, "workerinput")
+
+    spec_path = config.getoption("iris_spec") or str(specs.default_spec_path())
+    state["spec"] = specs.load(spec_path)
+    state["verdicts"] = reporting.Verdicts(strict=is_strict(config))
+    state["stats"] = Stats()
+
+    if not state["suite_run"]:
+        return
+    os.environ["IRIS_SPEC"] = str(state["spec"].path)  # the schemathesis module loads it at import
+
+    _register_profiles()
+    if config.getoption("hypothesis_profile", None) is None:
+        from hypothesis import settings
+
+        settings.load_profile(f"iris-{config.getoption('iris_profile')}")
+    # Reproducibility: always run with a known hypothesis seed, printed and in the report.
+    if config.getoption("hypothesis_seed", None) is None:
+        seed = os.environ.get("IRIS_HYPOTHESIS_SEED") or str(random.SystemRandom().randrange(2**32))
+        config.option.hypothesis_seed = seed
+        os.environ["IRIS_HYPOTHESIS_SEED"] = seed  # xdist workers inherit it
+    if not worker:
+        reports = Path(config.getoption("iris_reports_dir"))
+        if getattr(config.option, "htmlpath", None) is None:
+            config.option.htmlpath = str(reports / "report.html")
+            config.option.self_contained_html = True
+        if getattr(config.option, "xmlpath", None) is None:
+            config.option.xmlpath = str(reports / "junit.xml")
+        state["json_path"] = reports / "conformance.json"
+
+    if not config.getoption("base_url") and not worker:
+        # A short rate-limit window: the suite's own pace costs at most a one-second wait, and the
+        # rate-limit probe still sees the limit within its budget.
+        server = EmbeddedServer(args=("--rate-limit", "600", "--rate-window", "1"))
+        server.start()
+        state["server"] = server
+        config.option.base_url = server.base_url
+        os.environ["PYTEST_BASE_URL"] = server.base_url
+        for name, (_, env, dest) in KEY_OPTIONS.items():
+            if not config.getoption(dest):
+                setattr(config.option, dest, server.keys[name])
+                os.environ[env] = server.keys[name]
+        state["target"] = "embedded reference server"
+    else:
+        state["target"] = "external deployment" if not state["server"] else "embedded reference server"
+
+    SECRETS.add(*(config.getoption(dest) for _, _, dest in KEY_OPTIONS.values()))
+    _set_metadata(config, state)
+    config.pluginmanager.register(ConformanceRun(config, state), "iris-conformance-run")
+
+
+def _set_metadata(config: pytest.Config, state: dict[str, Any]) -> None:
+    spec: specs.Spec = state["spec"]
+    values = {
+        "Base URL": config.getoption("base_url"),
+        "Target": state["target"],
+        "Spec": f"{spec.path.name} v{spec.version} sha256:{spec.sha256[:16]}",
+        "Suite version": f"iris-conformance {conformance.__version__}",
+        "Hypothesis seed": str(config.getoption("hypothesis_seed")),
+        "Profile": config.getoption("iris_profile"),
+        "Strict": "yes (SHOULD violations fail)" if is_strict(config) else "no (SHOULD violations warn)",
+    }
+    state["meta"] = values
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:  # pragma: no cover - pytest-metadata is a dependency
+        return
+    metadata = config.stash.get(metadata_key, None)
+    if metadata is not None:
+        for env, _dest in ((e, d) for _, e, d in KEY_OPTIONS.values()):
+            metadata.pop(env, None)
+        metadata.update(values)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    state = config.stash.get(_state_key, {})
+    if not state.get("suite_run"):
+        return None
+    return [f"iris-conformance: {k}: {v}" for k, v in state.get("meta", {}).items()]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_state_key, {})
+    server = state.get("server")
+    if server is not None:
+        server.stop()
+
+
+# ---------------------------------------------------------------------------------------- fixtures
+
+
+def iris_state(config: pytest.Config) -> dict[str, Any]:
+    return config.stash[_state_key]
+
+
+@pytest.fixture(scope="session")
+def iris_spec(pytestconfig: pytest.Config) -> specs.Spec:
+    """The loaded OpenAPI spec (``--spec``)."""
+    return iris_state(pytestconfig)["spec"]
+
+
+@pytest.fixture(scope="session")
+def http_stats(pytestconfig: pytest.Config) -> Stats:
+    return iris_state(pytestconfig)["stats"]
+
+
+@pytest.fixture(scope="session")
+def http_session(pytestconfig: pytest.Config, http_stats: Stats):
+    """The keep-alive session shared by the suite; a 429 is waited out and retried."""
+    with make_session(http_stats, max_wait=pytestconfig.getoption("iris_max_retry_wait")) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def probe_session(http_stats: Stats):
+    """A session that returns 429s as they come: for the rate-limit tests only."""
+    with make_session(http_stats, retry_429=False) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def api_base_url(base_url: str | None) -> str:
+    if not base_url:
+        pytest.skip("needs --base-url (env PYTEST_BASE_URL), or a run of the suite that starts the embedded server")
+    return base_url
+
+
+def _key(config: pytest.Config, name: str) -> str:
+    option, env, dest = KEY_OPTIONS[name]
+    value = config.getoption(dest)
+    if not value:
+        pytest.skip(f"needs {option} (env {env})")
+    SECRETS.add(value)
+    return value
+
+
+@pytest.fixture(scope="session")
+def api_key(pytestconfig: pytest.Config) -> str:
+    return _key(pytestconfig, "primary")
+
+
+@pytest.fixture(scope="session")
+def other_tenant_key(pytestconfig: pytest.Config) -> str:
+    return _key(pytestconfig, "other_tenant")
+
+
+@pytest.fixture(scope="session")
+def revoked_key(pytestconfig: pytest.Config) -> str:
+    return _key(pytestconfig, "revoked")
+
+
+@pytest.fixture(scope="session")
+def expired_key(pytestconfig: pytest.Config) -> str:
+    return _key(pytestconfig, "expired")
+
+
+def _client(config: pytest.Config, base_url: str, key: str | None, session, spec: specs.Spec) -> ApiClient:
+    auth = spec.api["auth"]
+    return ApiClient(base_url, key, session=session, timeout=config.getoption("iris_timeout"),
+                     api_key_header=auth["api-key-header"], bearer_scheme=auth["bearer-scheme"])
+
+
+@pytest.fixture(scope="session")
+def api(pytestconfig, api_base_url, api_key, http_session, iris_spec) -> ApiClient:
+    """A client authenticated with the primary key (``--api-key``)."""
+    return _client(pytestconfig, api_base_url, api_key, http_session, iris_spec)
+
+
+@pytest.fixture(scope="session")
+def other_tenant_api(pytestconfig, api_base_url, other_tenant_key, http_session, iris_spec) -> ApiClient:
+    """A client authenticated with the other tenant's key (``--other-tenant-key``)."""
+    return _client(pytestconfig, api_base_url, other_tenant_key, http_session, iris_spec)
+
+
+@pytest.fixture(scope="session")
+def probe_api(api: ApiClient, probe_session) -> ApiClient:
+    """Like ``api`` but 429s come back as they are: for the rate-limit tests only."""
+    return api.with_session(probe_session)
+
+
+@pytest.fixture(scope="session")
+def envelope(iris_spec: specs.Spec):
+    """Reads bodies through the envelope the spec describes."""
+    from conformance.envelope import Envelope
+
+    return Envelope(iris_spec)
+
+
+#: How much a property test may fetch, per --profile: pages walked per list, records sampled.
+BUDGETS = {
+    "smoke": {"max_pages": 3, "samples": 3, "rate_probe": 300},
+    "default": {"max_pages": 10, "samples": 8, "rate_probe": 1500},
+    "thorough": {"max_pages": 10_000, "samples": 40, "rate_probe": 5000},
+}
+
+
+@pytest.fixture(scope="session")
+def budget(pytestconfig: pytest.Config) -> dict[str, int]:
+    """Bounds for walks and samples under the selected --profile (cost flat in dataset size)."""
+    return dict(BUDGETS[pytestconfig.getoption("iris_profile")])
+
+
+@pytest.fixture(scope="session")
+def iris_auth_headers(api: ApiClient) -> dict[str, str]:
+    return api.auth_headers()
+
+
+# ------------------------------------------------------------------------------- reporting hooks
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    ids = reporting.requirement_ids(item.iter_markers("requirement"))
+    if ids:
+        report.user_properties.append((reporting.REQUIREMENTS_PROPERTY, ",".join(ids)))
+        failed_ids = item.stash.get(FAILED_REQUIREMENTS, None)
+        if report.failed and failed_ids:
+            report.user_properties.append((reporting.FAILED_REQUIREMENTS_PROPERTY, ",".join(failed_ids)))
+        _downgrade_should_failure(item, report, failed_ids or ids)
+    _redact_report(report)
+
+
+#: Tests that check several requirements (the schema-driven ones) record here which of them failed.
+FAILED_REQUIREMENTS = pytest.StashKey[list]()
+
+
+def _downgrade_should_failure(item: pytest.Item, report: pytest.TestReport, ids: list[str]) -> None:
+    """A failure of SHOULD requirements only is a warning, unless --strict."""
+    if not (report.failed and report.when == "call") or is_strict(item.config):
+        return
+    if not all(requirements.get(rid).is_should for rid in ids):
+        return
+    message = redact(report.longreprtext)
+    report.outcome = "passed"
+    report.longrepr = None
+    report.user_properties.append((reporting.WARNING_PROPERTY, message))
+    report.sections.append(("SHOULD violation (warning; --strict makes it fail)", message))
+
+
+def _redact_report(report: pytest.TestReport) -> None:
+    if report.longrepr is not None:
+        text = str(report.longrepr) if not isinstance(report.longrepr, tuple) else None
+        if isinstance(report.longrepr, tuple):
+            path, line, message = report.longrepr
+            report.longrepr = (path, line, redact(str(message)))
+        elif text is not None:
+            report.longrepr = redact(text)
+    report.sections = [(title, redact(content)) for title, content in report.sections]
+    report.user_properties = [(k, redact(str(v)) if isinstance(v, str) else v) for k, v in report.user_properties]
+    extras = getattr(report, "extras", None)
+    if extras:
+        for extra in extras:
+            if isinstance(extra.get("content"), str):
+                extra["content"] = redact(extra["content"])
+
+
+class ConformanceRun:
+    """Session-level bookkeeping of a suite run, registered as a plugin by ``pytest_configure``."""
+
+    def __init__(self, config: pytest.Config, state: dict[str, Any]):
+        self.config = config
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # runs on the controller under xdist too, so the verdicts are complete there
+        self.state["verdicts"].record(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if "json_path" in self.state:
+            stats: Stats = self.state["stats"]
+            meta = dict(self.state.get("meta", {}), requests=stats.requests, rate_limited=stats.rate_limited)
+            self.state["verdicts"].write_json(self.state["json_path"], meta)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        verdicts: reporting.Verdicts = self.state["verdicts"]
+        stats: Stats = self.state["stats"]
+        terminalreporter.section("IRIS conformance")
+        for row in verdicts.rows():
+            if row["verdict"] in ("FAILED", "warning"):
+                terminalreporter.write_line(f"{row['verdict']:8} {row['id']:11} {row['level']:6} {row['text'][:90]}")
+                if row["repro"]:
+                    terminalreporter.write_line(f"         {row['repro'][:200]}")
+        if stats.requests:
+            terminalreporter.write_line(f"requests sent: {stats.requests} (429s waited out: {stats.rate_limited})")
+        counts = verdicts.counts()
+        terminalreporter.write_line("requirements: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+
+    def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: pytest.Session) -> None:
+        stats: Stats = self.state["stats"]
+        meta = "".join(f"<li><b>{k}</b>: {v}</li>" for k, v in self.state.get("meta", {}).items())
+        prefix.append(redact(f"<ul>{meta}<li><b>Requests sent</b>: {stats.requests}</li></ul>"))
+        postfix.append(self.state["verdicts"].html_table())
+
+    def pytest_html_report_title(self, report) -> None:
+        report.title = "IRIS External API conformance report"

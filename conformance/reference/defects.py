@@ -1,0 +1,159 @@
+"""Deliberate defects: known-broken variants of the reference server, to prove the suite catches them.
+
+A defect is ONE component swapped for a subclass that overrides one method; the clean code path has
+no ``if defect`` branches. Register a defect by decorating its subclass::
+
+    @defect("missing-key-403", requirement="AUTH-02", component="authenticator",
+            description="a request without a credential gets 403 instead of 401")
+    class MissingKey403Authenticator(Authenticator):
+        def missing(self):
+            return replace(super().missing(), status=403)
+
+``component`` is a field of :class:`conformance.reference.app.Components`: ``authenticator``,
+``limiter``, ``parser``, ``repository`` or ``serializer``. Defects may live here or in any module of
+the ``conformance.reference.broken`` package (imported automatically). Switching a defect on swaps
+the component for an instance of the subclass carrying the same state; two defects on the same
+component combine (their classes are stacked).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .auth import Authenticator
+from .limiter import RateLimiter
+from .query import Params, QueryParser
+from .repository import Repository
+from .serializer import Serializer
+
+COMPONENT_BASES: dict[str, type] = {
+    "authenticator": Authenticator,
+    "limiter": RateLimiter,
+    "parser": QueryParser,
+    "repository": Repository,
+    "serializer": Serializer,
+}
+
+C = TypeVar("C")  # the Components dataclass (not imported: app.py imports this module)
+K = TypeVar("K", bound=type)
+
+
+class UnknownDefect(KeyError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"unknown defect {self.name!r}; known: {', '.join(sorted(DEFECTS)) or 'none'}"
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    requirement: str
+    """The contract requirement ID the defect breaks."""
+    description: str
+    component: str
+    broken_class: type
+    apply: Callable[[Any], Any]
+    """Takes clean (or already defective) Components, returns a copy with the component swapped."""
+    collateral: tuple[str, ...] = ()
+    """Other requirement IDs the defect unavoidably breaks as well (e.g. a 500 that should be a 400)."""
+
+
+DEFECTS: dict[str, Defect] = {}
+
+
+def rebase(instance: Any, broken_class: type) -> Any:
+    """A copy of ``instance`` whose class also has ``broken_class``'s overrides."""
+    current = type(instance)
+    if isinstance(instance, broken_class):
+        return instance
+    if issubclass(broken_class, current):
+        cls = broken_class
+    else:
+        cls = type(f"{broken_class.__name__}With{current.__name__}", (broken_class, current), {})
+    copy = object.__new__(cls)
+    copy.__dict__.update(vars(instance))
+    return copy
+
+
+def swap(component: str, broken_class: type) -> Callable[[C], C]:
+    def apply(components: C) -> C:
+        current = getattr(components, component)
+        return dataclasses.replace(components, **{component: rebase(current, broken_class)})
+    return apply
+
+
+def defect(name: str, *, requirement: str, component: str, description: str,
+           collateral: tuple[str, ...] = ()) -> Callable[[K], K]:
+    """Class decorator registering ``cls`` as the defect ``name``."""
+    if component not in COMPONENT_BASES:
+        raise ValueError(f"unknown component {component!r}")
+
+    def register(cls: K) -> K:
+        if not issubclass(cls, COMPONENT_BASES[component]):
+            raise TypeError(f"{cls.__name__} must subclass {COMPONENT_BASES[component].__name__}")
+        if name in DEFECTS:
+            raise ValueError(f"defect {name!r} registered twice")
+        DEFECTS[name] = Defect(name, requirement, description, component, cls, swap(component, cls),
+                               tuple(collateral))
+        return cls
+    return register
+
+
+def apply_defects(components: C, names: Iterable[str]) -> C:
+    """``components`` with every named defect switched on, in order."""
+    for name in names:
+        if name not in DEFECTS:
+            raise UnknownDefect(name)
+        components = DEFECTS[name].apply(components)
+    return components
+
+
+# ------------------------------------------------------------------------------------- defects
+
+@defect("missing-key-403", requirement="AUTH-02", component="authenticator", collateral=("AUTH-05",),
+        description="a request without a credential gets 403 instead of 401 (code MISSING_API_KEY kept)")
+class MissingKey403Authenticator(Authenticator):
+    def missing(self):
+        return dataclasses.replace(super().missing(), status=403)
+
+
+@defect("tariff-drops-currency", requirement="ENV-01", component="serializer",
+        description="tariffs in list and detail lack the required field currency (schema violation)")
+class TariffWithoutCurrencySerializer(Serializer):
+    def tariff(self, row: dict) -> dict:
+        body = super().tariff(row)
+        body.pop("currency", None)
+        return body
+
+
+@defect("pagesize-crash", requirement="TRN-04", component="parser", collateral=("PAGE-01",),
+        description="a pagesize over 100 raises an unhandled exception: 500 INTERNAL_ERROR instead of 400")
+class PagesizeCrashParser(QueryParser):
+    def pagesize(self, params: Params) -> int:
+        raw = self.single(params, "pagesize")
+        if raw is not None and re.fullmatch(r"[0-9]+", raw):
+            significant = raw.lstrip("0")
+            if len(significant) > 3 or int(significant or "0") > 100:
+                raise OverflowError("page buffer too small")
+        return super().pagesize(params)
+
+
+# -------------------------------------------------------------------------- plug-in defects
+
+def _load_broken_modules() -> None:
+    from . import broken
+
+    for module in pkgutil.iter_modules(broken.__path__):
+        importlib.import_module(f"{broken.__name__}.{module.name}")
+
+
+_load_broken_modules()

@@ -1,0 +1,155 @@
+"""Command line of the reference server.
+
+``python -m conformance.reference [--host 127.0.0.1] [--port 0] [--rate-limit N] [--rate-window S]
+[--records N] [--seed N] [--defect NAME ...] [--list-defects] [--quiet]``
+
+The server binds its socket itself (port 0 picks a free port), builds the data, then prints exactly
+one JSON line on stdout before serving::
+
+    {"base_url": "http://127.0.0.1:PORT/api/v1/d2s/external",
+     "keys": {"primary": "...", "other_tenant": "...", "revoked": "...", "expired": "...",
+              "other_tenant_revoked": "...", "other_tenant_expired": "..."},
+     "defects": [...]}
+
+It stops cleanly (exit status 0) on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from .app import create_app
+from .data import api_keys
+from .defects import DEFECTS
+from .settings import DEFAULT_BASE_PATH, Settings
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a finite number > 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = Settings()
+    parser = argparse.ArgumentParser(prog="python -m conformance.reference",
+                                     description="The embedded reference implementation of the IRIS External API.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_non_negative_int, default=0, help="port to bind; 0 picks a free one")
+    parser.add_argument("--rate-limit", type=_non_negative_int, default=defaults.rate_limit,
+                        help=f"requests per key per window (default {defaults.rate_limit})")
+    parser.add_argument("--rate-window", type=_positive_float, default=defaults.rate_window,
+                        help=f"window length in seconds (default {defaults.rate_window:g})")
+    parser.add_argument("--records", type=_positive_int, default=defaults.records,
+                        help="multiplier of customers, stations and sessions (default 1)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help=f"data and key seed (default {defaults.seed})")
+    parser.add_argument("--defect", action="append", default=[], metavar="NAME",
+                        help="switch on a deliberate defect (repeatable; see --list-defects)")
+    parser.add_argument("--list-defects", action="store_true", help="print the known defects and exit")
+    parser.add_argument("--quiet", action="store_true", help="log only errors")
+    return parser
+
+
+def defects_table() -> str:
+    rows = [("NAME", "REQUIREMENT", "DESCRIPTION")]
+    rows += [(d.name, d.requirement, d.description) for d in sorted(DEFECTS.values(), key=lambda d: d.name)]
+    width0 = max(len(r[0]) for r in rows)
+    width1 = max(len(r[1]) for r in rows)
+    return "\n".join(f"{a:<{width0}}  {b:<{width1}}  {c}" for a, b, c in rows)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit TCP_NODELAY: without it a keep-alive client waits ~40 ms (Nagle
+    # against delayed ACK) for every response whose head and body are written separately.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(2048)  # listening before the JSON line is printed: no connection is refused
+    sock.set_inheritable(True)
+    return sock
+
+
+def base_url(sock: socket.socket, base_path: str) -> str:
+    host, port = sock.getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}{base_path}"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that a SIGTERM/SIGINT ends the process with status 0 (uvicorn would
+    re-raise the signal after its graceful shutdown)."""
+
+    def handle_exit(self, sig: int, frame) -> None:  # noqa: ANN001
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list_defects:
+        print(defects_table())
+        return 0
+    unknown = [name for name in args.defect if name not in DEFECTS]
+    if unknown:
+        print(f"error: unknown defect(s): {', '.join(unknown)} (see --list-defects)", file=sys.stderr)
+        return 2
+    defects = tuple(dict.fromkeys(args.defect))
+    settings = Settings(rate_limit=args.rate_limit, rate_window=args.rate_window, records=args.records,
+                        seed=args.seed, defects=defects, base_path=DEFAULT_BASE_PATH)
+    app = create_app(settings)
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as error:
+        print(f"error: cannot bind {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    config = uvicorn.Config(app, log_level="error" if args.quiet else "warning", access_log=False,
+                            lifespan="off", server_header=False)
+    server = _Server(config)
+    # A signal that arrives before uvicorn installs its own handlers still stops the server cleanly.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, server.handle_exit)
+    info = {"base_url": base_url(sock, settings.base_path), "keys": api_keys(settings.seed), "defects": list(defects)}
+    sys.stdout.write(json.dumps(info) + "\n")
+    sys.stdout.flush()
+    if not args.quiet:
+        print(f"IRIS reference server on {info['base_url']}"
+              f"{' with defects ' + ', '.join(defects) if defects else ''}", file=sys.stderr, flush=True)
+    try:
+        if not server.should_exit:
+            server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Schemathesis set-up for the schema-driven tests: which built-in checks run, what each one proves
+about the contract, and how a failure is attributed to requirement IDs (for the matrix)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+import jsonschema
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+
+from conformance import spec as specs
+
+#: Built-in checks that apply to a read-only API, and the requirements a failure of each breaks.
+#: The data-acceptance checks are attributed through the spec: to the ``x-requirements`` of the
+#: parameters the failing request got wrong (or, for valid data refused, of those it sent).
+CHECK_REQUIREMENTS: dict[str, tuple[str, ...]] = {
+    "not_a_server_error": ("TRN-04",),
+    "content_type_conformance": ("TRN-01",),
+    "status_code_conformance": ("ENV-01",),
+    "response_schema_conformance": ("ENV-01",),
+    "response_headers_conformance": ("RATE-02",),
+    "ignored_auth": ("AUTH-02",),
+    "unsupported_method": ("TRN-02",),
+    "allow_header_conformance": ("TRN-02",),
+    "missing_required_header": ("AUTH-02",),
+    "negative_data_rejection": (),
+    "positive_data_acceptance": (),
+}
+SCHEMA_TEST_REQUIREMENTS = ("TRN-01", "TRN-04", "ENV-01")
+_NOT_APPLICABLE = ("use_after_free", "ensure_resource_availability", "object_level_authorization")
+
+
+def schemathesis_config(spec: specs.Spec) -> SchemathesisConfig:
+    checks: dict[str, Any] = {name: {"enabled": False} for name in _NOT_APPLICABLE}
+    # Valid input is answered 2xx, or 404 for an id the tenant does not have; never 401/403/409/5xx.
+    checks["positive_data_acceptance"] = {"expected-statuses": ["2xx", "404"]}
+    checks["negative_data_rejection"] = {"expected-statuses": ["400", "404"]}
+    operations = []
+    for op in spec.operations.values():
+        semantic = op.raw.get("x-semantic-validation")
+        if semantic:
+            # The schema cannot say everything (e.g. start_date <= end_date): such valid-looking
+            # input may be refused with the statuses the spec lists.
+            operations.append({
+                "include-operation-id": op.operation_id,
+                "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "404", *map(str, semantic)]}},
+            })
+    return SchemathesisConfig.from_dict({
+        # Unknown query parameters are ignored by contract (FLT-02), so they are not negative data.
+        "generation": {"mode": "all", "allow-extra-parameters": False},
+        "checks": checks,
+        "operations": operations,
+    })
+
+
+def load_schema(spec: specs.Spec) -> Any:
+    return schemathesis.openapi.from_path(str(spec.path), config=schemathesis_config(spec))
+
+
+def failed_requirements(spec: specs.Spec, case: Any, failures: Iterable[Exception]) -> list[str]:
+    """Requirement IDs broken by ``failures`` of a schemathesis ``case``."""
+    operation = next(op for op in spec.operations.values()
+                     if op.method == case.method.upper() and op.path == case.path)
+    found: list[str] = []
+    for failure in failures:
+        names = getattr(type(failure), "checks", ()) or ()
+        for name in names:
+            if name in ("negative_data_rejection", "positive_data_acceptance"):
+                ids = _parameter_requirements(operation, case, only_invalid=name == "negative_data_rejection")
+            else:
+                ids = list(CHECK_REQUIREMENTS.get(name, ("ENV-01",)))
+            found += [i for i in ids if i not in found]
+    return found or list(SCHEMA_TEST_REQUIREMENTS)
+
+
+def _parameter_requirements(operation: specs.Operation, case: Any, *, only_invalid: bool) -> list[str]:
+    sent = dict(case.query or {})
+    sent.update(case.path_parameters or {})
+    ids: list[str] = []
+    for param in operation.parameters:
+        name = param["name"]
+        if name not in sent and not (only_invalid and param.get("required")):
+            continue
+        if only_invalid and name in sent and _is_valid(sent[name], param.get("schema", {})):
+            continue
+        ids += [i for i in param.get("x-requirements", []) if i not in ids]
+    if not ids:
+        ids = [i for i in operation.requirements if re.match(r"(PAGE-01|DET-02|GEO-01)$", i)]
+    return ids
+
+
+def _is_valid(value: Any, schema: dict[str, Any]) -> bool:
+    return jsonschema.Draft4Validator(schema).is_valid(_coerce(value, schema))
+
+
+def _coerce(value: Any, schema: dict[str, Any]) -> Any:
+    if isinstance(value, list):
+        return value if schema.get("type") == "array" else object()
+    if not isinstance(value, str):
+        return value
+    kind = schema.get("type")
+    try:
+        if kind == "integer" and re.fullmatch(r"[0-9]+|-[0-9]+", value):
+            return int(value)
+        if kind == "number" and re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", value):
+            return float(value)
+    except (ValueError, OverflowError):
+        return value
+    if kind == "boolean" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value

@@ -1,0 +1,1 @@
+"""The conformance tests. Run them with ``pytest conformance`` (or ``iris-conformance run``)."""

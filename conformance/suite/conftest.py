@@ -1,0 +1,76 @@
+"""Fixtures shared by the conformance tests. Operations are parametrized from the spec, and inputs
+are derived from live responses, never from any particular dataset."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from conformance.plugin import iris_state
+from conformance.spec import Operation, Spec
+
+Query = dict[str, Any]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    spec: Spec = iris_state(metafunc.config)["spec"]
+    choices = {
+        "list_operation": spec.list_operations,
+        "resource_operation": spec.resource_list_operations,
+        "any_operation": list(spec.operations.values()),
+        "detail_operation": spec.detail_operations,
+    }
+    for name, ops in choices.items():
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, ops, ids=[op.operation_id for op in ops], scope="session")
+
+
+@pytest.fixture(scope="session")
+def first_page(api, envelope) -> Callable[[Operation, Query], list[dict[str, Any]]]:
+    """The records of a list's first page (largest page size), cached per operation and query."""
+    cache: dict[tuple, list[dict[str, Any]]] = {}
+
+    def fetch(op: Operation, query: Query | None = None) -> list[dict[str, Any]]:
+        query = dict(query or {})
+        key = (op.operation_id, tuple(sorted(query.items())))
+        if key not in cache:
+            params = dict(query, **{op.pagination["pagesize-param"]: op.pagination["max-pagesize"]})
+            exchange = api.get(op.path, params)
+            if exchange.status != 200:
+                pytest.fail(f"cannot derive inputs: {op.operation_id} answered {exchange.status}\n{exchange.describe()}")
+            cache[key] = envelope.items(exchange)
+        return cache[key]
+
+    return fetch
+
+
+@pytest.fixture(scope="session")
+def geo_query(iris_spec: Spec, first_page) -> Query:
+    """A query of /chargers/status around a live station, with a radius that spans the globe."""
+    geo = iris_spec.operation("getChargerStatus").geo
+    stations = first_page(iris_spec.operation(geo["station-list-operation"]))
+    if not stations:
+        pytest.skip("not run: no data: the tenant has no stations")
+    station = stations[0]
+    return {geo["lat-param"]: station[geo["lat-field"]], geo["lng-param"]: station[geo["lng-field"]],
+            geo["radius-param"]: 20_100, geo["unit-param"]: "km"}
+
+
+@pytest.fixture(scope="session")
+def base_query(iris_spec: Spec, request) -> Callable[[Operation], Query]:
+    """The smallest valid query of a list operation (the geo one needs a point and a radius)."""
+
+    def make(op: Operation) -> Query:
+        return dict(request.getfixturevalue("geo_query")) if op.geo else {}
+
+    return make
+
+
+def record_key(op: Operation) -> Callable[[dict[str, Any]], Any]:
+    """What identifies a record of ``op``'s list: its id, or (station, charge point) for the geo list."""
+    if op.geo:
+        geo = op.geo
+        return lambda item: (item.get(geo["station-id-field"]), item.get(geo["charge-point-id-field"]))
+    id_field = op.resource["id-field"]
+    return lambda item: item.get(id_field)

@@ -1,0 +1,369 @@
+"""AUTH-01..07: how a key is sent, how a request without a good one is refused, and that no
+response ever repeats the key. Header names, the Bearer scheme, the key prefix and the error codes
+come from the spec (``x-api.auth``); the operations and their live ids from the spec and the data."""
+
+from __future__ import annotations
+
+import string
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import quote
+
+import pytest
+import requests
+from hypothesis import example, given, strategies as st
+
+from conformance.client import ApiClient, Exchange
+from conformance.expect import expect
+from conformance.plugin import KEY_OPTIONS
+from conformance.spec import Operation, Spec
+from conformance.suite.conftest import record_key
+
+AUTHORIZATION = "Authorization"  # RFC 9110 / RFC 6750: not a deployment choice
+TOKEN_CHARS = string.ascii_letters + string.digits + "-._~+/"  # RFC 6750 b64token
+PRINTABLE_ASCII = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+#: A case pattern for a header or scheme name, applied cyclically: True upper-cases that letter.
+CASE_MASKS = st.lists(st.booleans(), min_size=1, max_size=16)
+
+
+# ------------------------------------------------------------------------------------- targets
+
+@dataclass(frozen=True)
+class Target:
+    """A valid request of one operation: its path (a live id filled in) and its query."""
+
+    op: Operation
+    path: str
+    params: dict[str, Any]
+    key: Callable[[dict[str, Any]], Any]  # what identifies a record of its data
+
+
+def list_of(spec: Spec, detail: Operation) -> Operation:
+    """The list operation whose ``x-resource.detail-operation`` is ``detail``."""
+    return next(op for op in spec.resource_list_operations if op.resource["detail-operation"] == detail.operation_id)
+
+
+def detail_path(detail: Operation, record_id: Any) -> str:
+    return detail.path.replace("{%s}" % detail.path_params[0], quote(str(record_id), safe=""))
+
+
+@pytest.fixture(scope="session")
+def target(iris_spec: Spec, first_page, base_query) -> Callable[[Operation], Target]:
+    cache: dict[str, Target] = {}
+
+    def resolve(op: Operation) -> Target:
+        if op.operation_id not in cache:
+            if op.is_list:
+                cache[op.operation_id] = Target(op, op.path, base_query(op), record_key(op))
+            else:
+                listing = list_of(iris_spec, op)
+                records = first_page(listing)
+                if not records:
+                    pytest.skip(f"not run: no data: {listing.operation_id} is empty, no live id for {op.operation_id}")
+                record_id = records[0][listing.resource["id-field"]]
+                cache[op.operation_id] = Target(op, detail_path(op, record_id), {}, record_key(listing))
+        return cache[op.operation_id]
+
+    return resolve
+
+
+@pytest.fixture(scope="session")
+def auth(iris_spec: Spec) -> dict[str, Any]:
+    return iris_spec.api["auth"]
+
+
+@pytest.fixture(scope="session")
+def known_keys(pytestconfig: pytest.Config) -> set[str]:
+    """Every key the run was given (a generated 'unknown' key must differ from all of them)."""
+    return {k for k in (pytestconfig.getoption(dest) for _, _, dest in KEY_OPTIONS.values()) if k}
+
+
+# ------------------------------------------------------------------------------------- sending
+
+def send(api: ApiClient, path: str, params: dict[str, Any] | None, headers: dict[str, str]) -> Exchange:
+    """GET with exactly ``headers`` as credentials (not the client's key). They are set after the
+    request is prepared, so values ``requests`` refuses (a whitespace-only key) go out as given."""
+    prepared = api.session.prepare_request(requests.Request("GET", api.url(path), params=params or None))
+    prepared.headers.update(headers)
+    return Exchange(api.session.send(prepared, timeout=api.timeout, allow_redirects=False))
+
+
+def key_header(auth: dict[str, Any], key: str) -> dict[str, str]:
+    return {auth["api-key-header"]: key}
+
+
+def bearer(auth: dict[str, Any], token: str) -> dict[str, str]:
+    return {AUTHORIZATION: f"{auth['bearer-scheme']} {token}"}
+
+
+def styles(auth: dict[str, Any], key: str) -> dict[str, dict[str, str]]:
+    """The key in each documented way of sending it."""
+    return {f"{auth['api-key-header']} header": key_header(auth, key), f"{auth['bearer-scheme']} token": bearer(auth, key)}
+
+
+def recase(word: str, mask: list[bool]) -> str:
+    return "".join(c.upper() if mask[i % len(mask)] else c.lower() for i, c in enumerate(word))
+
+
+def unknown_key(auth: dict[str, Any]) -> str:
+    return auth["key-prefix"] + uuid.uuid4().hex
+
+
+def refusals(auth: dict[str, Any]) -> list[tuple[str, dict[str, str], str]]:
+    """(what, headers, expected code): one refused request per auth error and header style."""
+    codes = auth["codes"]
+    malformed = "not-" + auth["key-prefix"] + uuid.uuid4().hex
+    out = [("no credential", {}, codes["missing"])]
+    for style, headers in styles(auth, malformed).items():
+        out.append((f"a key without the prefix in the {style}", headers, codes["format"]))
+    for style, headers in styles(auth, unknown_key(auth)).items():
+        out.append((f"an unknown key in the {style}", headers, codes["invalid"]))
+    return out
+
+
+def invalid_requests(spec: Spec, op: Operation) -> list[tuple[str, str, dict[str, Any]]]:
+    """(what, path, query): requests a valid key would get a 400 or a 404 for."""
+    if not op.is_list:
+        return [("the id 'abc'", detail_path(op, "abc"), {})]
+    out = [(f"{op.pagination['pagesize-param']}=0", op.path, {op.pagination["pagesize-param"]: 0})]
+    if op.geo:
+        out.append((f"no {op.geo['lat-param']}", op.path, {op.geo["lng-param"]: 0, op.geo["radius-param"]: 1}))
+    return out
+
+
+def signature(envelope, target: Target, exchange: Exchange) -> tuple:
+    """What a result is about: status, error code and the records' identities."""
+    body = exchange.body
+    data = body.get(envelope.fields["data-field"]) if isinstance(body, dict) else None
+    if isinstance(data, list):
+        ids: Any = [target.key(item) for item in data if isinstance(item, dict)]
+    else:
+        ids = target.key(data) if isinstance(data, dict) else None
+    return exchange.status, envelope.error_code(exchange), ids
+
+
+def expect_same_result(api, envelope, target: Target, baseline: Exchange, other: Exchange, what: str) -> None:
+    """``other`` is the result ``baseline`` got. A body that changes between two identical requests
+    (real-time status) is compared by status, code and record identities only."""
+    __tracebackhide__ = True
+    if other.status == baseline.status and other.body == baseline.body:
+        return
+    again = api.get(target.path, target.params)
+    volatile = (again.status, again.body) != (baseline.status, baseline.body)
+    expect(baseline.status == 200 and volatile and signature(envelope, target, other) == signature(envelope, target, baseline),
+           "AUTH-01", f"{what} did not give the result the {api.api_key_header} header gives "
+           f"(HTTP {other.status} vs {baseline.status}; the bodies differ)", baseline, other)
+
+
+@pytest.fixture(scope="session")
+def baseline(api, target) -> Callable[[Operation], Exchange]:
+    """The answer to the valid request of an operation, with the key in the api-key header."""
+    cache: dict[str, Exchange] = {}
+
+    def fetch(op: Operation) -> Exchange:
+        if op.operation_id not in cache:
+            t = target(op)
+            exchange = api.get(t.path, t.params)
+            expect(exchange.status == 200, "AUTH-01",
+                   f"a valid request of {op.operation_id} with the {api.api_key_header} header was not answered 200",
+                   exchange)
+            cache[op.operation_id] = exchange
+        return cache[op.operation_id]
+
+    return fetch
+
+
+# ---------------------------------------------------------------------------------------- AUTH-01
+
+@pytest.mark.requirement("AUTH-01")
+def test_x_api_key_and_bearer_give_identical_results(api, envelope, auth, any_operation, target, baseline):
+    t = target(any_operation)
+    base = baseline(any_operation)
+    exchange = send(api, t.path, t.params, bearer(auth, api.key))
+    expect_same_result(api, envelope, t, base, exchange, f"Authorization: {auth['bearer-scheme']} <key>")
+
+
+@pytest.mark.requirement("AUTH-01")
+@given(mask=CASE_MASKS)
+@example(mask=[False])  # x-api-key, authorization
+@example(mask=[True])   # X-API-KEY, AUTHORIZATION
+def test_header_names_are_case_insensitive(mask, api, envelope, auth, any_operation, target, baseline):
+    t = target(any_operation)
+    base = baseline(any_operation)
+    for name, value in ((auth["api-key-header"], api.key), (AUTHORIZATION, f"{auth['bearer-scheme']} {api.key}")):
+        exchange = send(api, t.path, t.params, {recase(name, mask): value})
+        expect_same_result(api, envelope, t, base, exchange, f"the header name {recase(name, mask)!r}")
+
+
+@pytest.mark.requirement("AUTH-01")
+@given(mask=CASE_MASKS)
+@example(mask=[False])  # bearer
+@example(mask=[True])   # BEARER
+def test_bearer_scheme_name_is_case_insensitive(mask, api, envelope, auth, any_operation, target, baseline):
+    t = target(any_operation)
+    scheme = recase(auth["bearer-scheme"], mask)
+    exchange = send(api, t.path, t.params, {AUTHORIZATION: f"{scheme} {api.key}"})
+    expect_same_result(api, envelope, t, baseline(any_operation), exchange, f"the scheme name {scheme!r}")
+
+
+@pytest.mark.requirement("AUTH-01")
+def test_x_api_key_wins_when_both_headers_are_sent(api, envelope, auth, any_operation, target, baseline):
+    t = target(any_operation)
+    other = unknown_key(auth)
+    exchange = send(api, t.path, t.params, {**key_header(auth, api.key), **bearer(auth, other)})
+    expect_same_result(api, envelope, t, baseline(any_operation), exchange,
+                       f"a valid {auth['api-key-header']} with an unknown Bearer token")
+    exchange = send(api, t.path, t.params, {**key_header(auth, other), **bearer(auth, api.key)})
+    envelope.expect_error(exchange, auth["codes"]["invalid"], "AUTH-01",
+                          f"an unknown {auth['api-key-header']} with a valid Bearer token must be judged by "
+                          f"{auth['api-key-header']}")
+
+
+# ---------------------------------------------------------------------------------------- AUTH-02
+
+@pytest.mark.requirement("AUTH-02")
+def test_no_credential_is_missing_api_key(api, envelope, auth, any_operation, target):
+    t = target(any_operation)
+    name, scheme = auth["api-key-header"], auth["bearer-scheme"]
+    cases = {
+        "no credential": {},
+        f"an empty {name}": {name: ""},
+        f"a whitespace-only {name}": {name: " \t "},
+        f"{scheme} with no token": {AUTHORIZATION: scheme},
+        f"{scheme} with a blank token": {AUTHORIZATION: f"{scheme}   "},
+        "an empty Authorization": {AUTHORIZATION: ""},
+        **{f"the key under the {other} scheme": {AUTHORIZATION: f"{other} {api.key}"}
+           for other in ("Basic", "Token", "Digest")},
+    }
+    for what, headers in cases.items():
+        exchange = send(api, t.path, t.params, headers)
+        envelope.expect_error(exchange, auth["codes"]["missing"], "AUTH-02", f"{what} is no credential")
+
+
+# ---------------------------------------------------------------------------------------- AUTH-03
+
+@pytest.mark.requirement("AUTH-03")
+def test_near_misses_of_the_prefix_are_invalid_key_format(api, envelope, auth, any_operation, target):
+    t = target(any_operation)
+    prefix = auth["key-prefix"]
+    secret = api.key[len(prefix):] if api.key.startswith(prefix) else api.key
+    stem = prefix.rstrip("_")
+    near_misses = {prefix.upper() + secret, prefix.capitalize() + secret, prefix, stem + secret,
+                   stem + "-" + secret, secret, prefix + " " + secret, prefix + "\t" + secret}
+    for key in sorted(near_misses - {api.key}):
+        for style, headers in styles(auth, key).items():
+            exchange = send(api, t.path, t.params, headers)
+            envelope.expect_error(exchange, auth["codes"]["format"], "AUTH-03",
+                                  f"{key!r} (in the {style}) does not begin with {prefix!r} and a non-whitespace character")
+
+
+@pytest.mark.requirement("AUTH-03")
+@given(data=st.data())
+def test_keys_without_the_prefix_are_invalid_key_format(data, api, envelope, auth, any_operation, target):
+    t = target(any_operation)
+    prefix = auth["key-prefix"]
+    key = data.draw(st.text(PRINTABLE_ASCII, min_size=1, max_size=64).map(str.strip)
+                    .filter(lambda s: s and not s.startswith(prefix)), label="key")
+    style = data.draw(st.sampled_from(sorted(styles(auth, key))), label="style")
+    exchange = send(api, t.path, t.params, styles(auth, key)[style])
+    envelope.expect_error(exchange, auth["codes"]["format"], "AUTH-03",
+                          f"{key!r} (in the {style}) does not begin with {prefix!r}")
+
+
+# ---------------------------------------------------------------------------------------- AUTH-04
+
+@pytest.mark.requirement("AUTH-04")
+@given(data=st.data())
+def test_unknown_well_formed_keys_are_invalid_api_key(data, api, envelope, auth, any_operation, target, known_keys):
+    t = target(any_operation)
+    key = data.draw(st.text(TOKEN_CHARS, min_size=1, max_size=64).map(auth["key-prefix"].__add__)
+                    .filter(lambda k: k not in known_keys), label="key")
+    style = data.draw(st.sampled_from(sorted(styles(auth, key))), label="style")
+    exchange = send(api, t.path, t.params, styles(auth, key)[style])
+    envelope.expect_error(exchange, auth["codes"]["invalid"], "AUTH-04", f"the unknown key {key!r} (in the {style})")
+
+
+@pytest.mark.requirement("AUTH-04")
+@pytest.mark.parametrize("which", ["revoked", "expired"])
+def test_revoked_and_expired_keys_are_invalid_api_key(which, request, api, envelope, auth, any_operation, target):
+    key = request.getfixturevalue(f"{which}_key")  # skips naming the option when it is not given
+    t = target(any_operation)
+    for style, headers in styles(auth, key).items():
+        exchange = send(api, t.path, t.params, headers)
+        envelope.expect_error(exchange, auth["codes"]["invalid"], "AUTH-04", f"the {which} key (in the {style})")
+
+
+# ---------------------------------------------------------------------------------------- AUTH-05
+
+@pytest.mark.requirement("AUTH-05")
+def test_authentication_comes_before_validation(api, envelope, auth, iris_spec, any_operation):
+    for invalid, path, params in invalid_requests(iris_spec, any_operation):
+        for what, headers, code in refusals(auth):
+            exchange = send(api, path, params, headers)
+            envelope.expect_error(exchange, code, "AUTH-05", f"{what} with {invalid} must get the authentication error")
+
+
+@pytest.mark.requirement("AUTH-05")
+def test_authentication_comes_before_routing(api, envelope, auth, iris_spec):
+    undefined = "/iris-conformance-undefined-" + uuid.uuid4().hex[:8]
+    paths = [undefined] + [f"{op.path}/any{undefined}" for op in iris_spec.resource_list_operations[:1]]
+    for path in paths:
+        for what, headers, code in refusals(auth):
+            exchange = send(api, path, None, headers)
+            envelope.expect_error(exchange, code, "AUTH-05", f"{what} on the undefined path {path} must get the "
+                                                             f"authentication error, not a 404")
+
+
+# ---------------------------------------------------------------------------------------- AUTH-06
+
+@pytest.mark.requirement("AUTH-06")
+def test_every_401_carries_www_authenticate(api, auth, any_operation, target):
+    if not auth.get("www-authenticate", True):
+        pytest.skip("not run: the spec (x-api.auth.www-authenticate) declares no WWW-Authenticate challenge")
+    t = target(any_operation)
+    for what, headers, _ in refusals(auth):
+        exchange = send(api, t.path, t.params, headers)
+        expect(exchange.status != auth["status"] or exchange.headers.get("WWW-Authenticate", "").strip(), "AUTH-06",
+               f"the {auth['status']} to {what} has no WWW-Authenticate header", exchange)
+
+
+# ---------------------------------------------------------------------------------------- AUTH-07
+
+def expect_key_not_echoed(exchange: Exchange, key: str, prefix: str, what: str) -> None:
+    """Neither the key nor its part after the prefix occurs, in any case, in a header or the body."""
+    __tracebackhide__ = True
+    secret = key[len(prefix):] if key.startswith(prefix) else key
+    haystack = "\n".join([exchange.text, *(f"{k}: {v}" for k, v in exchange.headers.items())]).lower()
+    found = [form for form in dict.fromkeys((key, secret)) if form.strip() and form.lower() in haystack]
+    expect(not found, "AUTH-07", f"the response to {what} repeats the key sent"
+                                 f"{' (its part after the prefix)' if found == [secret] else ''}", exchange)
+
+
+@pytest.mark.requirement("AUTH-07")
+def test_the_valid_key_is_never_in_a_response(api, auth, iris_spec, any_operation, target):
+    t = target(any_operation)
+    requests_ = [("a valid request", t.path, t.params), *invalid_requests(iris_spec, any_operation)]
+    for what, path, params in requests_:
+        for style, headers in styles(auth, api.key).items():
+            exchange = send(api, path, params, headers)
+            expect_key_not_echoed(exchange, api.key, auth["key-prefix"], f"{what} (key in the {style})")
+
+
+@pytest.mark.requirement("AUTH-07")
+@given(data=st.data())
+def test_a_refused_key_is_never_in_the_response(data, pytestconfig, api, auth, any_operation, target, known_keys):
+    t = target(any_operation)
+    prefix = auth["key-prefix"]
+    token = st.text(string.ascii_letters + string.digits, min_size=12, max_size=48)
+    kinds = {"an unknown key": token.map(prefix.__add__).filter(lambda k: k not in known_keys),
+             "a key without the prefix": token}
+    for label in ("revoked", "expired"):  # when given; their own test skips otherwise
+        value = pytestconfig.getoption(KEY_OPTIONS[label][2])
+        if value:
+            kinds[f"the {label} key"] = st.just(value)
+    kind = data.draw(st.sampled_from(sorted(kinds)), label="kind")
+    key = data.draw(kinds[kind], label="key")
+    style = data.draw(st.sampled_from(sorted(styles(auth, key))), label="style")
+    exchange = send(api, t.path, t.params, styles(auth, key)[style])
+    expect_key_not_echoed(exchange, key, prefix, f"{kind} (in the {style})")

@@ -1,0 +1,138 @@
+"""DET-01, DET-02: detail endpoints agree with their lists, refuse malformed ids and do not find ids
+that are not the tenant's. Lists, id fields and detail operations come from the spec
+(``x-resource``: ``id-field``, ``detail-operation``); ids from live responses."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import example, given, strategies as st
+
+from conformance.client import ApiClient, Exchange
+from conformance.expect import expect
+from conformance.plugin import iris_state
+from conformance.spec import Operation, Spec
+
+#: Integer ids that are not an integer >= 1 in plain ASCII digits (contract §6, §7).
+NOT_POSITIVE_INTEGERS = st.one_of(
+    st.integers(max_value=0).map(str),
+    st.integers(1, 6).map(lambda n: "0" * n),
+    st.text(st.characters(min_codepoint=0x20, blacklist_categories=("Cs", "Cc"), blacklist_characters="/"),
+            min_size=1, max_size=12).filter(lambda s: not (s.isascii() and s.isdigit()) and s.strip(".") != ""),
+)
+SUFFIX_CHARS = string.ascii_letters + string.digits + "-_~"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "integer_id_operation" in metafunc.fixturenames:
+        ops = [op for op in iris_state(metafunc.config)["spec"].detail_operations if id_type(op) == "integer"]
+        metafunc.parametrize("integer_id_operation", ops, ids=[op.operation_id for op in ops], scope="session")
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+def id_type(detail: Operation) -> str | None:
+    """The schema type of the detail operation's path id."""
+    return detail.parameter(detail.path_params[0]).get("schema", {}).get("type")
+
+
+def list_of(spec: Spec, detail: Operation) -> Operation:
+    """The list operation whose ``x-resource.detail-operation`` is ``detail``."""
+    return next(op for op in spec.resource_list_operations if op.resource["detail-operation"] == detail.operation_id)
+
+
+def detail_path(detail: Operation, record_id: Any) -> str:
+    return detail.path.replace("{%s}" % detail.path_params[0], quote(str(record_id), safe=""))
+
+
+class DetailCache:
+    """Detail lookups by (operation, id), each fetched once per test session."""
+
+    def __init__(self, api: ApiClient, spec: Spec):
+        self.api, self.spec = api, spec
+        self._cache: dict[tuple[str, str], Exchange] = {}
+
+    def get(self, operation_id: str, record_id: Any) -> Exchange:
+        key = (operation_id, str(record_id))
+        if key not in self._cache:
+            self._cache[key] = self.api.get(detail_path(self.spec.operation(operation_id), record_id))
+        return self._cache[key]
+
+
+def differences(listed: dict[str, Any], detailed: Any) -> list[str]:
+    """The fields of the list item whose value the detail does not repeat exactly (deep equality)."""
+    if not isinstance(detailed, dict):
+        return ["<the detail's data is not an object>"]
+    return [f"{name}: list {value!r} vs detail {detailed.get(name, '<missing>')!r}"
+            for name, value in listed.items() if name not in detailed or detailed[name] != value]
+
+
+def sample_records(op: Operation, first_page, data) -> list[dict[str, Any]]:
+    """A first page of ``op`` in a drawn sort order (either end of the list)."""
+    sort = op.resource["sort"]
+    order = data.draw(st.sampled_from(sort["orders"]), label="orderby")
+    return first_page(op, {sort["orderby-param"]: order})
+
+
+# --------------------------------------------------------------------------------------- DET-01
+
+@pytest.mark.requirement("DET-01")
+@given(data=st.data())
+def test_detail_repeats_every_field_of_the_list_item(data, api, envelope, iris_spec, resource_operation, first_page):
+    op = resource_operation
+    records = sample_records(op, first_page, data)
+    if not records:
+        pytest.skip(f"not run: no data: the tenant has no {op.resource['name']} records")
+    record = data.draw(st.sampled_from(records), label="record")
+    detail = iris_spec.operation(op.resource["detail-operation"])
+    exchange = api.get(detail_path(detail, record[op.resource["id-field"]]))
+    expect(exchange.status == 200, "DET-01",
+           f"the detail of a listed {op.resource['name']} was answered {exchange.status}, not 200", exchange)
+    diff = differences(record, envelope.data(exchange, "DET-01"))
+    expect(not diff, "DET-01", f"the detail differs from the list item in {len(diff)} field(s): " + "; ".join(diff[:5]),
+           exchange)
+
+
+# --------------------------------------------------------------------------------------- DET-02
+
+@pytest.mark.requirement("DET-02")
+@given(value=NOT_POSITIVE_INTEGERS)
+@example(value="abc")
+@example(value="0")
+@example(value="-1")
+@example(value="1.5")
+@example(value="1e3")
+@example(value=" 1")
+def test_an_integer_id_that_is_not_a_positive_integer_is_a_validation_error(value, api, envelope, integer_id_operation):
+    exchange = api.get(detail_path(integer_id_operation, value))
+    envelope.expect_error(exchange, "VALIDATION_ERROR", "DET-02", f"the id {value!r} is not an integer >= 1")
+
+
+@pytest.mark.requirement("DET-02")
+@given(data=st.data())
+def test_a_well_formed_id_that_is_not_the_tenants_is_not_found(data, api, envelope, iris_spec, detail_operation,
+                                                                first_page):
+    """An id past the largest of the list (the first pages sorted by id in each order hold both ends):
+    larger for integers, a proper extension for strings (which sort after their prefix), so no record
+    of the tenant has it."""
+    listing = list_of(iris_spec, detail_operation)
+    res = listing.resource
+    id_field, sort = res["id-field"], res["sort"]
+    if id_field not in sort["fields"]:
+        pytest.skip(f"not run: the spec declares no sort by {id_field!r} for {listing.operation_id}")
+    seen = [record[id_field] for order in sort["orders"]  # both ends of the list
+            for record in first_page(listing, {sort["sortby-param"]: id_field, sort["orderby-param"]: order})]
+    if id_type(detail_operation) == "integer":
+        unknown: Any = max(seen, default=0) + data.draw(st.integers(10**6, 10**12), label="beyond the largest id")
+    else:
+        if not seen:
+            pytest.skip(f"not run: no data: the tenant has no {res['name']} records")
+        largest = max(seen, key=lambda v: str(v).lower())
+        unknown = str(largest) + data.draw(st.text(SUFFIX_CHARS, min_size=1, max_size=8), label="suffix")
+    expect(unknown not in seen, "DET-02", f"the derived id {unknown!r} is listed: cannot judge")
+    exchange = api.get(detail_path(detail_operation, unknown))
+    envelope.expect_error(exchange, "NOT_FOUND", "DET-02",
+                          f"the id {unknown!r} sorts past every {res['name']} id of the tenant")

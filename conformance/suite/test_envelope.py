@@ -1,0 +1,150 @@
+"""ENV-01, ENV-02: the response envelope of every operation, and the form of every timestamp.
+
+Envelope field names, error codes and their statuses come from ``x-api``; which fields are
+timestamps comes from the response schemas (every ``format: date-time``), never from field names.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+import pytest
+from hypothesis import given, strategies as st
+
+from conformance.client import Exchange
+from conformance.expect import expect
+from conformance.spec import Operation
+from conformance.suite.test_transport import FEW, concrete, draw_target, live_ids
+
+# ------------------------------------------------------------------------------------ ENV-01
+
+
+@pytest.mark.requirement("ENV-01")
+@FEW
+@given(data=st.data())
+def test_success_bodies_have_success_true_and_data(data, api, iris_spec, any_operation, first_page, base_query):
+    op = any_operation
+    env = iris_spec.envelope
+    exchange = draw_target(data, iris_spec, op, first_page, base_query).valid(api)
+    expect(200 <= exchange.status < 300, "ENV-01", f"a valid request of {op.operation_id} was not answered 2xx",
+           exchange)
+    body = exchange.body
+    expect(isinstance(body, dict) and body.get(env["success-field"]) is True, "ENV-01",
+           f"a {exchange.status} body must have {env['success-field']}: true", exchange)
+    expect(env["data-field"] in body, "ENV-01", f"a {exchange.status} body must have {env['data-field']!r}", exchange)
+    if op.is_list:
+        meta = op.pagination["meta-field"]
+        expect(isinstance(body[env["data-field"]], list) and isinstance(body.get(meta), dict), "ENV-01",
+               f"a list body must have an array {env['data-field']!r} and an object {meta!r}", exchange)
+    else:
+        expect(isinstance(body[env["data-field"]], dict), "ENV-01",
+               f"a detail body must have an object {env['data-field']!r}", exchange)
+
+
+@pytest.mark.requirement("ENV-01")
+@FEW
+@given(data=st.data())
+def test_error_bodies_have_success_false_and_the_code_of_their_status(data, api, envelope, iris_spec, any_operation,
+                                                                      first_page, base_query):
+    op = any_operation
+    env = iris_spec.envelope
+    codes = iris_spec.api["errors"]
+    # Which status each provocation deserves is other requirements' business (AUTH-02, TRN-02,
+    # PAGE-01, DET-02); here every error that comes back must be a well-formed error envelope.
+    errors = [(what, ex) for what, ex in draw_target(data, iris_spec, op, first_page, base_query).errors(api)
+              if ex.status >= 400]
+    if not errors:
+        pytest.skip(f"not run: no request provoked an error from {op.operation_id}")
+    for what, exchange in errors:
+        body = exchange.body
+        error = body.get(env["error-field"]) if isinstance(body, dict) else None
+        expect(isinstance(body, dict) and body.get(env["success-field"]) is False and isinstance(error, dict),
+               "ENV-01", f"the error body ({what}) must have {env['success-field']}: false and an object "
+                         f"{env['error-field']!r}", exchange)
+        code = envelope.error_code(exchange)
+        expect(code in codes, "ENV-01", f"the error code ({what}) {code!r} is not one of {sorted(codes)}", exchange)
+        expect(int(codes[code]) == exchange.status, "ENV-01",
+               f"the error code ({what}) {code} belongs to HTTP {codes[code]}, but the status is {exchange.status}",
+               exchange)
+
+
+# ------------------------------------------------------------------------------------ ENV-02
+
+
+def timestamps(schema: dict[str, Any], instance: Any, where: str = "$") -> Iterator[tuple[str, Any]]:
+    """(location, value) of every non-null value that ``schema`` declares ``format: date-time``."""
+    for part in schema.get("allOf", []):
+        yield from timestamps(part, instance, where)
+    if schema.get("format") == "date-time":
+        if instance is not None:
+            yield where, instance
+        return
+    if isinstance(instance, dict):
+        for name, sub in schema.get("properties", {}).items():
+            if name in instance:
+                yield from timestamps(sub, instance[name], f"{where}.{name}")
+    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(instance):
+            yield from timestamps(schema["items"], item, f"{where}[{index}]")
+
+
+def ok_schema(op: Operation) -> dict[str, Any]:
+    return op.raw["responses"]["200"]["content"]["application/json"]["schema"]
+
+
+def declares_timestamps(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        return schema.get("format") == "date-time" or any(declares_timestamps(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(declares_timestamps(v) for v in schema)
+    return False
+
+
+def not_utc(pattern: str, value: Any) -> str | None:
+    """Why ``value`` is not an ISO 8601 UTC timestamp of the spec's form, or None."""
+    if not isinstance(value, str) or not re.search(pattern, value):
+        return f"{value!r} does not match {pattern}"
+    try:
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError as error:
+        return f"{value!r} is not a valid date-time ({error})"
+    if parsed.utcoffset() != timedelta(0):
+        return f"{value!r} is not in UTC"
+    return None
+
+
+def expect_utc_timestamps(pattern: str, schema: dict[str, Any], body: Any, exchange: Exchange, what: str) -> None:
+    __tracebackhide__ = True
+    found = list(timestamps(schema, body))
+    if not found:
+        pytest.skip(f"not run: no data: {what} holds no timestamp value")
+    bad = [(where, why) for where, value in found if (why := not_utc(pattern, value))]
+    expect(not bad, "ENV-02", f"{len(bad)} of {len(found)} timestamps in {what} are not ISO 8601 UTC: "
+           + "; ".join(f"{where}: {why}" for where, why in bad[:5]), exchange)
+
+
+@pytest.mark.requirement("ENV-02")
+def test_list_timestamps_are_iso8601_utc(api, iris_spec, list_operation, base_query):
+    op = list_operation
+    if not declares_timestamps(ok_schema(op)):
+        pytest.skip(f"not applicable: the spec declares no timestamp in {op.operation_id}")
+    pag = op.pagination
+    exchange = api.get(op.path, dict(base_query(op), **{pag["pagesize-param"]: pag["max-pagesize"]}))
+    expect(exchange.status == 200, "ENV-02", f"{op.operation_id} was not answered 200", exchange)
+    expect_utc_timestamps(iris_spec.api["timestamp-pattern"], ok_schema(op), exchange.body, exchange,
+                          f"the first page of {op.operation_id}")
+
+
+@pytest.mark.requirement("ENV-02")
+@given(data=st.data())
+def test_detail_timestamps_are_iso8601_utc(data, api, iris_spec, detail_operation, first_page):
+    op = detail_operation
+    if not declares_timestamps(ok_schema(op)):
+        pytest.skip(f"not applicable: the spec declares no timestamp in {op.operation_id}")
+    record_id = data.draw(st.sampled_from(live_ids(iris_spec, first_page, op)), label="id")
+    exchange = api.get(concrete(op, record_id))
+    expect(exchange.status == 200, "ENV-02", f"{op.operation_id} of a live id was not answered 200", exchange)
+    expect_utc_timestamps(iris_spec.api["timestamp-pattern"], ok_schema(op), exchange.body, exchange,
+                          f"{op.operation_id}({record_id!r})")

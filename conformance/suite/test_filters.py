@@ -1,0 +1,541 @@
+"""The filters of the resource lists (FLT-TAR-*, FLT-STA-*, FLT-SES-*), FLT-01 and FLT-02.
+
+Every filter comes from the spec: `x-resource.filters` gives its parameter, the record field it
+applies to and its match kind; the `x-requirements` of the parameter name the requirement it
+implements. Values are taken from live records. A filtered list is checked for soundness over a
+bounded walk (every record returned matches) and for completeness against the unfiltered first
+page: sorted the same way (by the tiebreak field, ascending), the known records that match come
+first among the filtered results, so they must all be on its first page.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import assume, given, strategies as st
+
+from conformance.expect import expect
+from conformance.pagination import Walk, fetch_page, walk
+from conformance.suite.conftest import record_key
+
+BOOLEANS = (json.dumps(True), json.dumps(False))
+QUERY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
+#: Wall-clock shifts that a server reading the dates in a local time zone would apply (IST first:
+#: the vendor's deployments run in ap-south-1).
+TIME_ZONE_SHIFTS = (timedelta(hours=5, minutes=30), -timedelta(hours=5, minutes=30))
+SECOND = timedelta(seconds=1)
+
+Record = dict[str, Any]
+
+
+# ----------------------------------------------------------------------------------- the spec
+
+def filters_for(spec, requirement_id: str, *matches: str) -> list[tuple[Any, dict[str, Any]]]:
+    """(operation, filter) for every filter whose parameter implements ``requirement_id``."""
+    found = [(op, flt) for op in spec.resource_list_operations for flt in op.resource.get("filters", [])
+             if requirement_id in op.parameter(flt["param"]).get("x-requirements", [])
+             and (not matches or flt["match"] in matches)]
+    if not found:
+        pytest.skip(f"not run: the spec declares no {'/'.join(matches) or ''} filter for {requirement_id}")
+    return found
+
+
+def search_param(op) -> str | None:
+    search = op.resource.get("search") or {}
+    return search.get("param") if search.get("fields") else None
+
+
+def conditions(op) -> list[str]:
+    """The parameters that narrow a list: its filters and its search."""
+    names = [flt["param"] for flt in op.resource.get("filters", [])]
+    return names + ([search_param(op)] if search_param(op) else [])
+
+
+def by_tiebreak(op) -> dict[str, str]:
+    sort = op.resource["sort"]
+    return {sort["sortby-param"]: sort["tiebreak"]}
+
+
+def known_records(op, first_page) -> list[Record]:
+    records = first_page(op, by_tiebreak(op))
+    if not records:
+        pytest.skip(f"not run: no data: {op.operation_id} has no records")
+    return records
+
+
+# ---------------------------------------------------------------------------------- matching
+
+def zone(flt: dict[str, Any]):
+    name = flt.get("timezone", "UTC")
+    return timezone.utc if name.upper() == "UTC" else ZoneInfo(name)
+
+
+def moment(value: Any) -> datetime | None:
+    """A timestamp of a record (ISO 8601), or None."""
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def date_param(flt: dict[str, Any], instant: datetime) -> str:
+    """``instant`` as the filter's date parameter (its format, in its time zone)."""
+    return instant.astimezone(zone(flt)).strftime(flt["format"])
+
+
+def well_formed_date(flt: dict[str, Any], raw: str) -> bool:
+    try:
+        return datetime.strptime(raw, flt["format"]).strftime(flt["format"]) == raw
+    except ValueError:
+        return False
+
+
+def text_contains(value: Any, term: str, strict: bool) -> bool:
+    text = "" if value is None else str(value)
+    combine = all if strict else any
+    return combine(fold(term) in fold(text) for fold in (str.lower, str.casefold))
+
+
+def matches(op, param: str, value: str, record: Record, strict: bool = False) -> bool:
+    """The record satisfies ``param=value``. ``strict`` matters for case folding only: loosely
+    ``str.lower`` or ``str.casefold`` agrees, strictly both do (the contract does not choose)."""
+    if param == search_param(op):
+        return any(text_contains(record.get(field), value, strict) for field in op.resource["search"]["fields"])
+    flt = next(f for f in op.resource["filters"] if f["param"] == param)
+    actual, kind = record.get(flt["field"]), flt["match"]
+    if kind in ("enum", "equals"):
+        return actual is not None and str(actual) == value
+    if kind == "equals-ci":
+        folds = [fold(str(actual)) == fold(value) for fold in (str.lower, str.casefold)]
+        return actual is not None and (all(folds) if strict else any(folds))
+    if kind == "boolean":
+        return actual is (value.lower() == BOOLEANS[0])
+    if kind == "integer-equals":
+        return isinstance(actual, int) and not isinstance(actual, bool) and actual == int(value)
+    if kind in ("datetime-from", "datetime-to"):
+        at, bound = moment(actual), datetime.strptime(value, flt["format"]).replace(tzinfo=zone(flt))
+        return at is not None and (at >= bound if kind == "datetime-from" else at <= bound)
+    pytest.fail(f"the suite does not know the match kind {kind!r} of filter {param!r}")
+
+
+def matcher(op, query: dict[str, str], strict: bool = False) -> Callable[[Record], bool]:
+    narrowing = {param: value for param, value in query.items() if param in conditions(op)}
+    return lambda record: all(matches(op, p, v, record, strict) for p, v in narrowing.items())
+
+
+def value_of(op, param: str, record: Record) -> str | None:
+    """The value of filter ``param`` that selects ``record`` (for a date bound: its own instant)."""
+    flt = next(f for f in op.resource["filters"] if f["param"] == param)
+    actual = record.get(flt["field"])
+    if actual is None:
+        return None
+    if flt["match"] == "boolean":
+        return BOOLEANS[0] if actual is True else BOOLEANS[1] if actual is False else None
+    if flt["match"] in ("datetime-from", "datetime-to"):
+        at = moment(actual)
+        return None if at is None else date_param(flt, at)
+    return str(actual)
+
+
+def live_values(op, param: str, first_page) -> list[str]:
+    values = sorted({v for r in known_records(op, first_page) if (v := value_of(op, param, r)) not in (None, "")})
+    if not values:
+        pytest.skip(f"not run: no data: no {op.operation_id} record has a value for {param}")
+    return values
+
+
+# ---------------------------------------------------------------------------------- checking
+
+def expect_filtered(api, envelope, op, query: dict[str, str], requirement_id: str, first_page, max_pages: int) -> Walk:
+    """``query`` returns only matching records (over a walk of up to ``max_pages`` pages) and every
+    known record that matches."""
+    __tracebackhide__ = True
+    key = record_key(op)
+    result = walk(api, envelope, op, dict(query, **by_tiebreak(op)), max_pages=max_pages, requirement_id=requirement_id)
+    sound = matcher(op, query)
+    fields = {f["param"]: f["field"] for f in op.resource.get("filters", [])}
+    shown = sorted({fields[p] for p in query if p in fields})
+    wrong = [(key(item), {f: item.get(f) for f in shown}) for item in result.items if not sound(item)]
+    expect(not wrong, requirement_id, f"{query} returned records that do not match it: {wrong[:5]}", result.first)
+    found = {key(item) for item in result.items}
+    required = matcher(op, query, strict=True)
+    missing = [key(r) for r in known_records(op, first_page) if required(r) and key(r) not in found]
+    expect(not missing, requirement_id, f"{query} did not return records that match it: {missing[:5]}", result.first)
+    return result
+
+
+def expect_refused(api, envelope, op, query: dict[str, str], params: list[str], requirement_id: str, what: str) -> None:
+    __tracebackhide__ = True
+    exchange = api.get(op.path, query)
+    envelope.expect_error(exchange, "VALIDATION_ERROR", requirement_id, what)
+    message = envelope.error_message(exchange)
+    expect(any(p in message for p in params), requirement_id,
+           f"the error message does not name the parameter {' or '.join(params)}", exchange)
+
+
+def check_enum_values(api, envelope, spec, requirement_id: str, first_page, budget) -> None:
+    for op, flt in filters_for(spec, requirement_id, "enum"):
+        known_records(op, first_page)
+        for value in flt["values"]:
+            expect_filtered(api, envelope, op, {flt["param"]: value}, requirement_id, first_page, budget["max_pages"])
+
+
+def check_enum_refusals(data, api, envelope, spec, requirement_id: str) -> None:
+    op, flt = data.draw(st.sampled_from(filters_for(spec, requirement_id, "enum")), label="filter")
+    values = list(flt["values"])
+    variants = {change(v) for v in values for change in (str.lower, str.capitalize, str.swapcase,
+                                                          lambda v: v + " ", lambda v: " " + v, lambda v: v[:-1])}
+    value = data.draw(st.one_of(st.sampled_from(sorted(variants)), QUERY_TEXT).filter(lambda v: v not in values),
+                      label="value")
+    expect_refused(api, envelope, op, {flt["param"]: value}, [flt["param"]], requirement_id,
+                   f"{flt['param']}={value!r} is not one of {values}")
+
+
+def check_boolean_values(api, envelope, spec, requirement_id: str, first_page, budget) -> None:
+    for op, flt in filters_for(spec, requirement_id, "boolean"):
+        known_records(op, first_page)
+        for value in BOOLEANS:
+            for spelled in dict.fromkeys((value, value.upper(), value.capitalize(), value.capitalize().swapcase())):
+                expect_filtered(api, envelope, op, {flt["param"]: spelled}, requirement_id, first_page,
+                                budget["max_pages"])
+
+
+def check_boolean_refusals(data, api, envelope, spec, requirement_id: str) -> None:
+    op, flt = data.draw(st.sampled_from(filters_for(spec, requirement_id, "boolean")), label="filter")
+    obvious = ["yes", "no", "1", "0", "", "t", "f", "on", "off", "null", "True ", " false", "truee", "fals"]
+    value = data.draw(st.one_of(st.sampled_from(obvious), QUERY_TEXT).filter(
+        lambda v: v.lower() not in BOOLEANS and v.casefold() not in BOOLEANS), label="value")
+    expect_refused(api, envelope, op, {flt["param"]: value}, [flt["param"]], requirement_id,
+                   f"{flt['param']}={value!r} is neither true nor false")
+
+
+def draw_filter_value(data, spec, requirement_id: str, first_page, *matches: str):
+    op, flt = data.draw(st.sampled_from(filters_for(spec, requirement_id, *matches)), label="filter")
+    value = data.draw(st.sampled_from(live_values(op, flt["param"], first_page)), label="live value")
+    return op, flt, value
+
+
+# ----------------------------------------------------------------------------------- tariffs
+
+@pytest.mark.requirement("FLT-TAR-01")
+def test_tariff_type_filter_returns_only_that_type(api, envelope, iris_spec, first_page, budget):
+    check_enum_values(api, envelope, iris_spec, "FLT-TAR-01", first_page, budget)
+
+
+@pytest.mark.requirement("FLT-TAR-01")
+@given(data=st.data())
+def test_tariff_type_filter_refuses_other_values(data, api, envelope, iris_spec):
+    check_enum_refusals(data, api, envelope, iris_spec, "FLT-TAR-01")
+
+
+@pytest.mark.requirement("FLT-TAR-02")
+def test_isactive_filter_returns_only_tariffs_with_that_flag_in_any_case(api, envelope, iris_spec, first_page, budget):
+    check_boolean_values(api, envelope, iris_spec, "FLT-TAR-02", first_page, budget)
+
+
+@pytest.mark.requirement("FLT-TAR-02")
+@given(data=st.data())
+def test_isactive_filter_refuses_other_values(data, api, envelope, iris_spec):
+    check_boolean_refusals(data, api, envelope, iris_spec, "FLT-TAR-02")
+
+
+# ----------------------------------------------------------------------------------- stations
+
+@pytest.mark.requirement("FLT-STA-01")
+@given(data=st.data())
+def test_city_and_state_filters_ignore_case(data, api, envelope, iris_spec, first_page, budget):
+    op, flt, value = draw_filter_value(data, iris_spec, "FLT-STA-01", first_page, "equals-ci")
+    mixed = data.draw(st.lists(st.booleans(), min_size=len(value), max_size=len(value)).map(
+        lambda flags: "".join(c.upper() if up else c.lower() for c, up in zip(value, flags))), label="mixed case")
+    spelled = data.draw(st.sampled_from([value.upper(), value.lower(), value.swapcase(), mixed]), label="spelling")
+    assume(spelled != value and spelled.lower() == value.lower())
+    key = record_key(op)
+    exact = expect_filtered(api, envelope, op, {flt["param"]: value}, "FLT-STA-01", first_page, budget["max_pages"])
+    other = expect_filtered(api, envelope, op, {flt["param"]: spelled}, "FLT-STA-01", first_page, budget["max_pages"])
+    expect(other.total == exact.total and [key(i) for i in other.items] == [key(i) for i in exact.items], "FLT-STA-01",
+           f"{flt['param']}={spelled!r} found {other.total} records, {flt['param']}={value!r} found {exact.total} "
+           f"(or other records): case must not matter", other.first, exact.first)
+
+
+@pytest.mark.requirement("FLT-STA-01")
+@given(data=st.data())
+def test_city_and_state_filters_do_not_match_substrings(data, api, envelope, iris_spec, first_page, budget):
+    op, flt, value = draw_filter_value(data, iris_spec, "FLT-STA-01", first_page, "equals-ci")
+    assume(len(value) >= 2)
+    start = data.draw(st.integers(0, len(value) - 1), label="start")
+    end = data.draw(st.integers(start + 1, len(value)), label="end")
+    part = value[start:end].strip()
+    assume(part and part.lower() != value.lower())
+    expect_filtered(api, envelope, op, {flt["param"]: part}, "FLT-STA-01", first_page, budget["max_pages"])
+
+
+@pytest.mark.requirement("FLT-STA-02")
+def test_always_open_filter_returns_only_stations_with_that_flag_in_any_case(api, envelope, iris_spec, first_page,
+                                                                             budget):
+    check_boolean_values(api, envelope, iris_spec, "FLT-STA-02", first_page, budget)
+
+
+@pytest.mark.requirement("FLT-STA-02")
+@given(data=st.data())
+def test_always_open_filter_refuses_other_values(data, api, envelope, iris_spec):
+    check_boolean_refusals(data, api, envelope, iris_spec, "FLT-STA-02")
+
+
+# ----------------------------------------------------------------------------------- sessions
+
+def draw_date_bounds(data, spec, first_page):
+    """A list with a from- and a to-filter on the same field, and a live record with its instant."""
+    pairs = [(op, low, high) for op, low in filters_for(spec, "FLT-SES-01", "datetime-from")
+             for other, high in filters_for(spec, "FLT-SES-01", "datetime-to")
+             if other is op and high["field"] == low["field"]]
+    if not pairs:
+        pytest.skip("not run: the spec declares no pair of date bounds on one field for FLT-SES-01")
+    op, low, high = data.draw(st.sampled_from(pairs), label="filters")
+    records = [r for r in known_records(op, first_page) if moment(r.get(low["field"])) is not None]
+    if not records:
+        pytest.skip(f"not run: no data: no {op.operation_id} record has a {low['field']}")
+    record = data.draw(st.sampled_from(records), label="record")
+    return op, low, high, record, moment(record[low["field"]])
+
+
+def floor_second(instant: datetime) -> datetime:
+    return instant.replace(microsecond=0)
+
+
+def ceil_second(instant: datetime) -> datetime:
+    return floor_second(instant) + (SECOND if instant.microsecond else timedelta(0))
+
+
+@pytest.mark.requirement("FLT-SES-01")
+@given(data=st.data())
+def test_date_bounds_are_inclusive_to_the_second(data, api, envelope, iris_spec, first_page, budget):
+    op, low, high, record, at = draw_date_bounds(data, iris_spec, first_page)
+    key = record_key(op)
+    first, last = floor_second(at), ceil_second(at)
+    windows = [  # (query, whether the record is inside, pages to walk)
+        ({low["param"]: date_param(low, first), high["param"]: date_param(high, last)}, True, budget["max_pages"]),
+        ({low["param"]: date_param(low, first)}, True, 1),
+        ({high["param"]: date_param(high, last)}, True, 1),
+        ({low["param"]: date_param(low, last + SECOND if last == at else last)}, False, 1),
+        ({high["param"]: date_param(high, first - SECOND if first == at else first)}, False, 1),
+    ]
+    for query, inside, pages in windows:
+        result = expect_filtered(api, envelope, op, query, "FLT-SES-01", first_page, pages)
+        if inside:
+            expect(key(record) in {key(i) for i in result.items}, "FLT-SES-01",
+                   f"{query} did not return record {key(record)!r}, whose {low['field']} is {record[low['field']]!r} "
+                   f"(both bounds are inclusive)", result.first)
+
+
+@pytest.mark.requirement("FLT-SES-01")
+@given(data=st.data())
+def test_dates_are_read_as_utc(data, api, envelope, iris_spec, first_page, budget):
+    """A window around a record's instant finds it; the same wall-clock window shifted to another
+    time zone does not (a server reading the dates in that zone would find it there)."""
+    op, low, high, record, at = draw_date_bounds(data, iris_spec, first_page)
+    key = record_key(op)
+    half = timedelta(seconds=data.draw(st.integers(0, 3600), label="half window (s)"))
+    shift = data.draw(st.sampled_from(TIME_ZONE_SHIFTS), label="shift")
+    first, last = floor_second(at - half), ceil_second(at + half)
+    query = {low["param"]: date_param(low, first), high["param"]: date_param(high, last)}
+    result = expect_filtered(api, envelope, op, query, "FLT-SES-01", first_page, budget["max_pages"])
+    expect(key(record) in {key(i) for i in result.items}, "FLT-SES-01",
+           f"{query} (UTC) did not return record {key(record)!r}, whose {low['field']} is {record[low['field']]!r}",
+           result.first)
+    shifted = {low["param"]: date_param(low, first + shift), high["param"]: date_param(high, last + shift)}
+    moved = walk(api, envelope, op, dict(shifted, **by_tiebreak(op)), max_pages=budget["max_pages"],
+                 requirement_id="FLT-SES-01")
+    expect(key(record) not in {key(i) for i in moved.items}, "FLT-SES-01",
+           f"{shifted} returned record {key(record)!r} ({low['field']} {record[low['field']]!r}): the dates were read "
+           f"in a time zone {shift} away from UTC", moved.first, result.first)
+
+
+@pytest.mark.requirement("FLT-SES-01")
+@given(data=st.data())
+def test_malformed_dates_are_validation_errors(data, api, envelope, iris_spec, first_page):
+    op, low, high, _, at = draw_date_bounds(data, iris_spec, first_page)
+    flt = data.draw(st.sampled_from([low, high]), label="bound")
+    good = date_param(flt, at)
+    variants = [at.strftime("%Y-%m-%dT%H:%M:%SZ"), good.replace(" ", "T"), good[:10], good[:16], good + ".000",
+                good + "Z", good.replace("-", "/"), at.strftime("%d-%m-%Y %H:%M:%S"), good[:5] + "13" + good[7:],
+                good[:8] + "32" + good[10:], good[:5] + "02-30" + good[10:], good[:11] + "24" + good[13:],
+                good[:14] + "60" + good[16:], " " + good, str(int(at.timestamp())), good.replace(" ", "  ")]
+    value = data.draw(st.one_of(st.sampled_from(variants), QUERY_TEXT).filter(lambda v: not well_formed_date(flt, v)),
+                      label="value")
+    expect_refused(api, envelope, op, {flt["param"]: value}, [flt["param"]], "FLT-SES-01",
+                   f"{flt['param']}={value!r} is not a date-time in the format {flt['format']}")
+
+
+@pytest.mark.requirement("FLT-SES-01")
+@given(data=st.data())
+def test_start_date_after_end_date_is_a_validation_error(data, api, envelope, iris_spec, first_page):
+    op, low, high, _, at = draw_date_bounds(data, iris_spec, first_page)
+    gap = timedelta(seconds=data.draw(st.integers(1, 400 * 86400), label="gap (s)"))
+    query = {low["param"]: date_param(low, at + gap), high["param"]: date_param(high, at)}
+    expect_refused(api, envelope, op, query, [low["param"], high["param"]], "FLT-SES-01",
+                   f"{low['param']} is later than {high['param']}")
+
+
+@pytest.mark.requirement("FLT-SES-02")
+def test_session_status_filter_returns_only_that_status(api, envelope, iris_spec, first_page, budget):
+    check_enum_values(api, envelope, iris_spec, "FLT-SES-02", first_page, budget)
+
+
+@pytest.mark.requirement("FLT-SES-02")
+@given(data=st.data())
+def test_session_status_filter_refuses_other_values(data, api, envelope, iris_spec):
+    check_enum_refusals(data, api, envelope, iris_spec, "FLT-SES-02")
+
+
+@pytest.mark.requirement("FLT-SES-02")
+@given(data=st.data())
+def test_station_and_user_filters_match_exactly(data, api, envelope, iris_spec, first_page, budget):
+    """A live station or user returns its sessions and no other; for a string, a near miss (a part
+    of the value, or the value in another case) returns only records equal to it."""
+    op, flt, value = draw_filter_value(data, iris_spec, "FLT-SES-02", first_page, "integer-equals", "equals")
+    result = expect_filtered(api, envelope, op, {flt["param"]: value}, "FLT-SES-02", first_page, budget["max_pages"])
+    expect(result.items, "FLT-SES-02", f"{flt['param']}={value!r} (a live value) returned nothing", result.first)
+    if flt["match"] == "equals":
+        near = [v for v in dict.fromkeys((value[:-1], value[1:], value.upper(), value.lower(), value.swapcase()))
+                if v and v != value]
+        if near:
+            miss = data.draw(st.sampled_from(near), label="near miss")
+            expect_filtered(api, envelope, op, {flt["param"]: miss}, "FLT-SES-02", first_page, budget["max_pages"])
+
+
+@pytest.mark.requirement("FLT-SES-02")
+@given(data=st.data())
+def test_station_filter_refuses_values_that_are_not_positive_integers(data, api, envelope, iris_spec):
+    op, flt = data.draw(st.sampled_from(filters_for(iris_spec, "FLT-SES-02", "integer-equals")), label="filter")
+    obvious = ["0", "-1", "abc", "1.5", "+1", " 1", "1 ", "1e3", "0x10", "00", "١", "1,2"]
+    value = data.draw(st.one_of(st.sampled_from(obvious), st.integers(max_value=0).map(str), QUERY_TEXT).filter(
+        lambda v: not (v.isascii() and v.isdigit() and int(v) >= 1)), label="value")
+    expect_refused(api, envelope, op, {flt["param"]: value}, [flt["param"]], "FLT-SES-02",
+                   f"{flt['param']}={value!r} is not an integer >= 1")
+
+
+@pytest.mark.requirement("FLT-SES-02")
+@given(data=st.data())
+def test_unknown_station_or_user_gives_an_empty_list(data, api, envelope, iris_spec, first_page):
+    op, flt, value = draw_filter_value(data, iris_spec, "FLT-SES-02", first_page, "integer-equals", "equals")
+    reference = next((r for r in op.resource.get("references", []) if r["field"] == flt["field"]), None)
+    if reference is None:
+        pytest.skip(f"not run: the spec names no detail operation for {op.operation_id}.{flt['field']}")
+    if flt["match"] == "integer-equals":
+        unknown = str(max(int(v) for v in live_values(op, flt["param"], first_page))
+                      + data.draw(st.integers(10**6, 10**9), label="offset"))
+    else:
+        unknown = value + "-" + data.draw(st.from_regex(r"[a-z0-9]{8}", fullmatch=True), label="suffix")
+    detail = iris_spec.operation(reference["operation"])
+    path = detail.path.replace("{" + detail.path_params[0] + "}", quote(unknown, safe=""))
+    if api.get(path).status != 404:
+        pytest.skip(f"not run: cannot confirm that {flt['field']}={unknown!r} is unknown ({detail.operation_id})")
+    exchange, items, info = fetch_page(api, envelope, op, {flt["param"]: unknown}, 1,
+                                       op.pagination["max-pagesize"], "FLT-SES-02")
+    expect(items == [] and info["total"] == 0, "FLT-SES-02",
+           f"{flt['param']}={unknown!r} (unknown) returned {len(items)} records, total {info['total']}", exchange)
+
+
+# ------------------------------------------------------------------------------------- FLT-01
+
+def condition_value(data, op, param: str, record: Record) -> str | None:
+    """A value of ``param`` that ``record`` satisfies."""
+    if param == search_param(op):
+        texts = [str(record[f]) for f in op.resource["search"]["fields"] if str(record.get(f) or "").strip()]
+        if not texts:
+            return None
+        value = data.draw(st.sampled_from(texts), label="searched text")
+        start = data.draw(st.integers(0, len(value) - 1), label="start")
+        term = value[start:start + data.draw(st.integers(1, len(value) - start), label="size")].strip()
+        return term or None
+    flt = next(f for f in op.resource["filters"] if f["param"] == param)
+    if flt["match"] in ("datetime-from", "datetime-to"):
+        at = moment(record.get(flt["field"]))
+        if at is None:
+            return None
+        slack = timedelta(seconds=data.draw(st.integers(0, 30 * 86400), label=f"{param} slack (s)"))
+        return date_param(flt, floor_second(at) - slack if flt["match"] == "datetime-from" else ceil_second(at) + slack)
+    return value_of(op, param, record)
+
+
+def draw_narrowing(data, op, first_page, count: int) -> tuple[Record, dict[str, str]]:
+    """A live record and ``count`` conditions (filters or search) that it satisfies."""
+    record = data.draw(st.sampled_from(known_records(op, first_page)), label="record")
+    chosen = data.draw(st.lists(st.sampled_from(conditions(op)), min_size=count, max_size=count, unique=True),
+                       label="conditions")
+    query = {param: condition_value(data, op, param, record) for param in chosen}
+    assume(all(query.values()))
+    return record, query
+
+
+@pytest.mark.requirement("FLT-01")
+@given(data=st.data())
+def test_filters_and_search_combine_with_and(data, api, envelope, resource_operation, first_page, budget):
+    op = resource_operation
+    if len(conditions(op)) < 2:
+        pytest.skip(f"not run: {op.operation_id} has fewer than two filters and search")
+    count = data.draw(st.integers(2, min(3, len(conditions(op)))), label="how many")
+    record, query = draw_narrowing(data, op, first_page, count)
+    key = record_key(op)
+    result = expect_filtered(api, envelope, op, query, "FLT-01", first_page, budget["max_pages"])
+    expect(key(record) in {key(i) for i in result.items}, "FLT-01",
+           f"{query} did not return record {key(record)!r}, which satisfies every condition", result.first)
+    if result.complete:
+        expect(len(result.items) == result.total, "FLT-01",
+               f"{query}: total is {result.total} but the pages hold {len(result.items)} records", result.first)
+    for param, value in query.items():
+        _, _, alone = fetch_page(api, envelope, op, {param: value}, 1, 1, "FLT-01")
+        expect(result.total <= alone["total"], "FLT-01",
+               f"{query} counts {result.total} records, more than {param}={value!r} alone ({alone['total']})",
+               result.first)
+
+
+@pytest.mark.requirement("FLT-01")
+@given(data=st.data())
+def test_total_counts_the_filtered_set(data, api, envelope, resource_operation, first_page, budget):
+    op = resource_operation
+    if not conditions(op):
+        pytest.skip(f"not run: {op.operation_id} has no filter and no search")
+    _, query = draw_narrowing(data, op, first_page, 1)
+    result = walk(api, envelope, op, dict(query, **by_tiebreak(op)), max_pages=budget["max_pages"],
+                  requirement_id="FLT-01")
+    if result.complete:
+        expect(len(result.items) == result.total, "FLT-01",
+               f"{query}: total is {result.total} but the pages hold {len(result.items)} records", result.first)
+    known = known_records(op, first_page)
+    if len(known) < op.pagination["max-pagesize"]:  # every record is known: the filtered count is too
+        least, most = sum(map(matcher(op, query, strict=True), known)), sum(map(matcher(op, query), known))
+        expect(least <= result.total <= most, "FLT-01",
+               f"{query}: total is {result.total} but {least} records match it", result.first)
+    else:
+        expect(result.total >= len(result.items), "FLT-01",
+               f"{query}: total is {result.total} but the pages hold {len(result.items)} records", result.first)
+
+
+# ------------------------------------------------------------------------------------- FLT-02
+
+@pytest.mark.requirement("FLT-02")
+@given(data=st.data())
+def test_unknown_query_parameters_are_ignored(data, api, envelope, list_operation, base_query, iris_spec):
+    op = list_operation
+    taken = {p["name"].lower() for p in op.parameters} | {p.lower() for p in iris_spec.api["auth"]["tenant-override-params"]}
+    names = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,15}", fullmatch=True).filter(
+        lambda n: n.lower() not in taken and not any(w in n.lower() for w in ("key", "token", "auth", "tenant")))
+    extra = data.draw(st.dictionaries(names, st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20),
+                                      min_size=1, max_size=3), label="unknown parameters")
+    query = dict(base_query(op), **{op.pagination["pagesize-param"]: op.pagination["max-pagesize"]})
+    key = record_key(op)
+    plain, with_extra = api.get(op.path, query), api.get(op.path, dict(query, **extra))
+    expect(with_extra.status == plain.status, "FLT-02",
+           f"unknown parameters {sorted(extra)} changed the status from {plain.status} to {with_extra.status}",
+           with_extra, plain)
+    if plain.status == 200:
+        same = (envelope.page_info(with_extra, op, "FLT-02")["total"] == envelope.page_info(plain, op, "FLT-02")["total"]
+                and [key(i) for i in envelope.items(with_extra)] == [key(i) for i in envelope.items(plain)])
+        expect(same, "FLT-02", f"unknown parameters {sorted(extra)} changed the result", with_extra, plain)

@@ -1,0 +1,464 @@
+"""GEO-01..07: chargers near a point (``/chargers/status``).
+
+Parameter and field names, units, the Earth radius, the tolerance and the result order come from
+the spec (``x-geo``); query points are drawn around live stations (a random bearing and distance
+from one), and expectations are computed from the tenant's station list, walked within budget.
+Completeness is judged only where it can be: for stations fetched, clearly inside (or clearly
+outside) the radius, and within the part of the result that was walked.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import example, given, strategies as st
+
+from conformance import spec as specs
+from conformance.expect import expect
+from conformance.geo import destination, haversine_km, tolerance_km
+from conformance.pagination import fetch_page, walk
+from conformance.plugin import iris_state
+from conformance.spec import Operation, Spec
+from conformance.suite.test_detail import DetailCache
+
+SPEC = specs.load(os.environ.get("IRIS_SPEC") or None)
+X_GEO = next(op.geo for op in SPEC.list_operations if op.geo)  # for the explicit examples of GEO-01 only
+
+#: Radii drawn on a log scale (km): from a street to the whole globe.
+RADIUS_SCALES_KM = (0.5, 5.0, 50.0, 500.0, 5000.0, 20000.0)
+NON_NUMBERS = st.sampled_from(["abc", "", "1,5", "12a", "0x1A", "--1", "1e", "NaN", "north", "1.2.3"])
+
+
+def fmt(x: float) -> str:
+    """A coordinate or radius as plain decimal text (no exponent), to 1e-7."""
+    text = f"{x:.7f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "geo_operation" in metafunc.fixturenames:
+        ops = [op for op in iris_state(metafunc.config)["spec"].list_operations if op.geo]
+        metafunc.parametrize("geo_operation", ops, ids=[op.operation_id for op in ops], scope="session")
+
+
+# -------------------------------------------------------------------------------------- the model
+
+@dataclass(frozen=True)
+class Query:
+    lat: float
+    lng: float
+    radius: float
+    unit: str | None  # None: radius_unit omitted (the default unit applies)
+
+
+class Geo:
+    """The spec's ``x-geo`` of one operation, and the geometry the checks need."""
+
+    def __init__(self, spec: Spec, op: Operation):
+        self.op, self.x = op, op.geo
+        self.units: dict[str, float] = self.x["units"]
+        self.station_list = spec.operation(self.x["station-list-operation"])
+        self.station_id_field = self.station_list.resource["id-field"]
+        self.collection, self.point_id_field = charge_point_collection(spec, self.x["station-operation"])
+
+    # queries
+    def params(self, q: Query) -> dict[str, str]:
+        out = {self.x["lat-param"]: fmt(q.lat), self.x["lng-param"]: fmt(q.lng), self.x["radius-param"]: fmt(q.radius)}
+        if q.unit is not None:
+            out[self.x["unit-param"]] = q.unit
+        return out
+
+    def query(self, lat: float, lng: float, radius_km: float, unit: str | None) -> Query:
+        """A query with the numbers as they are sent (rounded to their text)."""
+        factor = self.units[unit or self.x["default-unit"]]
+        return Query(float(fmt(lat)), float(fmt(lng)), float(fmt(max(radius_km, 0.001) / factor)), unit)
+
+    def radius_km(self, q: Query) -> float:
+        return q.radius * self.units[q.unit or self.x["default-unit"]]
+
+    def reported_km(self, q: Query, item: dict[str, Any]) -> float:
+        return item[self.x["distance-field"]] * self.units[q.unit or self.x["default-unit"]]
+
+    # geometry
+    def km(self, lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+        return haversine_km(lat1, lng1, lat2, lng2, self.x["earth-radius-km"])
+
+    def tol(self, d_km: float) -> float:
+        tol = self.x["tolerance"]
+        return tolerance_km(d_km, tol["relative"], tol["absolute-m"])
+
+    def pos(self, record: dict[str, Any]) -> tuple[float, float]:
+        return record[self.x["lat-field"]], record[self.x["lng-field"]]
+
+    def true_km(self, q: Query, record: dict[str, Any]) -> float:
+        return self.km(q.lat, q.lng, *self.pos(record))
+
+    # records
+    def key(self, item: dict[str, Any]) -> tuple[Any, Any]:
+        return item[self.x["station-id-field"]], item[self.x["charge-point-id-field"]]
+
+    def station_keys(self, station: dict[str, Any]) -> set[tuple[Any, Any]]:
+        return {(station[self.station_id_field], point[self.point_id_field])
+                for point in station.get(self.collection) or []}
+
+
+def charge_point_collection(spec: Spec, station_operation: str) -> tuple[str, str]:
+    """Where a station lists its charge points: the ``reference-members`` entry whose parent is fetched
+    through ``x-geo.station-operation`` names the collection and the member id field."""
+    for op in spec.resource_list_operations:
+        for rule in op.resource.get("reference-members", []):
+            if rule.get("parent-operation") == station_operation:
+                return rule["collection"], rule["member-id-field"]
+    raise LookupError(f"the spec names no charge point collection of {station_operation} (reference-members)")
+
+
+@dataclass
+class Result:
+    """The walked part of a /chargers/status result."""
+
+    items: list[dict[str, Any]]
+    pages: list
+    cutoff_km: float  # every charge point nearer than this was walked (inf for a complete walk)
+
+    def keys(self, geo: Geo) -> set:
+        return {geo.key(item) for item in self.items}
+
+
+@pytest.fixture(scope="session")
+def geo(iris_spec, geo_operation) -> Geo:
+    return Geo(iris_spec, geo_operation)
+
+
+@pytest.fixture(scope="session")
+def stations(api, envelope, geo: Geo, budget) -> list[dict[str, Any]]:
+    """The tenant's stations, walked within budget."""
+    found = walk(api, envelope, geo.station_list, {}, max_pages=budget["max_pages"]).items
+    if not found:
+        pytest.skip("not run: no data: the tenant has no stations")
+    return found
+
+
+@pytest.fixture(scope="session")
+def details(api, iris_spec) -> DetailCache:
+    return DetailCache(api, iris_spec)
+
+
+def run(api, envelope, geo: Geo, q: Query, budget, requirement_id: str, pagesize: int | None = None) -> Result:
+    done = walk(api, envelope, geo.op, geo.params(q), pagesize=pagesize, max_pages=budget["max_pages"],
+                requirement_id=requirement_id)
+    cutoff = math.inf if done.complete else geo.true_km(q, done.items[-1])
+    return Result(done.items, done.pages, cutoff)
+
+
+def draw_point(data, geo: Geo, stations, max_offset_km: float) -> tuple[dict[str, Any], float, float, float]:
+    """A live station and a point a random bearing and distance from it."""
+    station = data.draw(st.sampled_from(stations), label="station")
+    offset = data.draw(st.one_of(st.just(0.0), st.floats(0, max_offset_km)), label="offset km")
+    bearing = data.draw(st.floats(0, 360), label="bearing")
+    lat, lng = destination(*geo.pos(station), bearing, offset, geo.x["earth-radius-km"])
+    return station, lat, lng, offset
+
+
+def draw_radius_km(data) -> float:
+    return data.draw(st.sampled_from(RADIUS_SCALES_KM), label="radius scale") * data.draw(st.floats(0.2, 1.0),
+                                                                                          label="radius factor")
+
+
+def before(geo: Geo, d_km: float, cutoff_km: float) -> bool:
+    """A charge point at ``d_km`` is clearly nearer than ``cutoff_km`` (inf: no cutoff)."""
+    return math.isinf(cutoff_km) or d_km < cutoff_km - geo.tol(cutoff_km)
+
+
+def with_points(geo: Geo, stations) -> list[dict[str, Any]]:
+    return [s for s in stations if geo.station_keys(s)]
+
+
+# ---------------------------------------------------------------------------------------- GEO-01
+
+def bad_value(geo_x: dict[str, Any], param: str):
+    """Values ``param`` must refuse; None means the parameter is left out."""
+    if param == geo_x["unit-param"]:
+        units = set(geo_x["units"])
+        return st.one_of(st.sampled_from(["KM", "M", "Km", "mi", "", " km", "kilometers"]),
+                         st.text(max_size=6)).filter(lambda v: v not in units)
+    missing = st.just(None)
+    if param == geo_x["radius-param"]:
+        return st.one_of(missing, NON_NUMBERS, st.floats(max_value=0, allow_nan=False, allow_infinity=False).map(repr),
+                         st.integers(max_value=0).map(str))
+    bound = 90.0 if param == geo_x["lat-param"] else 180.0
+    beyond = st.floats(min_value=bound, exclude_min=True, allow_nan=False, allow_infinity=False)
+    return st.one_of(missing, NON_NUMBERS, beyond.map(repr), beyond.map(lambda v: repr(-v)))
+
+
+GEO_PARAMS = [X_GEO["lat-param"], X_GEO["lng-param"], X_GEO["radius-param"], X_GEO["unit-param"]]
+
+
+@pytest.mark.requirement("GEO-01")
+@given(case=st.sampled_from(GEO_PARAMS).flatmap(lambda p: st.tuples(st.just(p), bad_value(X_GEO, p))))
+@example(case=(X_GEO["lat-param"], None))
+@example(case=(X_GEO["lng-param"], None))
+@example(case=(X_GEO["radius-param"], None))
+@example(case=(X_GEO["lat-param"], "91"))
+@example(case=(X_GEO["lat-param"], "-91"))
+@example(case=(X_GEO["lng-param"], "180.5"))
+@example(case=(X_GEO["radius-param"], "0"))
+@example(case=(X_GEO["radius-param"], "-1"))
+@example(case=(X_GEO["unit-param"], "KM"))
+@example(case=(X_GEO["unit-param"], "mi"))
+@example(case=(X_GEO["unit-param"], ""))
+def test_a_missing_or_out_of_range_point_radius_or_unit_is_a_validation_error(case, api, envelope, geo, geo_query):
+    param, value = case
+    params = dict(geo_query)
+    if value is None:
+        params.pop(param)
+    else:
+        params[param] = value
+    exchange = api.get(geo.op.path, params)
+    what = f"{param} is missing" if value is None else f"{param}={value!r} is out of its type, range or enum"
+    envelope.expect_error(exchange, "VALIDATION_ERROR", "GEO-01", what)
+    expect(param in envelope.error_message(exchange), "GEO-01",
+           f"the error message does not name the parameter {param!r}", exchange)
+
+
+@pytest.mark.requirement("GEO-01")
+def test_latitude_and_longitude_bounds_are_inclusive(api, geo, geo_query):
+    for param, bound in ((geo.x["lat-param"], 90), (geo.x["lat-param"], -90),
+                         (geo.x["lng-param"], 180), (geo.x["lng-param"], -180)):
+        exchange = api.get(geo.op.path, dict(geo_query, **{param: bound}))
+        expect(exchange.status == 200, "GEO-01",
+               f"{param}={bound} is on the (inclusive) bound but was answered {exchange.status}, not 200", exchange)
+
+
+# ---------------------------------------------------------------------------------------- GEO-02
+
+@pytest.mark.requirement("GEO-02")
+@given(data=st.data())
+def test_distance_is_the_great_circle_distance_in_the_requested_unit(data, api, envelope, geo, stations):
+    station, lat, lng, offset = draw_point(data, geo, stations, data.draw(st.sampled_from([20.0, 2000.0])))
+    unit = data.draw(st.one_of(st.none(), st.sampled_from(sorted(geo.units))), label="unit")
+    q = geo.query(lat, lng, offset + data.draw(st.floats(0.001, 500)), unit)
+    exchange, items, _ = fetch_page(api, envelope, geo.op, geo.params(q), 1, geo.op.pagination["max-pagesize"],
+                                    "GEO-02")
+    by_id = {s[geo.station_id_field]: s for s in stations}
+    problems = []
+    for item in items:
+        distance = item.get(geo.x["distance-field"])
+        if not isinstance(distance, (int, float)) or isinstance(distance, bool):
+            problems.append(f"{geo.key(item)}: distance {distance!r} is not a number")
+            continue
+        expected, got = geo.true_km(q, item), geo.reported_km(q, item)
+        if abs(got - expected) > geo.tol(expected):
+            problems.append(f"{geo.key(item)}: distance {distance} {q.unit or 'default unit'} = {got:.4f} km, "
+                            f"haversine from the query point to its lat/lng is {expected:.4f} km")
+        home = by_id.get(item[geo.x["station-id-field"]])
+        if home is not None and not all(math.isclose(a, b, abs_tol=1e-9) for a, b in zip(geo.pos(item), geo.pos(home))):
+            problems.append(f"{geo.key(item)}: lat/lng {geo.pos(item)} differ from its station's {geo.pos(home)}")
+    expect(not problems, "GEO-02", f"{len(problems)} item(s) wrong: " + "; ".join(problems[:5]), exchange)
+
+
+# ---------------------------------------------------------------------------------------- GEO-03
+
+@pytest.mark.requirement("GEO-03")
+@given(data=st.data())
+def test_items_are_within_the_radius_and_every_charge_point_within_it_is_returned(data, api, envelope, geo, stations,
+                                                                                   budget):
+    """Completeness is judged for walked stations clearly inside the radius, reached without crossing
+    the antimeridian (GEO-06 judges those), and clearly within the walked part of the result."""
+    _, lat, lng, _ = draw_point(data, geo, stations, 500.0)
+    q = geo.query(lat, lng, draw_radius_km(data), geo.x["default-unit"])
+    radius, margin = geo.radius_km(q), geo.tol(geo.radius_km(q))
+    result = run(api, envelope, geo, q, budget, "GEO-03")
+    returned = result.keys(geo)
+    problems = []
+    for item in result.items:
+        reported, true = geo.reported_km(q, item), geo.true_km(q, item)
+        if max(reported, true) > radius + margin:
+            problems.append(f"{geo.key(item)} is beyond the radius {radius} km: distance {reported:.4f} km "
+                            f"(haversine to its lat/lng {true:.4f} km)")
+    for station in stations:
+        d = geo.true_km(q, station)
+        keys = geo.station_keys(station)
+        if d < radius - margin and before(geo, d, result.cutoff_km) and abs(geo.pos(station)[1] - q.lng) <= 180:
+            missing = keys - returned
+            if missing:
+                problems.append(f"station {station[geo.station_id_field]} is {d:.4f} km away (radius {radius} km) "
+                                f"but its charge points {sorted(missing, key=repr)} are not returned")
+        elif d > radius + margin and keys & returned:
+            problems.append(f"station {station[geo.station_id_field]} is {d:.4f} km away (radius {radius} km) "
+                            f"but {sorted(keys & returned, key=repr)} are returned")
+    expect(not problems, "GEO-03", f"{len(problems)} problem(s): " + "; ".join(problems[:5]),
+           *(result.pages[:1] if result.pages else []))
+
+
+# ---------------------------------------------------------------------------------------- GEO-04
+
+@pytest.mark.requirement("GEO-04")
+@given(data=st.data())
+def test_items_are_ordered_by_distance_then_station_then_charge_point(data, api, envelope, geo, stations, budget):
+    """Ties: charge points at the same coordinates (same distance by construction) must follow the
+    tie-breakers; distinct places whose reported distances happen to be equal may come in either order."""
+    _, lat, lng, _ = draw_point(data, geo, stations, 500.0)
+    q = geo.query(lat, lng, draw_radius_km(data), data.draw(st.sampled_from(sorted(geo.units)), label="unit"))
+    pagesize = data.draw(st.integers(1, geo.op.pagination["max-pagesize"]), label="pagesize")
+    result = run(api, envelope, geo, q, budget, "GEO-04", pagesize)
+    distance_field, tiebreak = geo.x["order"][0], geo.x["order"][1:]
+    problems: list[tuple[int, str]] = []  # (index of the first item of the pair, what is wrong)
+    for index, (a, b) in enumerate(zip(result.items, result.items[1:])):
+        if b[distance_field] < a[distance_field]:
+            problems.append((index, f"{geo.key(a)} at {a[distance_field]} comes before {geo.key(b)} at "
+                                    f"{b[distance_field]}"))
+        elif geo.pos(a) == geo.pos(b) and [a[f] for f in tiebreak] > [b[f] for f in tiebreak]:
+            problems.append((index, f"tie at {a[distance_field]} broken as {geo.key(a)} before {geo.key(b)} "
+                                    f"(order: {', '.join(geo.x['order'])})"))
+    page = problems[0][0] // pagesize if problems else 0
+    expect(not problems, "GEO-04", f"{len(problems)} misordered pair(s) (pagesize {pagesize}): "
+           + "; ".join(f"items {i + 1} and {i + 2}: {text}" for i, text in problems[:5]), *result.pages[page:page + 2])
+
+
+# ---------------------------------------------------------------------------------------- GEO-05
+
+def clear_keys(geo: Geo, q: Query, result: Result, cutoff_km: float, radius_km: float) -> set:
+    """Keys of the items clearly before ``cutoff_km`` and clearly off the radius' boundary."""
+    return {geo.key(item) for item in result.items
+            if before(geo, geo.true_km(q, item), cutoff_km)
+            and abs(geo.true_km(q, item) - radius_km) > geo.tol(radius_km)}
+
+
+@pytest.mark.requirement("GEO-05")
+@given(data=st.data())
+def test_the_radius_unit_does_not_change_the_result_and_a_larger_radius_is_a_superset(data, api, envelope, geo,
+                                                                                      stations, budget):
+    _, lat, lng, _ = draw_point(data, geo, stations, 500.0)
+    unit_a, unit_b = data.draw(st.permutations(sorted(geo.units)), label="units")[:2]
+    radius_km = round(draw_radius_km(data), 3)  # whole metres: exact in every unit
+    qa, qb = geo.query(lat, lng, radius_km, unit_a), geo.query(lat, lng, radius_km, unit_b)
+    ra, rb = run(api, envelope, geo, qa, budget, "GEO-05"), run(api, envelope, geo, qb, budget, "GEO-05")
+    cutoff = min(ra.cutoff_km, rb.cutoff_km)
+    keys_a, keys_b = clear_keys(geo, qa, ra, cutoff, radius_km), clear_keys(geo, qb, rb, cutoff, radius_km)
+    expect(keys_a == keys_b, "GEO-05",
+           f"radius {qa.radius} {unit_a} and {qb.radius} {unit_b} return different charge points: only with "
+           f"{unit_a}: {sorted(keys_a - keys_b, key=repr)[:5]}; only with {unit_b}: {sorted(keys_b - keys_a, key=repr)[:5]}",
+           ra.pages[0], rb.pages[0])
+    in_b = {geo.key(item): geo.reported_km(qb, item) for item in rb.items}
+    scaled = [f"{geo.key(item)}: {geo.reported_km(qa, item):.4f} km vs {in_b[geo.key(item)]:.4f} km"
+              for item in ra.items if geo.key(item) in in_b
+              and abs(geo.reported_km(qa, item) - in_b[geo.key(item)]) > geo.tol(geo.reported_km(qa, item))]
+    expect(not scaled, "GEO-05", f"distances do not scale between {unit_a} and {unit_b}: " + "; ".join(scaled[:5]),
+           ra.pages[0], rb.pages[0])
+    larger = geo.query(lat, lng, radius_km * data.draw(st.floats(1.1, 4.0), label="larger by"), unit_a)
+    rl = run(api, envelope, geo, larger, budget, "GEO-05")
+    lost = clear_keys(geo, qa, ra, min(ra.cutoff_km, rl.cutoff_km), radius_km) - rl.keys(geo)
+    expect(not lost, "GEO-05", f"radius {larger.radius} {unit_a} lacks charge points that radius {qa.radius} "
+           f"{unit_a} returns: {sorted(lost, key=repr)[:5]}", ra.pages[0], rl.pages[0])
+
+
+# ---------------------------------------------------------------------------------------- GEO-06
+
+def found_with_distance(api, envelope, geo: Geo, q: Query, station, budget, what: str) -> None:
+    """The station's charge points are in the result of ``q`` with the right distance."""
+    d = geo.true_km(q, station)
+    result = run(api, envelope, geo, q, budget, "GEO-06")
+    if not before(geo, d, result.cutoff_km):
+        pytest.skip(f"not run: budget: {what} lies beyond the {len(result.items)} items walked")
+    returned = {geo.key(item): item for item in result.items}
+    missing = geo.station_keys(station) - set(returned)
+    expect(not missing, "GEO-06", f"{what}: {d:.4f} km from the query point (radius {q.radius} "
+           f"{q.unit or geo.x['default-unit']}) but not returned: {sorted(missing, key=repr)}", *result.pages[:2])
+    wrong = [f"{key}: {geo.reported_km(q, returned[key]):.4f} km" for key in geo.station_keys(station)
+             if abs(geo.reported_km(q, returned[key]) - d) > geo.tol(d)]
+    expect(not wrong, "GEO-06", f"{what}: the haversine distance is {d:.4f} km but the items say "
+           + "; ".join(wrong), *result.pages[:2])
+
+
+@pytest.mark.requirement("GEO-06")
+@given(data=st.data())
+def test_a_station_across_the_antimeridian_is_found(data, api, envelope, geo, stations, budget):
+    candidates = [s for s in with_points(geo, stations) if abs(geo.pos(s)[1]) > 170]
+    if not candidates:
+        pytest.skip("not run: no data: no station near the antimeridian")
+    station = data.draw(st.sampled_from(candidates), label="station")
+    s_lat, s_lng = geo.pos(station)
+    past = data.draw(st.floats(1.0, 10.0), label="degrees past the antimeridian")
+    lat = max(-90.0, min(90.0, s_lat + data.draw(st.floats(-1.0, 1.0), label="latitude offset")))
+    lng = -math.copysign(180.0 - past, s_lng)  # on the other side of +-180 from the station
+    d = geo.km(lat, lng, s_lat, s_lng)
+    q = geo.query(lat, lng, d * data.draw(st.floats(1.05, 2.0), label="radius factor") + 1.0,
+                  data.draw(st.sampled_from(sorted(geo.units)), label="unit"))
+    found_with_distance(api, envelope, geo, q, station, budget,
+                        f"station {station[geo.station_id_field]} at {geo.pos(station)} seen from ({q.lat}, {q.lng})")
+
+
+@pytest.mark.requirement("GEO-06")
+@given(data=st.data())
+def test_a_station_across_the_pole_is_found_at_the_right_distance(data, api, envelope, geo, stations, budget):
+    candidates = [s for s in with_points(geo, stations) if abs(geo.pos(s)[0]) > 60]
+    if not candidates:
+        pytest.skip("not run: no data: no station near a pole")
+    station = data.draw(st.sampled_from(candidates), label="station")
+    s_lat, s_lng = geo.pos(station)
+    lat, lng = s_lat, (s_lng + 360.0) % 360.0 - 180.0  # same latitude, the other side of the pole
+    d = geo.km(lat, lng, s_lat, s_lng)
+    q = geo.query(lat, lng, d * data.draw(st.floats(1.05, 1.5), label="radius factor") + 1.0,
+                  data.draw(st.sampled_from(sorted(geo.units)), label="unit"))
+    found_with_distance(api, envelope, geo, q, station, budget,
+                        f"station {station[geo.station_id_field]} at {geo.pos(station)} seen across the pole "
+                        f"from ({q.lat}, {q.lng})")
+
+
+@pytest.mark.requirement("GEO-06")
+@given(data=st.data())
+def test_the_pole_and_the_antimeridian_are_single_points(data, api, envelope, geo, stations, budget):
+    """The pole at any two longitudes, and lng=180 vs lng=-180, are the same place: same result."""
+    station = data.draw(st.sampled_from(with_points(geo, stations) or stations), label="station")
+    if data.draw(st.booleans(), label="pole (else antimeridian)"):
+        lat = data.draw(st.sampled_from([90.0, -90.0]), label="pole")
+        points = [(lat, data.draw(st.floats(-180, 180), label=f"lng {n}")) for n in (1, 2)]
+    else:
+        lat = data.draw(st.floats(-89.0, 89.0), label="lat")
+        points = [(lat, 180.0), (lat, -180.0)]
+    radius_km = geo.km(*points[0], *geo.pos(station)) * data.draw(st.floats(1.01, 1.5), label="radius factor") + 1.0
+    unit = data.draw(st.sampled_from(sorted(geo.units)), label="unit")
+    (qa, qb) = (geo.query(*p, radius_km, unit) for p in points)
+    ra, rb = run(api, envelope, geo, qa, budget, "GEO-06"), run(api, envelope, geo, qb, budget, "GEO-06")
+    cutoff = min(ra.cutoff_km, rb.cutoff_km)
+    keys_a, keys_b = (clear_keys(geo, q, r, cutoff, geo.radius_km(q)) for q, r in ((qa, ra), (qb, rb)))
+    expect(keys_a == keys_b, "GEO-06",
+           f"({qa.lat}, {qa.lng}) and ({qb.lat}, {qb.lng}) are the same place but return different charge points: "
+           f"only at the first {sorted(keys_a - keys_b, key=repr)[:5]}, only at the second "
+           f"{sorted(keys_b - keys_a, key=repr)[:5]}", ra.pages[0], rb.pages[0])
+    in_b = {geo.key(item): geo.reported_km(qb, item) for item in rb.items}
+    wrong = [f"{geo.key(item)}: {geo.reported_km(qa, item):.4f} vs {in_b[geo.key(item)]:.4f} km" for item in ra.items
+             if geo.key(item) in in_b and abs(geo.reported_km(qa, item) - in_b[geo.key(item)])
+             > geo.tol(geo.reported_km(qa, item))]
+    expect(not wrong, "GEO-06", f"({qa.lat}, {qa.lng}) and ({qb.lat}, {qb.lng}) are the same place but distances "
+           "differ: " + "; ".join(wrong[:5]), ra.pages[0], rb.pages[0])
+
+
+# ---------------------------------------------------------------------------------------- GEO-07
+
+@pytest.mark.requirement("GEO-07")
+@given(data=st.data())
+def test_each_item_agrees_with_its_station_detail(data, api, envelope, geo, stations, details):
+    _, lat, lng, _ = draw_point(data, geo, stations, 50.0)
+    q = geo.query(lat, lng, draw_radius_km(data), None)
+    listing, items, _ = fetch_page(api, envelope, geo.op, geo.params(q), 1, geo.op.pagination["max-pagesize"],
+                                   "GEO-07")
+    if not items:
+        return
+    item = data.draw(st.sampled_from(items), label="item")
+    station_id, point_id = geo.key(item)
+    exchange = details.get(geo.x["station-operation"], station_id)
+    expect(exchange.status == 200, "GEO-07",
+           f"station_id {station_id!r} of {geo.key(item)} does not resolve ({exchange.status})", listing, exchange)
+    points = envelope.data(exchange, "GEO-07").get(geo.collection) or []
+    point = next((p for p in points if p.get(geo.point_id_field) == point_id), None)
+    expect(point is not None, "GEO-07", f"charge point {point_id!r} is not listed by its station {station_id!r}: "
+           f"{[p.get(geo.point_id_field) for p in points]}", listing, exchange)
+    shared = sorted(set(item) & set(point) - {geo.point_id_field})
+    diff = [f"{name}: {item[name]!r} vs {point[name]!r}" for name in shared if item[name] != point[name]]
+    expect(not diff, "GEO-07", f"{geo.key(item)} differs from its station's charge point: " + "; ".join(diff),
+           listing, exchange)

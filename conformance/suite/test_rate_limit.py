@@ -1,0 +1,190 @@
+"""RATE-01..03: per-key limits, 429 with Retry-After, consistent X-RateLimit headers.
+
+The limits are deployment-specific and undocumented, so the suite probes for them with ONE bounded
+burst per run (the ``burst`` fixture): a cheap list request repeated with the primary key, at most
+``budget["rate_probe"]`` times, stopping at the first 429. A limit the burst does not reach is
+reported as not observed, never as a pass. Header names, status and code come from
+``x-api.rate-limit``.
+
+The burst is intrusive: it exhausts the primary key's limit until its Retry-After has passed (the
+tests that follow wait it out). The tests that send or read it are listed in ``INTRUSIVE``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import given, strategies as st
+
+from conformance.client import ApiClient, Exchange
+from conformance.expect import expect
+from conformance.spec import Operation, Spec
+from conformance.suite.test_transport import FEW, draw_target
+
+#: Tests that depend on the burst (a marker ``intrusive`` is to be registered for them).
+INTRUSIVE = (
+    "test_over_the_limit_is_429_rate_limit_exceeded",
+    "test_limits_are_per_key",
+    "test_a_429_carries_retry_after_in_whole_seconds",
+    "test_the_same_key_is_served_again_after_retry_after",
+    "test_rate_limit_headers_stay_consistent_through_the_burst",
+)
+
+#: The longest Retry-After the suite waits out; a longer one leaves RATE-02's recovery not run.
+MAX_RETRY_WAIT = 65
+
+#: Consecutive 2xx answers after X-RateLimit-Remaining reached 0 that prove the limit is not enforced
+#: (a sliding window or token bucket frees a slot now and then, never this many in a row).
+OVERRUN = 10
+
+
+@dataclass
+class Burst:
+    op: Operation
+    params: dict[str, Any]
+    exchanges: list[Exchange] = field(default_factory=list)
+    refused: Exchange | None = None  # the first 429
+    refused_at: float = 0.0  # time.monotonic() when it arrived
+    other: Exchange | None = None  # the other tenant's key, right after the 429
+    other_skipped: str = ""
+    overrun: int = 0  # 2xx answers in a row while Remaining said 0 (the burst stops at OVERRUN)
+
+
+def other_tenant_probe(request: pytest.FixtureRequest, probe_session: Any, burst: Burst) -> None:
+    try:
+        other: ApiClient = request.getfixturevalue("other_tenant_api")
+    except pytest.skip.Exception as skipped:
+        burst.other_skipped = str(skipped.msg)
+        return
+    burst.other = other.with_session(probe_session).get(burst.op.path, burst.params)
+
+
+@pytest.fixture(scope="module")
+def burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, budget) -> Burst:
+    """The one burst of the run, shared by the tests of this module."""
+    names = iris_spec.api["rate-limit"]
+    op = iris_spec.resource_list_operations[0]
+    result = Burst(op, {op.pagination["pagesize-param"]: 1})
+    at_zero = 0
+    for _ in range(budget["rate_probe"]):
+        exchange = probe_api.get(op.path, result.params)
+        result.exchanges.append(exchange)
+        if exchange.status == names["status"]:
+            result.refused, result.refused_at = exchange, time.monotonic()
+            other_tenant_probe(request, probe_session, result)
+            break
+        exhausted = exchange.headers.get(names["remaining-header"], "").strip() == "0" and exchange.status < 300
+        at_zero = at_zero + 1 if exhausted else 0
+        if at_zero > OVERRUN:
+            result.overrun = at_zero - 1
+            break
+    return result
+
+
+def refusal(burst: Burst) -> Exchange:
+    """The burst's 429, or skip: the limit was not observed."""
+    if burst.refused is None:
+        pytest.skip(f"not run: limit not observed within {len(burst.exchanges)} requests "
+                    "(raise --profile or the probe budget)")
+    return burst.refused
+
+
+# ------------------------------------------------------------------------------------ RATE-01
+
+
+@pytest.mark.requirement("RATE-01")
+def test_over_the_limit_is_429_rate_limit_exceeded(burst, envelope, iris_spec):
+    names = iris_spec.api["rate-limit"]
+    expect(not burst.overrun, "RATE-01",
+           f"{names['remaining-header']} reached 0, yet the key was served {burst.overrun} more times in a row: "
+           "the advertised limit is not enforced", *burst.exchanges[-2:])
+    refused = refusal(burst)
+    envelope.expect_error(refused, names["code"], "RATE-01", f"request {len(burst.exchanges)} of a burst was refused")
+
+
+@pytest.mark.requirement("RATE-01")
+def test_limits_are_per_key(burst):
+    refused = refusal(burst)
+    if burst.other is None:
+        pytest.skip(burst.other_skipped)
+    expect(200 <= burst.other.status < 300, "RATE-01",
+           f"while the primary key was refused, another tenant's key was answered {burst.other.status} "
+           "instead of being served", refused, burst.other)
+
+
+# ------------------------------------------------------------------------------------ RATE-02
+
+
+def retry_after(iris_spec: Spec, exchange: Exchange) -> str | None:
+    value = exchange.headers.get(iris_spec.api["rate-limit"]["retry-after-header"])
+    return None if value is None else value.strip()
+
+
+@pytest.mark.requirement("RATE-02")
+def test_a_429_carries_retry_after_in_whole_seconds(burst, iris_spec):
+    refused = refusal(burst)
+    name = iris_spec.api["rate-limit"]["retry-after-header"]
+    value = retry_after(iris_spec, refused)
+    expect(value is not None, "RATE-02", f"the 429 has no {name} header", refused)
+    expect(re.fullmatch(r"[0-9]+", value), "RATE-02", f"{name}: {value!r} is not a whole number of seconds", refused)
+
+
+@pytest.mark.requirement("RATE-02")
+def test_the_same_key_is_served_again_after_retry_after(burst, iris_spec, probe_api):
+    refused = refusal(burst)
+    value = retry_after(iris_spec, refused)
+    if value is None or not value.isdigit():
+        pytest.skip("not run: the 429 gives no Retry-After in whole seconds to wait (a RATE-02 failure of its own)")
+    wait = int(value)
+    if wait > MAX_RETRY_WAIT:
+        pytest.skip(f"not run: Retry-After is {wait} s, longer than the {MAX_RETRY_WAIT} s the suite waits")
+    time.sleep(max(0.0, burst.refused_at + wait - time.monotonic()))
+    exchange = probe_api.get(burst.op.path, burst.params)
+    expect(200 <= exchange.status < 300, "RATE-02",
+           f"after waiting the {wait} s of Retry-After, the same key was answered {exchange.status}", refused, exchange)
+
+
+# ------------------------------------------------------------------------------------ RATE-03
+
+
+def header_problems(iris_spec: Spec, exchange: Exchange) -> list[str] | None:
+    """What is wrong with the X-RateLimit headers of ``exchange``; None when it carries neither."""
+    names = iris_spec.api["rate-limit"]
+    values = {n: exchange.headers.get(n) for n in (names["limit-header"], names["remaining-header"])}
+    if all(v is None for v in values.values()):
+        return None
+    problems = [f"{n}: {v!r} is not a non-negative integer" for n, v in values.items()
+                if v is not None and not re.fullmatch(r"[0-9]+", v.strip())]
+    limit, remaining = values.values()
+    if not problems and limit is not None and remaining is not None and int(remaining) > int(limit):
+        problems.append(f"{names['remaining-header']} ({remaining}) exceeds {names['limit-header']} ({limit})")
+    return problems
+
+
+@pytest.mark.requirement("RATE-03")
+@FEW
+@given(data=st.data())
+def test_rate_limit_headers_are_non_negative_integers_with_remaining_at_most_limit(data, api, iris_spec, any_operation,
+                                                                                   first_page, base_query):
+    exchange = draw_target(data, iris_spec, any_operation, first_page, base_query).valid(api)
+    problems = header_problems(iris_spec, exchange)
+    if problems is None:
+        pytest.skip("not run: the response carries no rate-limit headers (they are optional)")
+    expect(not problems, "RATE-03", "; ".join(problems), exchange)
+
+
+@pytest.mark.requirement("RATE-03")
+def test_rate_limit_headers_stay_consistent_through_the_burst(burst, iris_spec):
+    checked = [(number, ex, problems) for number, ex in enumerate(burst.exchanges, 1)
+               if (problems := header_problems(iris_spec, ex)) is not None]
+    if not checked:
+        pytest.skip("not run: no response of the burst carries rate-limit headers (they are optional)")
+    bad = [(number, ex, problems) for number, ex, problems in checked if problems]
+    expect(not bad, "RATE-03",
+           f"{len(bad)} of {len(checked)} responses of the burst have inconsistent rate-limit headers: "
+           + "; ".join(f"request {number}: {', '.join(problems)}" for number, _, problems in bad[:3]),
+           *[ex for _, ex, _ in bad[:2]])

@@ -1,0 +1,234 @@
+"""TEN-01, TEN-02: a key sees only its own tenant's records, whatever the client adds.
+
+The other tenant's records come from its own lists (``--other-tenant-key``); nothing about either
+tenant's data is assumed. Parameter and header names that must not widen the tenant come from the
+spec (``x-api.auth.tenant-override-params`` / ``tenant-override-headers``)."""
+
+from __future__ import annotations
+
+import string
+import uuid
+from typing import Any, Callable
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, strategies as st
+
+from conformance.client import ApiClient, Exchange
+from conformance.expect import expect
+from conformance.spec import Operation, Spec
+from conformance.suite.conftest import record_key
+
+Page = tuple[Exchange, list[dict[str, Any]]]
+
+
+def detail_path(detail: Operation, record_id: Any) -> str:
+    return detail.path.replace("{%s}" % detail.path_params[0], quote(str(record_id), safe=""))
+
+
+def geo_operation(spec: Spec) -> Operation:
+    ops = [op for op in spec.list_operations if op.geo]
+    if not ops:
+        pytest.skip("not run: the spec declares no geo operation (x-geo)")
+    return ops[0]
+
+
+@pytest.fixture(scope="session")
+def page_of(envelope) -> Callable[[ApiClient, Operation, dict[str, Any]], Page]:
+    """A first page (largest size) of ``op`` for a client, cached per key, operation and query."""
+    cache: dict[tuple, Page] = {}
+
+    def fetch(client: ApiClient, op: Operation, query: dict[str, Any] | None = None) -> Page:
+        query = dict(query or {}, **{op.pagination["pagesize-param"]: op.pagination["max-pagesize"]})
+        key = (client.key, op.operation_id, tuple(sorted((k, str(v)) for k, v in query.items())))
+        if key not in cache:
+            exchange = client.get(op.path, query)
+            if exchange.status != 200:
+                pytest.fail(f"cannot derive inputs: {op.operation_id} answered {exchange.status}\n{exchange.describe()}")
+            cache[key] = (exchange, envelope.items(exchange))
+        return cache[key]
+
+    return fetch
+
+
+@pytest.fixture(scope="session")
+def theirs(other_tenant_api, page_of) -> Callable[[Operation], Page]:
+    """The other tenant's first page of a list operation; skips when it is empty."""
+
+    def fetch(op: Operation, query: dict[str, Any] | None = None) -> Page:
+        exchange, items = page_of(other_tenant_api, op, query)
+        if not items:
+            pytest.skip(f"not run: no data: the other tenant's {op.operation_id} is empty")
+        return exchange, items
+
+    return fetch
+
+
+def unknown_id(op: Operation, seen: list[Any]) -> Any:
+    """A well-formed id that is in neither tenant's first page."""
+    if op.resource["id-type"] == "integer":
+        return max([i for i in seen if isinstance(i, int)] + [0]) + 1_000_003
+    return f"iris-conformance-{uuid.uuid4().hex}"
+
+
+def shape(value: Any) -> Any:
+    """The structure of a body: member names and value types, not the values."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [shape(v) for v in value]
+    return type(value).__name__
+
+
+# ---------------------------------------------------------------------------------------- TEN-01
+
+@pytest.mark.requirement("TEN-01")
+def test_first_pages_share_no_record_with_the_other_tenant(api, resource_operation, page_of, theirs):
+    op = resource_operation
+    key = record_key(op)
+    their_ex, their_items = theirs(op)
+    their_ids = {key(item) for item in their_items}
+    sort = op.resource["sort"]
+    for order in sort["orders"]:  # both ends of our list
+        ours_ex, ours = page_of(api, op, {sort["orderby-param"]: order})
+        shared = sorted({key(item) for item in ours} & their_ids, key=repr)
+        expect(not shared, "TEN-01", f"our {op.operation_id} ({order}) lists records of the other tenant: "
+                                     f"{shared[:5]}", ours_ex, their_ex)
+
+
+@pytest.mark.requirement("TEN-01")
+@given(data=st.data())
+def test_searching_for_another_tenants_record_does_not_find_it(data, api, envelope, resource_operation, theirs):
+    op = resource_operation
+    search = op.resource.get("search")
+    if not search:
+        pytest.skip(f"not run: {op.operation_id} has no search parameter in the spec")
+    key = record_key(op)
+    their_ex, their_items = theirs(op)
+    their_ids = {key(item) for item in their_items}
+    record = data.draw(st.sampled_from(their_items), label="their record")
+    for field in search["fields"]:
+        term = record.get(field)
+        if not isinstance(term, str) or not term.strip():
+            continue
+        exchange = api.get(op.path, {search["param"]: term, op.pagination["pagesize-param"]: op.pagination["max-pagesize"]})
+        expect(exchange.status == 200, "TEN-01", f"a search for {term!r} was not answered 200", exchange)
+        found = sorted({key(item) for item in envelope.items(exchange, "TEN-01")} & their_ids, key=repr)
+        expect(not found, "TEN-01", f"searching our {op.operation_id} for the other tenant's {field} {term!r} "
+                                    f"returns the other tenant's records {found[:5]}", exchange, their_ex)
+
+
+@pytest.mark.requirement("TEN-01")
+@given(data=st.data())
+def test_another_tenants_id_is_not_found_like_an_unknown_id(data, api, envelope, iris_spec, resource_operation,
+                                                            page_of, theirs):
+    op = resource_operation
+    id_field = op.resource["id-field"]
+    detail = iris_spec.operation(op.resource["detail-operation"])
+    _, their_items = theirs(op)
+    record_id = data.draw(st.sampled_from([item[id_field] for item in their_items]), label="their id")
+    _, ours = page_of(api, op)
+    unknown = unknown_id(op, [item[id_field] for item in ours + their_items])
+    foreign = api.get(detail_path(detail, record_id))
+    envelope.expect_error(foreign, "NOT_FOUND", "TEN-01", f"the other tenant's {op.resource['name']} {record_id!r}")
+    missing = api.get(detail_path(detail, unknown))
+    expect(foreign.status == missing.status and shape(foreign.body) == shape(missing.body)
+           and envelope.error_code(foreign) == envelope.error_code(missing), "TEN-01",
+           f"the answer for the other tenant's id {record_id!r} differs in form from the one for the unknown id "
+           f"{unknown!r}", foreign, missing)
+    message_foreign = envelope.error_message(foreign).replace(str(record_id), "<id>")
+    message_missing = envelope.error_message(missing).replace(str(unknown), "<id>")
+    expect(message_foreign == message_missing, "TEN-01",
+           f"the error message for the other tenant's id differs from the one for an unknown id: "
+           f"{message_foreign!r} vs {message_missing!r}", foreign, missing)
+
+
+@pytest.mark.requirement("TEN-01")
+@given(data=st.data())
+def test_chargers_at_another_tenants_station_are_not_ours(data, api, other_tenant_api, envelope, iris_spec, theirs):
+    op = geo_operation(iris_spec)
+    geo = op.geo
+    key = record_key(op)
+    stations_op = iris_spec.operation(geo["station-list-operation"])
+    _, stations = theirs(stations_op)
+    station = data.draw(st.sampled_from(stations), label="their station")
+    radius = data.draw(st.sampled_from([1, 10, 100]), label="radius")
+    query = {geo["lat-param"]: station[geo["lat-field"]], geo["lng-param"]: station[geo["lng-field"]],
+             geo["radius-param"]: radius, op.pagination["pagesize-param"]: op.pagination["max-pagesize"]}
+    their_ex = other_tenant_api.get(op.path, query)
+    expect(their_ex.status == 200, "TEN-01", "the other tenant's charger query was not answered 200", their_ex)
+    their_points = {key(item) for item in envelope.items(their_ex, "TEN-01")}
+    their_stations = {item[stations_op.resource["id-field"]] for item in stations} | {s for s, _ in their_points}
+    ours_ex = api.get(op.path, query)
+    expect(ours_ex.status == 200, "TEN-01", "our charger query was not answered 200", ours_ex)
+    ours = {key(item) for item in envelope.items(ours_ex, "TEN-01")}
+    leaked = sorted(p for p in ours if p in their_points or p[0] in their_stations)
+    expect(not leaked, "TEN-01", f"our {op.operation_id} at the other tenant's station "
+                                 f"{station.get(stations_op.resource['id-field'])!r} "
+                                 f"returns the other tenant's charge points {leaked[:5]}", ours_ex, their_ex)
+
+
+# ---------------------------------------------------------------------------------------- TEN-02
+
+TENANT_OVERRIDE_VALUES = st.one_of(
+    st.integers(0, 20).map(str),
+    st.integers(0, 2**31 - 1).map(str),
+    st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=24),
+    st.uuids().map(str),
+)
+
+
+@pytest.fixture(scope="session")
+def override_values(request, iris_spec: Spec, page_of) -> st.SearchStrategy[str]:
+    """Values for the tenant override parameters: the other tenant's own tenant ids where its records
+    carry a field of that name, else arbitrary ones."""
+    names = set(iris_spec.api["auth"]["tenant-override-params"])
+    try:
+        other = request.getfixturevalue("other_tenant_api")
+    except pytest.skip.Exception:
+        return TENANT_OVERRIDE_VALUES
+    derived = {str(item[n]) for op in iris_spec.resource_list_operations
+               for item in page_of(other, op)[1] for n in names & set(item)}
+    return st.one_of(st.sampled_from(sorted(derived)), TENANT_OVERRIDE_VALUES) if derived else TENANT_OVERRIDE_VALUES
+
+
+def with_overrides(iris_spec: Spec, value: str) -> tuple[dict[str, str], dict[str, str]]:
+    auth = iris_spec.api["auth"]
+    return ({name: value for name in auth["tenant-override-params"]},
+            {name: value for name in auth["tenant-override-headers"]})
+
+
+@pytest.mark.requirement("TEN-02")
+@given(data=st.data())
+def test_tenant_override_parameters_do_not_change_a_list(data, api, envelope, iris_spec, list_operation, base_query,
+                                                        page_of, override_values):
+    op = list_operation
+    key = record_key(op)
+    query = dict(base_query(op), **{op.pagination["pagesize-param"]: op.pagination["max-pagesize"]})
+    base_ex, base_items = page_of(api, op, base_query(op))
+    value = data.draw(override_values, label="tenant value")
+    params, headers = with_overrides(iris_spec, value)
+    exchange = api.get(op.path, {**query, **params}, headers=headers)
+    expect(exchange.status == 200, "TEN-02", f"adding {sorted(params)} and {sorted(headers)} = {value!r} "
+                                             f"changed the status", base_ex, exchange)
+    got = [key(item) for item in envelope.items(exchange, "TEN-02")]
+    expect(got == [key(item) for item in base_items]
+           and envelope.page_info(exchange, op, "TEN-02")["total"] == envelope.page_info(base_ex, op, "TEN-02")["total"],
+           "TEN-02", f"adding {sorted(params)} and {sorted(headers)} = {value!r} changed the records listed",
+           base_ex, exchange)
+
+
+@pytest.mark.requirement("TEN-02")
+@given(data=st.data())
+def test_tenant_override_does_not_reveal_another_tenants_record(data, api, envelope, iris_spec, resource_operation,
+                                                               theirs, override_values):
+    op = resource_operation
+    id_field = op.resource["id-field"]
+    detail = iris_spec.operation(op.resource["detail-operation"])
+    _, their_items = theirs(op)
+    record_id = data.draw(st.sampled_from([item[id_field] for item in their_items]), label="their id")
+    value = data.draw(override_values, label="tenant value")
+    params, headers = with_overrides(iris_spec, value)
+    exchange = api.get(detail_path(detail, record_id), params, headers=headers)
+    envelope.expect_error(exchange, "NOT_FOUND", "TEN-02", f"the other tenant's {op.resource['name']} {record_id!r} "
+                                                          f"with {sorted(params)} and {sorted(headers)} = {value!r}")

@@ -1,0 +1,348 @@
+"""TRN-01..05: content type, methods, undefined paths, no 5xx and no leaks, on every operation.
+
+The requests are derived from the spec and from live responses: a valid request of each operation
+(a live id for the detail ones), the errors it is easy to provoke from it (400, 401, 404, 405), and
+a battery of hostile-but-plausible values for every parameter. Nothing but GET is sent except for
+TRN-02, which sends the other methods without a body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from conformance.client import ApiClient, Exchange
+from conformance.expect import expect
+from conformance.spec import Operation, Spec
+
+#: Property tests that send several requests per example run fewer examples than the profile says.
+FEW = settings(max_examples=max(1, settings().max_examples // 8))
+
+#: Methods that must be refused on every defined path (HEAD is left alone: it is GET without a body).
+OTHER_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+# ------------------------------------------------------------------- requests of an operation
+# Shared with test_envelope.py and test_rate_limit.py (they import these helpers).
+
+
+def list_operation_of(spec: Spec, op: Operation) -> Operation:
+    """The list operation whose records carry the ids of the detail operation ``op``."""
+    for candidate in spec.resource_list_operations:
+        if candidate.resource.get("detail-operation") == op.operation_id:
+            return candidate
+    raise LookupError(f"no list operation in the spec names {op.operation_id} as its detail-operation")
+
+
+def live_ids(spec: Spec, first_page: Callable, op: Operation) -> list[Any]:
+    """Ids of live records for the detail operation ``op`` (skips when the tenant has none)."""
+    source = list_operation_of(spec, op)
+    ids = [record.get(source.resource["id-field"]) for record in first_page(source)]
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        pytest.skip(f"not run: no data: {source.operation_id} returned no records")
+    return ids
+
+
+def absent_id(op: Operation, ids: list[Any]) -> str:
+    """A well-formed id that is not among the live ``ids``."""
+    schema = op.parameter(op.path_params[0]).get("schema", {})
+    if schema.get("type") == "integer":
+        return str(max(int(i) for i in ids) + 10**9)
+    candidate = f"{ids[0]}-not-a-live-id"
+    while candidate in ids:
+        candidate += "-x"
+    return candidate
+
+
+def invalid_id(op: Operation) -> str | None:
+    """An id the path parameter's schema refuses (400), or None when every non-empty string is valid."""
+    schema = op.parameter(op.path_params[0]).get("schema", {})
+    if schema.get("type") == "integer":
+        return str(int(schema.get("minimum", 1)) - 1)
+    return None
+
+
+def concrete(op: Operation, value: Any) -> str:
+    """``op``'s path with its path parameter set to ``value`` (percent-encoded)."""
+    return op.path.replace("{" + op.path_params[0] + "}", quote(str(value), safe=""))
+
+
+@dataclass
+class Target:
+    """A valid request of one operation, and what turns it into an error."""
+
+    op: Operation
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    invalid: tuple[str, dict[str, Any]] | None = None  # (path, params) refused with 400
+    absent: str | None = None  # a path refused with 404
+
+    def valid(self, api: ApiClient) -> Exchange:
+        return api.get(self.path, self.params)
+
+    def errors(self, api: ApiClient) -> list[tuple[str, Exchange]]:
+        """Every error status the target can provoke: 400, 401, 404, 405."""
+        out = [("no credential", api.get(self.path, self.params, key=None)),
+               ("POST without a body", api.request("POST", self.path, self.params))]
+        if self.invalid is not None:
+            out.append(("an invalid parameter", api.get(*self.invalid)))
+        if self.absent is not None:
+            out.append(("an id the tenant does not have", api.get(self.absent)))
+        return out
+
+
+def draw_target(data: Any, spec: Spec, op: Operation, first_page: Callable, base_query: Callable) -> Target:
+    """A valid request of ``op`` chosen by hypothesis among live values."""
+    if op.path_params:
+        ids = live_ids(spec, first_page, op)
+        live = data.draw(st.sampled_from(ids), label="id")
+        bad = invalid_id(op)
+        return Target(op, concrete(op, live), invalid=(concrete(op, bad), {}) if bad is not None else None,
+                      absent=concrete(op, absent_id(op, ids)))
+    pag = op.pagination
+    params = dict(base_query(op))
+    params[pag["pagesize-param"]] = data.draw(st.integers(1, pag["max-pagesize"]), label="pagesize")
+    invalid = dict(params, **{pag["pagesize-param"]: pag["max-pagesize"] + 1})
+    return Target(op, op.path, params, invalid=(op.path, invalid))
+
+
+def media_type(exchange: Exchange) -> str:
+    return exchange.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+def parses_as_json(exchange: Exchange) -> bool:
+    try:
+        json.loads(exchange.response.content)
+    except ValueError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------ the battery
+
+HOSTILE_VALUES: dict[str, str] = {
+    "huge integer": "9" * 40,
+    "one past int64": str(2**63),
+    "4 KB of digits": "9" * 4096,
+    "negative": "-1",
+    "huge negative": "-" + "9" * 40,
+    "float overflow": "1e309",
+    "float underflow": "1e-400",
+    "not a number": "NaN",
+    "infinity": "-Infinity",
+    "unicode": "Zürich 東京 🚗 مرحبا e\u0301",
+    "invisible characters": "\u200b\ufeff\u202e",
+    "4 KB string": "x" * 4096,
+    "4 KB of unicode": "é" * 2048,
+    "SQL quote": "' OR '1'='1' --",
+    "SQL statement": "1; DROP TABLE x; --",
+    "SQL union": "1 UNION SELECT NULL, NULL --",
+    "empty": "",
+    "whitespace": " \t ",
+    "odd characters": "~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',./",
+    "path traversal": "../../../etc/passwd",
+    "template": "{{7*7}}${7*7}<%= 7*7 %>",
+}
+
+
+def plausible_value(param: dict[str, Any]) -> str:
+    """A value the parameter's schema accepts (for the repeated-parameter requests)."""
+    schema = param.get("schema", {})
+    for value in (param.get("example"), schema.get("example"), schema.get("default"), *(schema.get("enum") or [])):
+        if value is not None:
+            return "true" if value is True else "false" if value is False else str(value)
+    return "1"
+
+
+def send_battery(api: ApiClient, op: Operation, base: dict[str, Any], live: Any) -> list[tuple[str, Exchange]]:
+    """Every hostile value in every parameter of ``op`` (one at a time), and every query
+    parameter given twice. ``live`` is a live id for a detail operation."""
+    out: list[tuple[str, Exchange]] = []
+    for param in op.parameters:
+        name = param["name"]
+        for label, value in HOSTILE_VALUES.items():
+            if param.get("in") == "path":
+                out.append((f"{name}: {label}", api.get(concrete(op, value))))
+            else:
+                out.append((f"{name}: {label}", api.get(op.path, dict(base, **{name: value}))))
+        if param.get("in") == "query":
+            value = plausible_value(param)
+            pairs = [(k, v) for k, v in base.items() if k != name] + [(name, value), (name, value)]
+            out.append((f"{name} given twice", api.get(op.path, pairs)))
+    if op.path_params:  # the live record, with a repeated unknown parameter for good measure
+        out.append(("live id", api.get(concrete(op, live), [("x", "1"), ("x", "2")])))
+    return out
+
+
+@pytest.fixture(scope="session")
+def battery(api, iris_spec, first_page, base_query) -> Callable[[Operation], list[tuple[str, Exchange]]]:
+    """The battery's exchanges per operation, sent once per run (TRN-01, TRN-04, TRN-05 read them)."""
+    cache: dict[str, list[tuple[str, Exchange]]] = {}
+
+    def get(op: Operation) -> list[tuple[str, Exchange]]:
+        if op.operation_id not in cache:
+            live = live_ids(iris_spec, first_page, op)[0] if op.path_params else None
+            base = {} if op.path_params else dict(base_query(op))
+            cache[op.operation_id] = send_battery(api, op, base, live)
+        return cache[op.operation_id]
+
+    return get
+
+
+def first_offenders(exchanges: list[tuple[str, Exchange]], bad: Callable[[Exchange], bool], limit: int = 3):
+    found = [(label, ex) for label, ex in exchanges if bad(ex)]
+    return found, ", ".join(f"{label} -> HTTP {ex.status}" for label, ex in found[:limit]), [ex for _, ex in found[:limit]]
+
+
+# ------------------------------------------------------------------------------------ TRN-01
+
+
+@pytest.mark.requirement("TRN-01")
+@FEW
+@given(data=st.data())
+def test_every_response_is_json_with_a_json_content_type(data, api, iris_spec, any_operation, first_page,
+                                                          base_query, battery):
+    op = any_operation
+    target = draw_target(data, iris_spec, op, first_page, base_query)
+    exchanges = [("valid", target.valid(api)), *target.errors(api), *battery(op)]
+    found, summary, shown = first_offenders(
+        exchanges, lambda ex: media_type(ex) != "application/json" or not parses_as_json(ex))
+    expect(not found, "TRN-01",
+           f"{len(found)} of {len(exchanges)} responses of {op.operation_id} are not application/json with a "
+           f"JSON body ({summary})", *shown)
+
+
+# ------------------------------------------------------------------------------------ TRN-02
+
+
+@pytest.mark.requirement("TRN-02")
+@pytest.mark.parametrize("method", OTHER_METHODS)
+@FEW
+@given(data=st.data())
+def test_methods_other_than_get_are_405_with_an_allow_header_naming_get(data, method, api, envelope, iris_spec,
+                                                                       any_operation, first_page):
+    """Sent without a body. On a detail path POST goes to a live id; PUT, PATCH and DELETE go to a
+    well-formed id the tenant does not have, so that a deployment that wrongly implements them
+    cannot change a live record (the path is defined either way)."""
+    op = any_operation
+    defined = {m.upper() for m in iris_spec.document["paths"][op.path]}
+    if method in defined:
+        pytest.skip(f"not applicable: the spec defines {method} {op.path}")
+    path = op.path
+    if op.path_params:
+        ids = live_ids(iris_spec, first_page, op)
+        path = concrete(op, data.draw(st.sampled_from(ids), label="id") if method == "POST" else absent_id(op, ids))
+    exchange = api.request(method, path)
+    envelope.expect_error(exchange, "METHOD_NOT_ALLOWED", "TRN-02", f"{method} on the defined path {op.path}")
+    allow = exchange.headers.get("Allow")
+    pattern = op.raw["responses"]["405"]["headers"]["Allow"]["schema"]["pattern"]
+    expect(allow is not None and re.search(pattern, allow), "TRN-02",
+           f"the 405 must carry an Allow header containing GET; got {allow!r}", exchange)
+
+
+# ------------------------------------------------------------------------------------ TRN-03
+
+SEGMENT = st.text(string.ascii_lowercase + string.digits + "-_", min_size=1, max_size=16)
+
+
+def path_pattern(template: str) -> re.Pattern:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+def is_defined(spec: Spec, path: str) -> bool:
+    return any(path_pattern(template).fullmatch(path) for template in spec.paths)
+
+
+def derived_undefined_paths(spec: Spec, first_page: Callable) -> list[str]:
+    """Near misses of the spec's paths: another version, a sub-resource, a bare prefix."""
+    paths = []
+    for template in spec.paths:
+        op = next(o for o in spec.operations.values() if o.path == template)
+        if op.path_params:
+            source = list_operation_of(spec, op)
+            records = first_page(source)
+            if records:
+                paths.append(concrete(op, records[0][source.resource["id-field"]]) + "/rules")
+        else:
+            paths.append("/v2" + template)
+        segments = template.strip("/").split("/")
+        paths += ["/" + "/".join(segments[:n]) for n in range(1, len(segments))]
+    return sorted({p for p in paths if not is_defined(spec, p)})
+
+
+@pytest.mark.requirement("TRN-03")
+@given(data=st.data())
+def test_undefined_paths_are_404_not_found(data, api, envelope, iris_spec, first_page):
+    generated = st.lists(SEGMENT, min_size=1, max_size=3).map(lambda s: "/" + "/".join(s))
+    path = data.draw(st.one_of(st.sampled_from(derived_undefined_paths(iris_spec, first_page)), generated)
+                     .filter(lambda p: not is_defined(iris_spec, p)), label="path")
+    exchange = api.get(path)
+    envelope.expect_error(exchange, "NOT_FOUND", "TRN-03", f"the undefined path {path} with a valid key")
+
+
+# ------------------------------------------------------------------------------------ TRN-04
+
+
+@pytest.mark.requirement("TRN-04")
+def test_no_hostile_parameter_value_causes_a_5xx(any_operation, battery):
+    exchanges = battery(any_operation)
+    found, summary, shown = first_offenders(exchanges, lambda ex: ex.status >= 500)
+    expect(not found, "TRN-04",
+           f"{len(found)} of {len(exchanges)} hostile requests to {any_operation.operation_id} got a 5xx "
+           f"({summary})", *shown)
+
+
+# ------------------------------------------------------------------------------------ TRN-05
+
+LEAKS = {
+    "a Python traceback": re.compile(r"Traceback|File \"|\.py\", line \d+"),
+    "a stack frame": re.compile(r"\bat [\w$]+(?:\.[\w$<>]+)+\(|\bat .+ \((?:/|[A-Za-z]:\\).+:\d+:\d+\)|\.java:\d+"),
+    "an exception name": re.compile(r"Exception\b|\b[A-Z][a-z]+(?:[A-Z][a-z]+)*Error:"),
+    "SQL": re.compile(r"\bSELECT\b.+\bFROM\b|\bINSERT INTO\b|\bsqlite|SQLSTATE|\bsyntax error at or near\b|"
+                      r"\bORA-\d{5}\b|psycopg|\bSQL syntax\b", re.IGNORECASE | re.DOTALL),
+    "a file path": re.compile(r"(?:^|[\s\"'(=])/(?:usr|home|var|opt|srv|app|tmp|etc|root|lib)/|[A-Za-z]:\\\\"),
+    "a framework banner": re.compile(r"\b(?:starlette|uvicorn|werkzeug|django|flask|fastapi|gunicorn|express|"
+                                     r"tomcat|jetty|whitelabel|node_modules|asp\.net|laravel|symfony)\b|"
+                                     r"\b(?:nginx|apache)/\d", re.IGNORECASE),
+}
+
+
+def sent_values(exchange: Exchange) -> list[str]:
+    """The query values and the last path segment of the request, decoded."""
+    url = urlsplit(exchange.request.url or "")
+    values = [value for _, value in parse_qsl(url.query, keep_blank_values=True)]
+    values.append(unquote(url.path.rsplit("/", 1)[-1]))
+    return sorted({v for v in values if len(v) > 3}, key=len, reverse=True)
+
+
+def leaks(exchange: Exchange) -> list[str]:
+    """What an error body gives away. Text the request itself carried (an echoed parameter) is
+    not a leak, so it is removed before looking."""
+    text = exchange.text
+    for value in sent_values(exchange):
+        text = text.replace(value, "").replace(json.dumps(value)[1:-1], "")
+    return [what for what, pattern in LEAKS.items() if pattern.search(text)]
+
+
+@pytest.mark.requirement("TRN-05")
+@FEW
+@given(data=st.data())
+def test_error_bodies_carry_no_trace_sql_path_or_banner(data, api, iris_spec, any_operation, first_page,
+                                                       base_query, battery):
+    op = any_operation
+    target = draw_target(data, iris_spec, op, first_page, base_query)
+    errors = [(label, ex) for label, ex in [*target.errors(api), *battery(op)] if ex.status >= 400]
+    found = [(label, ex, leaks(ex)) for label, ex in errors]
+    found = [(label, ex, what) for label, ex, what in found if what]
+    expect(not found, "TRN-05",
+           f"{len(found)} of {len(errors)} error bodies of {op.operation_id} give away internals: "
+           + "; ".join(f"{label} -> HTTP {ex.status} shows {', '.join(what)}" for label, ex, what in found[:3]),
+           *[ex for _, ex, _ in found[:3]])
