@@ -315,8 +315,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         failed_ids = item.stash.get(FAILED_REQUIREMENTS, None)
         if report.failed and failed_ids:
             report.user_properties.append((reporting.FAILED_REQUIREMENTS_PROPERTY, ",".join(failed_ids)))
+        _format_schema_failure(item, call, report)
         _downgrade_should_failure(item, report, failed_ids or ids)
     _redact_report(report)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(node: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
+    """schemathesis rewrites a failure's text here, after the report was logged: format and redact again."""
+    if isinstance(report, pytest.TestReport):
+        _format_schema_failure(node, call, report)
+        _redact_report(report)
+
+
+def _format_schema_failure(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
+    operation = getattr(item, "operation_label", None)
+    if operation and report.failed and call.excinfo is not None and hasattr(call.excinfo.value, "exceptions"):
+        from conformance.schema_checks import failure_text
+
+        ids = item.stash.get(FAILED_REQUIREMENTS, None) or reporting.requirement_ids(item.iter_markers("requirement"))
+        report.longrepr = failure_text(call.excinfo.value, operation, ids)
 
 
 #: Tests that check several requirements (the schema-driven ones) record here which of them failed.

@@ -5,7 +5,7 @@ is pinned at :data:`NOW`. Two tenants are generated: ``primary`` (the tenant of 
 ``other_tenant`` (a smaller, different data set used to check tenant isolation).
 
 Ids are globally unique: tariffs, rules, stations and sessions draw integers from one sequence per
-table, customer ids (``user10001``...) are numbered across tenants.
+table, customer ids (``user101``...) are numbered across tenants.
 """
 
 from __future__ import annotations
@@ -436,7 +436,7 @@ def generate(seed: int = 20261124, records: int = 1) -> Dataset:
         out.api_keys.append({"tenant_id": tenant, "label": label, "key": key,
                              "revoked": label.endswith("revoked"),
                              "expires_at": expired_at if label.endswith("expired") else valid_until})
-    ids = {"tariff": _Sequence(1), "rule": _Sequence(1), "customer": _Sequence(10001),
+    ids = {"tariff": _Sequence(1), "rule": _Sequence(1), "customer": _Sequence(101),
            "station": _Sequence(1), "session": _Sequence(1)}
     for profile in _profiles(records):
         _TenantGenerator(profile, seed, ids, out).run()
