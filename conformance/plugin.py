@@ -36,16 +36,20 @@ _state_key = pytest.StashKey[dict]()
 
 #: Hypothesis settings per --profile. No example database: a verdict depends on the seed alone.
 PROFILES = {
-    "smoke": {"max_examples": 8},
+    # smoke is a CI gate: a fast verdict, so failing examples are reported as found, not shrunk
+    "smoke": {"max_examples": 8, "phases": ("explicit", "reuse", "generate", "target")},
     "default": {"max_examples": 25},
     "thorough": {"max_examples": 200},
 }
 
 
 def _register_profiles() -> None:
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     for name, values in PROFILES.items():
+        values = dict(values)
+        if "phases" in values:
+            values["phases"] = [Phase[p] for p in values["phases"]]
         settings.register_profile(
             f"iris-{name}", deadline=None, database=None, print_blob=False,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],

@@ -3,20 +3,12 @@ the conformance suite against one in a subprocess and read its verdicts."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 import requests
 
+import suite_runner
 from conformance.embedded import EmbeddedServer
-
-ROOT = Path(__file__).resolve().parents[1]
+from suite_runner import SuiteRun
 
 
 @pytest.fixture(scope="session")
@@ -50,59 +42,11 @@ def get(server: EmbeddedServer, path: str, *, key: str | None = "primary", heade
     return requests.request(method, server.base_url + path, params=params, headers=all_headers, timeout=10)
 
 
-@dataclass
-class SuiteRun:
-    returncode: int
-    output: str
-    testcases: list[dict]
-    conformance: dict
-    report_dir: Path
-
-    def failed_tests(self) -> list[str]:
-        return [t["name"] for t in self.testcases if t["outcome"] in ("failed", "error")]
-
-    def verdict(self, requirement_id: str) -> str:
-        return next(r["verdict"] for r in self.conformance["requirements"] if r["id"] == requirement_id)
-
-    def requirements_with(self, verdict: str) -> set[str]:
-        return {r["id"] for r in self.conformance["requirements"] if r["verdict"] == verdict}
-
-
 @pytest.fixture
 def run_suite(tmp_path):
-    """Run the conformance suite in a subprocess against ``server``; return its verdicts."""
+    """Run the conformance suite in a subprocess against a server; return its verdicts."""
 
-    def run(server: EmbeddedServer | None, *args: str, base_url: str | None = None, keys: dict | None = None,
-            timeout: float = 600) -> SuiteRun:
-        report_dir = tmp_path / "reports"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "PYTEST_"))}
-        keys = keys if keys is not None else (server.keys if server else {})
-        names = {"primary": "IRIS_API_KEY", "other_tenant": "IRIS_OTHER_TENANT_KEY",
-                 "revoked": "IRIS_REVOKED_API_KEY", "expired": "IRIS_EXPIRED_API_KEY"}
-        for name, var in names.items():
-            if keys.get(name):
-                env[var] = keys[name]
-        url = base_url or (server.base_url if server else None)
-        cmd = [sys.executable, "-m", "pytest", str(ROOT / "conformance" / "suite"), "-p", "no:cacheprovider",
-               "--reports-dir", str(report_dir), "-q", "-rN", *args]
-        if url:
-            cmd += ["--base-url", url]
-        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
-        junit = report_dir / "junit.xml"
-        testcases = _read_junit(junit) if junit.exists() else []
-        conf_path = report_dir / "conformance.json"
-        conformance = json.loads(conf_path.read_text()) if conf_path.exists() else {"requirements": []}
-        return SuiteRun(proc.returncode, proc.stdout + proc.stderr, testcases, conformance, report_dir)
+    def run(server, *args: str, **kwargs) -> SuiteRun:
+        return suite_runner.run_suite(server, *args, workdir=tmp_path, **kwargs)
 
     return run
-
-
-def _read_junit(path: Path) -> list[dict]:
-    cases = []
-    for case in ET.parse(path).getroot().iter("testcase"):
-        outcome = "passed"
-        for child in case:
-            if child.tag in ("failure", "error", "skipped"):
-                outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[child.tag]
-        cases.append({"name": case.get("name"), "classname": case.get("classname"), "outcome": outcome})
-    return cases

@@ -112,7 +112,7 @@ class Gate:
     def admit(self, scope: Scope, extra: list[tuple[bytes, bytes]]) -> Response | None:
         """None when the request may go on; else the response that refuses it."""
         c = self.components
-        outcome = c.authenticator.authenticate(Headers(scope=scope))
+        outcome = c.authenticator.authenticate(Headers(scope=scope), scope)
         if isinstance(outcome, AuthFailure):
             return c.serializer.unauthorized(outcome.status, outcome.code, outcome.message, outcome.headers)
         decision = c.limiter.hit(outcome.key_id)

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .db import key_hash
 
@@ -45,7 +46,9 @@ class Authenticator:
         self.clock = clock
 
     # ---------------------------------------------------------------------------- the decision
-    def authenticate(self, headers: Mapping[str, str]) -> Principal | AuthFailure:
+    def authenticate(self, headers: Mapping[str, str], scope: Mapping[str, Any] | None = None) -> Principal | AuthFailure:
+        """Decide from the credential alone; ``scope`` (the request's ASGI scope) is what a server
+        that wrongly looked at the path or query first would read: the clean one never does."""
         credential = self.credential(headers)
         if credential is None:
             return self.missing()

@@ -119,7 +119,7 @@ def apply_defects(components: C, names: Iterable[str]) -> C:
 
 # ------------------------------------------------------------------------------------- defects
 
-@defect("missing-key-403", requirement="AUTH-02", component="authenticator", collateral=("AUTH-05",),
+@defect("missing-key-403", requirement="AUTH-02", component="authenticator", collateral=("AUTH-05", "ENV-01"),
         description="a request without a credential gets 403 instead of 401 (code MISSING_API_KEY kept)")
 class MissingKey403Authenticator(Authenticator):
     def missing(self):

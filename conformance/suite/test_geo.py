@@ -157,13 +157,18 @@ def run(api, envelope, geo: Geo, q: Query, budget, requirement_id: str, pagesize
 def draw_point(data, geo: Geo, stations, max_offset_km: float) -> tuple[dict[str, Any], float, float, float]:
     """A live station and a point a random bearing and distance from it."""
     station = data.draw(st.sampled_from(stations), label="station")
-    offset = data.draw(st.one_of(st.just(0.0), st.floats(0, max_offset_km)), label="offset km")
+    offset = data.draw(st.one_of(st.just(0.0), *(st.floats(0, max_offset_km / scale) for scale in (100, 10, 1))),
+                       label="offset km")
     bearing = data.draw(st.floats(0, 360), label="bearing")
     lat, lng = destination(*geo.pos(station), bearing, offset, geo.x["earth-radius-km"])
     return station, lat, lng, offset
 
 
-def draw_radius_km(data) -> float:
+def draw_radius_km(data, geo: Geo, stations, lat: float, lng: float) -> float:
+    """A radius on a log scale, or one that puts another live station near the circle (inside or out)."""
+    if data.draw(st.sampled_from([True, True, True, False]), label="radius from another station"):
+        other = data.draw(st.sampled_from(stations), label="other station")
+        return max(0.001, geo.km(lat, lng, *geo.pos(other)) * data.draw(st.floats(0.8, 1.2), label="radius factor"))
     return data.draw(st.sampled_from(RADIUS_SCALES_KM), label="radius scale") * data.draw(st.floats(0.2, 1.0),
                                                                                           label="radius factor")
 
@@ -269,7 +274,7 @@ def test_items_are_within_the_radius_and_every_charge_point_within_it_is_returne
     """Completeness is judged for walked stations clearly inside the radius, reached without crossing
     the antimeridian (GEO-06 judges those), and clearly within the walked part of the result."""
     _, lat, lng, _ = draw_point(data, geo, stations, 500.0)
-    q = geo.query(lat, lng, draw_radius_km(data), geo.x["default-unit"])
+    q = geo.query(lat, lng, draw_radius_km(data, geo, stations, lat, lng), geo.x["default-unit"])
     radius, margin = geo.radius_km(q), geo.tol(geo.radius_km(q))
     result = run(api, envelope, geo, q, budget, "GEO-03")
     returned = result.keys(geo)
@@ -302,7 +307,8 @@ def test_items_are_ordered_by_distance_then_station_then_charge_point(data, api,
     """Ties: charge points at the same coordinates (same distance by construction) must follow the
     tie-breakers; distinct places whose reported distances happen to be equal may come in either order."""
     _, lat, lng, _ = draw_point(data, geo, stations, 500.0)
-    q = geo.query(lat, lng, draw_radius_km(data), data.draw(st.sampled_from(sorted(geo.units)), label="unit"))
+    unit = data.draw(st.sampled_from(sorted(geo.units)), label="unit")
+    q = geo.query(lat, lng, draw_radius_km(data, geo, stations, lat, lng), unit)
     pagesize = data.draw(st.integers(1, geo.op.pagination["max-pagesize"]), label="pagesize")
     result = run(api, envelope, geo, q, budget, "GEO-04", pagesize)
     distance_field, tiebreak = geo.x["order"][0], geo.x["order"][1:]
@@ -334,7 +340,7 @@ def test_the_radius_unit_does_not_change_the_result_and_a_larger_radius_is_a_sup
                                                                                       stations, budget):
     _, lat, lng, _ = draw_point(data, geo, stations, 500.0)
     unit_a, unit_b = data.draw(st.permutations(sorted(geo.units)), label="units")[:2]
-    radius_km = round(draw_radius_km(data), 3)  # whole metres: exact in every unit
+    radius_km = round(draw_radius_km(data, geo, stations, lat, lng), 3)  # whole metres: exact in every unit
     qa, qb = geo.query(lat, lng, radius_km, unit_a), geo.query(lat, lng, radius_km, unit_b)
     ra, rb = run(api, envelope, geo, qa, budget, "GEO-05"), run(api, envelope, geo, qb, budget, "GEO-05")
     cutoff = min(ra.cutoff_km, rb.cutoff_km)
@@ -444,7 +450,7 @@ def test_the_pole_and_the_antimeridian_are_single_points(data, api, envelope, ge
 @given(data=st.data())
 def test_each_item_agrees_with_its_station_detail(data, api, envelope, geo, stations, details):
     _, lat, lng, _ = draw_point(data, geo, stations, 50.0)
-    q = geo.query(lat, lng, draw_radius_km(data), None)
+    q = geo.query(lat, lng, draw_radius_km(data, geo, stations, lat, lng), None)
     listing, items, _ = fetch_page(api, envelope, geo.op, geo.params(q), 1, geo.op.pagination["max-pagesize"],
                                    "GEO-07")
     if not items:

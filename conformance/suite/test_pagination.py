@@ -33,12 +33,17 @@ def test_page_and_pagesize_out_of_range_are_validation_errors(data, api, envelop
 
 
 @pytest.mark.requirement("PAGE-01")
-def test_page_size_bounds_are_accepted(api, envelope, list_operation, base_query):
+def test_page_and_pagesize_limits_are_exact(api, envelope, list_operation, base_query):
+    """The edges, always: pagesize 1 and the maximum are accepted, 0 and maximum + 1 are not; page 0 is not."""
     op = list_operation
     pag = op.pagination
     for size in (1, pag["max-pagesize"]):
-        exchange, items, info = fetch_page(api, envelope, op, base_query(op), 1, size, "PAGE-01")
+        exchange, items, _ = fetch_page(api, envelope, op, base_query(op), 1, size, "PAGE-01")
         expect(len(items) <= size, "PAGE-01", f"pagesize={size} returned {len(items)} items", exchange)
+    for param, value in ((pag["pagesize-param"], 0), (pag["pagesize-param"], pag["max-pagesize"] + 1),
+                         (pag["page-param"], 0)):
+        exchange = api.get(op.path, dict(base_query(op), **{param: value}))
+        envelope.expect_error(exchange, "VALIDATION_ERROR", "PAGE-01", f"{param}={value} is out of its range")
 
 
 @pytest.mark.requirement("PAGE-01", "PAGE-02")

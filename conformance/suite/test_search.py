@@ -133,10 +133,6 @@ def test_search_finds_every_record_containing_the_term(data, api, envelope, reso
     expect(record_key(op)(record) in {record_key(op)(item) for item in result.items}, "SRCH-01",
            f"search={term!r} did not find record {record_key(op)(record)!r}, which contains it", result.first)
     expect_complete(op, result, term, known)
-    if len(known) < op.pagination["max-pagesize"]:  # the whole list is known: total is exact
-        loose = sum(contains(op, record, term) for record in known)
-        expect(result.total <= loose, "SRCH-01",
-               f"search={term!r} says total={result.total}, but only {loose} records contain it", result.first)
 
 
 @pytest.mark.requirement("SRCH-01")

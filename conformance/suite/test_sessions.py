@@ -93,7 +93,8 @@ def broken_rules(record: dict[str, Any], rules: list[dict[str, Any]]) -> list[st
         then = rule["then"]
         field, value = then["field"], record.get(then["field"])
         when = ", ".join(f"{k}={v}" for k, v in rule["when"].items())
-        if then.get("is") == "null" and value is not None:
+        must_be_null = "is" in then and then["is"] in (None, "null")  # YAML reads a bare `null` as None
+        if must_be_null and value is not None:
             out.append(f"id {record.get('id')!r}: {when} but {field}={value!r} (must be null)")
         elif then.get("is") == "not-null" and value is None:
             out.append(f"id {record.get('id')!r}: {when} but {field} is null")

@@ -1,15 +1,13 @@
 """Deliberate defects of authentication and tenancy (AUTH-01..07, TEN-01, TEN-02): what a real
 implementation gets wrong, each one small subclass of one component.
 
-The gate hands the authenticator the request headers only. The few defects that play a server
-deciding from the path or the query before (or instead of) the key's tenant find the ASGI scope
-in the caller's frame (:func:`request_scope`); the clean code never does this.
+The few defects that play a server deciding from the path or the query before (or instead of) the
+key's tenant read the request's ASGI ``scope``, which the clean authenticator ignores.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -23,17 +21,6 @@ from ..repository import Repository
 
 TENANT_HEADER = "x-tenant-id"
 TENANT_PARAMS = ("tenant_id", "tenantId")
-
-
-def request_scope() -> dict[str, Any]:
-    """The ASGI scope of the request being authenticated (a local of the gate's frame)."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        scope = frame.f_locals.get("scope")
-        if isinstance(scope, dict) and scope.get("type") == "http":
-            return scope
-        frame = frame.f_back
-    raise RuntimeError("no ASGI scope on the stack")
 
 
 # ---------------------------------------------------------------------------------------- AUTH-01
@@ -151,10 +138,10 @@ class _ValidatingGatewayAuthenticator(Authenticator):
     validates = True
     routes = True
 
-    def authenticate(self, headers: Mapping[str, str]) -> Principal | AuthFailure:
-        outcome = super().authenticate(headers)
+    def authenticate(self, headers: Mapping[str, str], scope: Mapping[str, Any] | None = None) -> Principal | AuthFailure:
+        outcome = super().authenticate(headers, scope)
         if isinstance(outcome, AuthFailure):
-            return self.before_auth(request_scope()) or outcome
+            return self.before_auth(scope or {}) or outcome
         return outcome
 
     def before_auth(self, scope: dict[str, Any]) -> AuthFailure | None:
@@ -205,8 +192,8 @@ class NoChallengeAuthenticator(Authenticator):
 @defect("auth-07-key-echoed-in-error-message", requirement="AUTH-07", component="authenticator",
         description="the error message of a refused key repeats the key")
 class KeyEchoedInMessageAuthenticator(Authenticator):
-    def authenticate(self, headers: Mapping[str, str]) -> Principal | AuthFailure:
-        outcome = super().authenticate(headers)
+    def authenticate(self, headers: Mapping[str, str], scope: Mapping[str, Any] | None = None) -> Principal | AuthFailure:
+        outcome = super().authenticate(headers, scope)
         if isinstance(outcome, AuthFailure) and outcome.code != "MISSING_API_KEY":
             outcome = replace(outcome, message=f"{outcome.message} (received {self.credential(headers)!r})")
         return outcome
@@ -215,8 +202,8 @@ class KeyEchoedInMessageAuthenticator(Authenticator):
 @defect("auth-07-key-echoed-in-challenge", requirement="AUTH-07", component="authenticator",
         description="the WWW-Authenticate error_description of a refused key repeats the key's secret part")
 class KeyEchoedInChallengeAuthenticator(Authenticator):
-    def authenticate(self, headers: Mapping[str, str]) -> Principal | AuthFailure:
-        outcome = super().authenticate(headers)
+    def authenticate(self, headers: Mapping[str, str], scope: Mapping[str, Any] | None = None) -> Principal | AuthFailure:
+        outcome = super().authenticate(headers, scope)
         if isinstance(outcome, AuthFailure) and outcome.code != "MISSING_API_KEY":
             secret = self.credential(headers).removeprefix("iris_").replace('"', "'")
             challenge = f'{outcome.headers.get("WWW-Authenticate", "Bearer")}, error_description="unknown key {secret}"'
@@ -237,6 +224,7 @@ class CrossTenantDetailRepository(Repository):
 
 
 @defect("ten-01-search-leaks-other-tenants", requirement="TEN-01", component="repository",
+        collateral=("SRCH-01", "FLT-01"),
         description="the search condition lacks parentheses: 'tenant AND a OR b' finds other tenants' records")
 class SearchLeakRepository(Repository):
     def search_condition(self, table, search: str | None) -> tuple[list[str], list[Any]]:
@@ -245,24 +233,38 @@ class SearchLeakRepository(Repository):
 
 
 class _TenantBlindConnection:
-    """A connection whose station queries forget their tenant condition."""
+    """A connection whose queries forget their tenant condition ``condition``."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, condition: str) -> None:
         self.conn = conn
+        self.condition = condition
 
     def execute(self, sql: str, args: Any = ()) -> Any:
-        return self.conn.execute(sql.replace("s.tenant_id = ?", "? IS NOT NULL"), args)
+        return self.conn.execute(sql.replace(self.condition, "? IS NOT NULL"), args)
+
+
+class _TenantBlindRepository(Repository):
+    def blind(self, condition: str, method: str, *args: Any) -> Any:
+        conn, self.conn = self.conn, _TenantBlindConnection(self.conn, condition)
+        try:
+            return getattr(super(), method)(*args)
+        finally:
+            self.conn = conn
 
 
 @defect("ten-01-chargers-all-tenants", requirement="TEN-01", component="repository",
         description="/chargers/status returns the charge points of every tenant")
-class ChargersAllTenantsRepository(Repository):
+class ChargersAllTenantsRepository(_TenantBlindRepository):
     def chargers_near(self, tenant_id: int, query):
-        conn, self.conn = self.conn, _TenantBlindConnection(self.conn)
-        try:
-            return super().chargers_near(tenant_id, query)
-        finally:
-            self.conn = conn
+        return self.blind("s.tenant_id = ?", "chargers_near", tenant_id, query)
+
+
+@defect("ten-01-session-list-all-tenants", requirement="TEN-01", component="repository",
+        collateral=("REF-01", "DET-01"),
+        description="the session list query is built without the tenant condition (details stay scoped)")
+class SessionListAllTenantsRepository(_TenantBlindRepository):
+    def sessions(self, tenant_id: int, query):
+        return self.blind("tenant_id = ?", "sessions", tenant_id, query)
 
 
 # ---------------------------------------------------------------------------------------- TEN-02
@@ -275,18 +277,18 @@ def _override(principal: Principal, value: str | None) -> Principal:
 @defect("ten-02-tenant-header-honoured", requirement="TEN-02", component="authenticator",
         description="an x-tenant-id header replaces the key's tenant")
 class TenantHeaderAuthenticator(Authenticator):
-    def authenticate(self, headers: Mapping[str, str]) -> Principal | AuthFailure:
-        outcome = super().authenticate(headers)
+    def authenticate(self, headers: Mapping[str, str], scope: Mapping[str, Any] | None = None) -> Principal | AuthFailure:
+        outcome = super().authenticate(headers, scope)
         return _override(outcome, headers.get(TENANT_HEADER)) if isinstance(outcome, Principal) else outcome
 
 
 @defect("ten-02-tenant-id-param-honoured", requirement="TEN-02", component="authenticator",
         description="a tenant_id / tenantId query parameter replaces the key's tenant")
 class TenantParamAuthenticator(Authenticator):
-    def authenticate(self, headers: Mapping[str, str]) -> Principal | AuthFailure:
-        outcome = super().authenticate(headers)
+    def authenticate(self, headers: Mapping[str, str], scope: Mapping[str, Any] | None = None) -> Principal | AuthFailure:
+        outcome = super().authenticate(headers, scope)
         if isinstance(outcome, Principal):
-            params = parse_query_string(request_scope().get("query_string", b""))
+            params = parse_query_string((scope or {}).get("query_string", b""))
             for name in TENANT_PARAMS:
                 outcome = _override(outcome, (params.get(name) or [None])[0])
         return outcome

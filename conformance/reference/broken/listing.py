@@ -27,6 +27,16 @@ class PagesizeOffByOneParser(QueryParser):
         return super().pagesize(params)
 
 
+@defect("page-01-pagesize-over-max-clamped", requirement="PAGE-01", component="parser",
+        description="a pagesize over 100 is silently served as 100 instead of a 400")
+class PagesizeClampedParser(QueryParser):
+    def pagesize(self, params: Params) -> int:
+        raw = self.single(params, "pagesize")
+        if raw is not None and raw.isascii() and raw.isdigit() and int(raw) > MAX_PAGESIZE:
+            return MAX_PAGESIZE
+        return super().pagesize(params)
+
+
 @defect("page-02-totalpages-floor", requirement="PAGE-02", component="serializer",
         description="totalpages is total // pagesize (rounded down) instead of ceil(total / pagesize)")
 class TotalPagesFloorSerializer(Serializer):
@@ -70,6 +80,22 @@ class NoTiebreakRepository(Repository):
         if column == table.key:
             return clean
         return clean.rsplit(",", 1)[0] + f", (({table.key} * {random.randrange(1, 1 << 30)}) % 1000003)"
+
+
+#: Like a search engine's result window: no more than this many pages of any list can be reached.
+_RESULT_WINDOW_PAGES = 50
+
+
+@defect("page-05-total-depends-on-pagesize", requirement="PAGE-05", component="repository",
+        description="lists are cut to a window of 50 pages and total counts the window, so total depends on pagesize")
+class ResultWindowRepository(Repository):
+    def list(self, table, tenant_id, conditions, args, sorting, paging):
+        result = super().list(table, tenant_id, conditions, args, sorting, paging)
+        window = _RESULT_WINDOW_PAGES * paging.pagesize
+        if result.total <= window:
+            return result
+        items = result.items[: max(0, window - paging.offset)]
+        return PageResult(items, window, paging)
 
 
 # ------------------------------------------------------------------------------------ SORT-01/02

@@ -1,0 +1,94 @@
+"""Run the conformance suite against the reference server with each defect switched on, and print the
+table defect -> killed? -> requirement, with the kill rate.
+
+    python tests/kill_table.py [--jobs 2] [--profile smoke] [--targeted] [DEFECT ...]
+
+A defect is killed when the suite's verdict on the requirement it breaks is FAILED (warning for a
+SHOULD requirement). "Also failed" lists the MUST requirements the run failed besides that one and the
+defect's declared collateral: it should be empty. --targeted runs only the tests of the defect's
+requirements (fast; cannot see unrelated failures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from suite_runner import run_suite  # noqa: E402
+
+from conformance import requirements  # noqa: E402
+from conformance.embedded import EmbeddedServer  # noqa: E402
+from conformance.reference.defects import DEFECTS  # noqa: E402
+
+
+@dataclass
+class Outcome:
+    name: str
+    requirement: str
+    expected: str
+    verdict: str
+    unrelated: list[str]
+    seconds: float
+
+    @property
+    def killed(self) -> bool:
+        return self.verdict == self.expected
+
+
+def run_defect(name: str, *, profile: str = "smoke", targeted: bool = False, extra: tuple[str, ...] = ()) -> Outcome:
+    defect = DEFECTS[name]
+    expected = "warning" if requirements.get(defect.requirement).is_should else "FAILED"
+    collateral = set(defect.collateral)
+    args = ["--profile", profile, *extra]
+    if targeted:
+        args += ["--requirements", ",".join([defect.requirement, *sorted(collateral)])]
+    started = time.monotonic()
+    server = EmbeddedServer(args=("--defect", name, "--rate-limit", "1000", "--rate-window", "5"))
+    server.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"kill-{name}-") as tmp:
+            run = run_suite(server, *args, workdir=Path(tmp))
+    finally:
+        server.stop()
+    unrelated = sorted(run.requirements_with("FAILED") - {defect.requirement} - collateral)
+    return Outcome(name, defect.requirement, expected, run.verdict(defect.requirement), unrelated,
+                   time.monotonic() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("defects", nargs="*", help="defects to run (default: all)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--profile", default="smoke")
+    parser.add_argument("--targeted", action="store_true")
+    args = parser.parse_args(argv)
+    names = args.defects or sorted(DEFECTS)
+    started = time.monotonic()
+    with ThreadPoolExecutor(args.jobs) as pool:
+        outcomes = list(pool.map(lambda n: run_defect(n, profile=args.profile, targeted=args.targeted), names))
+    width = max(len(o.name) for o in outcomes)
+    print(f"{'defect':{width}}  {'requirement':11}  killed  verdict   also failed")
+    for o in outcomes:
+        print(f"{o.name:{width}}  {o.requirement:11}  {'yes' if o.killed else 'NO':6}  {o.verdict:8}  "
+              f"{', '.join(o.unrelated) or '-'}")
+    killed = sum(o.killed for o in outcomes)
+    clean = sum(not o.unrelated for o in outcomes)
+    covered = {o.requirement for o in outcomes if o.killed}
+    print(f"\nkill rate: {killed}/{len(outcomes)} = {killed / len(outcomes):.0%}; "
+          f"no unrelated MUST failure: {clean}/{len(outcomes)}; requirements with a killed defect: "
+          f"{len(covered)}/{len(requirements.registry())}; wall {time.monotonic() - started:.0f} s")
+    missing = sorted(set(requirements.registry()) - covered) if not args.defects else []
+    if missing:
+        print(f"requirements without a killed defect: {', '.join(missing)}")
+    return 0 if killed == len(outcomes) and clean == len(outcomes) and not missing else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Run the conformance suite in a subprocess against a server and read back its verdicts.
+
+Used by the project's tests (conftest.py) and by tests/kill_table.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITE = ROOT / "conformance" / "suite"
+KEY_ENV = {"primary": "IRIS_API_KEY", "other_tenant": "IRIS_OTHER_TENANT_KEY",
+           "revoked": "IRIS_REVOKED_API_KEY", "expired": "IRIS_EXPIRED_API_KEY"}
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    output: str
+    testcases: list[dict]
+    conformance: dict
+    report_dir: Path
+
+    def failed_tests(self) -> list[str]:
+        return [t["name"] for t in self.testcases if t["outcome"] in ("failed", "error")]
+
+    def verdict(self, requirement_id: str) -> str:
+        return next((r["verdict"] for r in self.conformance["requirements"] if r["id"] == requirement_id), "missing")
+
+    def requirements_with(self, verdict: str) -> set[str]:
+        return {r["id"] for r in self.conformance["requirements"] if r["verdict"] == verdict}
+
+
+def run_suite(server, *args: str, workdir: Path | None = None, base_url: str | None = None,
+              keys: dict | None = None, env_extra: dict | None = None, timeout: float = 900) -> SuiteRun:
+    """Run ``pytest conformance/suite`` against ``server`` (an EmbeddedServer, or None for the
+    plugin's own embedded server) and return what it wrote."""
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="iris-suite-"))
+    report_dir = workdir / "reports"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "PYTEST_"))}
+    env.update(env_extra or {})
+    keys = keys if keys is not None else (server.keys if server else {})
+    for name, var in KEY_ENV.items():
+        if keys.get(name):
+            env[var] = keys[name]
+    url = base_url or (server.base_url if server else None)
+    cmd = [sys.executable, "-m", "pytest", str(SUITE), "-p", "no:cacheprovider", "--reports-dir", str(report_dir),
+           "-q", "-rN", *args]
+    if url:
+        cmd += ["--base-url", url]
+    proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    junit = report_dir / "junit.xml"
+    testcases = _read_junit(junit) if junit.exists() else []
+    conf_path = report_dir / "conformance.json"
+    conformance = json.loads(conf_path.read_text()) if conf_path.exists() else {"requirements": []}
+    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, testcases, conformance, report_dir)
+
+
+def _read_junit(path: Path) -> list[dict]:
+    cases = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        outcome = "passed"
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[child.tag]
+        cases.append({"name": case.get("name"), "classname": case.get("classname"), "outcome": outcome})
+    return cases

@@ -1,0 +1,58 @@
+"""The API keys never leave the process: a server that echoes the key in its body, its headers and
+its error messages makes the suite fail, but no output of the run contains the key."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+KEYS = {"primary": "iris_5ecret5ecret5ecret5ecret5ecret5e", "other_tenant": "iris_0therTenant0therTenant0therTen"}
+
+
+class EchoingHandler(BaseHTTPRequestHandler):
+    """Answers every GET with a list envelope that repeats the credential back, in several forms."""
+
+    def do_GET(self):  # noqa: N802
+        key = self.headers.get("x-api-key") or self.headers.get("Authorization", "").partition(" ")[2]
+        body = {"success": True, "data": [{"id": 1, "echo": key, "note": f"your key is {key}"}],
+                "pagination": {"page": 1, "pagesize": 10, "total": 1, "totalpages": 1}}
+        if not key:
+            body = {"success": False, "error": {"code": "MISSING_API_KEY", "message": "no key"}}
+        raw = json.dumps(body).encode()
+        self.send_response(200 if key else 401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Echo-Key", key)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def echoing_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/api"
+    server.shutdown()
+
+
+def test_no_output_contains_a_key_even_when_the_server_echoes_it(echoing_server, run_suite):
+    run = run_suite(None, "--profile", "smoke", "--requirements", "AUTH-07,PAGE-02",
+                    base_url=echoing_server, keys=KEYS)
+    assert run.returncode == 1, "the echoing server should fail the run"
+    assert run.verdict("AUTH-07") == "FAILED"
+    outputs = {"terminal": run.output}
+    for path in run.report_dir.iterdir():
+        outputs[path.name] = path.read_text(encoding="utf-8", errors="replace")
+    assert {"report.html", "junit.xml", "conformance.json"} <= set(outputs)
+    for name, text in outputs.items():
+        for key in KEYS.values():
+            secret = key.removeprefix("iris_")
+            assert secret.lower() not in text.lower(), f"{name} leaks a key"
+    assert "iris_***" in outputs["terminal"] + outputs["junit.xml"]
