@@ -44,6 +44,9 @@ def run_suite(server, *args: str, workdir: Path | None = None, base_url: str | N
     workdir = Path(workdir or tempfile.mkdtemp(prefix="iris-suite-"))
     report_dir = workdir / "reports"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "PYTEST_"))}
+    # pytest rewrites the assertions of every plugin package (schemathesis' 400 modules); let it
+    # cache the result, or each of the many runs pays seconds for it again
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(env_extra or {})
     keys = keys if keys is not None else (server.keys if server else {})
     for name, var in KEY_ENV.items():

@@ -47,3 +47,14 @@ def test_failure_names_the_operation(name, operation, start_reference, run_suite
     run = run_suite(server, "--profile", "smoke", "--requirements", DEFECTS[name].requirement)
     assert run.returncode == 1
     assert any(operation in test for test in run.failed_tests()), run.failed_tests()
+
+
+def test_a_should_violation_warns_and_strict_makes_it_fail(start_reference, run_suite):
+    server = start_reference("--defect", "auth-06-no-www-authenticate")
+    warned = run_suite(server, "--profile", "smoke", "--requirements", "AUTH-06")
+    assert warned.returncode == 0, warned.output[-2000:]
+    assert warned.verdict("AUTH-06") == "warning"
+    assert "warning  AUTH-06" in warned.output
+    strict = run_suite(server, "--profile", "smoke", "--requirements", "AUTH-06", "--strict")
+    assert strict.returncode == 1
+    assert strict.verdict("AUTH-06") == "FAILED"

@@ -514,7 +514,7 @@ def test_filters_and_search_combine_with_and(data, api, envelope, resource_opera
            f"{query} did not return record {key(record)!r}, which satisfies every condition", result.first)
     expect_total_counts_walk(envelope, op, query, result)
     for param, value in query.items():
-        _, _, alone = fetch_page(api, envelope, op, {param: value}, 1, 1, "FLT-01")
+        _, _, alone = fetch_page(api, envelope, op, {param: value}, 1, op.pagination["max-pagesize"], "FLT-01")
         expect(result.total <= alone["total"], "FLT-01",
                f"{query} counts {result.total} records, more than {param}={value!r} alone ({alone['total']})",
                result.first)
@@ -530,7 +530,7 @@ def test_total_counts_the_filtered_set(data, api, envelope, resource_operation, 
     result = walk(api, envelope, op, dict(query, **by_tiebreak(op)), max_pages=budget["max_pages"],
                   requirement_id="FLT-01")
     expect_total_counts_walk(envelope, op, query, result)
-    _, _, everything = fetch_page(api, envelope, op, {}, 1, 1, "FLT-01")
+    _, _, everything = fetch_page(api, envelope, op, {}, 1, op.pagination["max-pagesize"], "FLT-01")
     seen = len({record_key(op)(item) for item in result.items})
     expect(seen <= result.total <= everything["total"], "FLT-01",
            f"{query}: total is {result.total}, but the walk holds {seen} records and the unfiltered list "

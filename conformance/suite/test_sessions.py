@@ -148,10 +148,10 @@ def member_problems(record: dict[str, Any], members: list[dict[str, Any]], detai
             parent = found[parent_field]
         else:
             break  # its parent was not found: already reported
-        ids = [member.get(rule["member-id-field"]) for member in parent.get(rule["collection"]) or []]
-        match = next((m for m in parent.get(rule["collection"]) or [] if m.get(rule["member-id-field"]) == record[field]),
-                     None)
+        collection = parent.get(rule["collection"]) or []
+        match = next((m for m in collection if m.get(rule["member-id-field"]) == record[field]), None)
         if match is None:
+            ids = [member.get(rule["member-id-field"]) for member in collection]
             problems.append(f"{field}={record[field]!r} is not one of the {rule['collection']} of "
                             f"{parent_field}={record[parent_field]!r}: {ids}")
             break
@@ -179,7 +179,8 @@ def test_references_of_a_session_resolve(data, envelope, referencing_operation, 
             continue
         exchange = details.get(ref["operation"], value)
         if exchange.status != 200:
-            problems.append(f"{ref['field']}={value!r} does not resolve ({ref['operation']} answered {exchange.status})")
+            problems.append(f"{ref['field']}={value!r} does not resolve "
+                            f"({ref['operation']} answered {exchange.status})")
             exchanges.append(exchange)
     more, member_exchanges = member_problems(record, op.resource.get("reference-members", []), details, envelope)
     problems += more

@@ -306,12 +306,21 @@ class StationIdZeroParser(QueryParser):
 
 
 @defect("flt-01-filters-or-instead-of-and", requirement="FLT-01", component="repository",
-        description="filters and search are combined with OR instead of AND")
+        description="filters and search are combined with OR instead of AND (a date range stays one condition)")
 class FiltersOrRepository(Repository):
     def list(self, table, tenant_id, conditions, args, sorting, paging):
-        if len(conditions) > 1:
-            conditions = ["(" + " OR ".join(conditions) + ")"]
-        return super().list(table, tenant_id, conditions, args, sorting, paging)
+        pairs, used = [], 0  # each condition with its arguments
+        for condition in conditions:
+            pairs.append((condition, args[used:used + condition.count("?")]))
+            used += condition.count("?")
+        bounds = [pair for pair in pairs if pair[0].startswith("start_time ")]  # one range: start_time BETWEEN
+        pairs = [pair for pair in pairs if pair not in bounds]
+        if bounds:
+            pairs.append(("(" + " AND ".join(c for c, _ in bounds) + ")", [a for _, more in bounds for a in more]))
+        if len(pairs) > 1:
+            pairs = [("(" + " OR ".join(c for c, _ in pairs) + ")", [a for _, more in pairs for a in more])]
+        return super().list(table, tenant_id, [c for c, _ in pairs], [a for _, more in pairs for a in more],
+                            sorting, paging)
 
 
 @defect("flt-01-total-ignores-filter", requirement="FLT-01", component="repository",

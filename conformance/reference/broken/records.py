@@ -124,8 +124,8 @@ class BoundingBoxRepository(ChargerRework):
         description="results are ordered by station_id, charge_point_id (the ORDER BY lost its distance term)")
 class UnsortedRepository(ChargerRework):
     def chargers_near(self, tenant_id: int, query: ChargerQuery) -> PageResult:
-        items = sorted(self.everything(tenant_id, query), key=lambda item: (item["station_id"], item["charge_point_id"]))
-        return self.page(items, query)
+        items = self.everything(tenant_id, query)
+        return self.page(sorted(items, key=lambda item: (item["station_id"], item["charge_point_id"])), query)
 
 
 @defect("geo-05-metres-treated-as-km", requirement="GEO-05", component="repository",
