@@ -196,7 +196,8 @@ def test_empty_search_is_the_same_as_none(api, envelope, resource_operation):
     without = walk(api, envelope, op, by_tiebreak(op), max_pages=1, requirement_id="SRCH-01")
     empty = search(api, envelope, op, "")
     expect(empty.total == without.total and [key(i) for i in empty.items] == [key(i) for i in without.items],
-           "SRCH-01", f"{param}= (empty) gave {empty.total} records, no {param} gave {without.total} (or other records)",
+           "SRCH-01",
+           f"{param}= (empty) gave {empty.total} records, no {param} gave {without.total} (or other records)",
            empty.first, without.first)
 
 
