@@ -62,23 +62,49 @@ def load_schema(spec: specs.Spec) -> Any:
     return schemathesis.openapi.from_path(str(spec.path), config=schemathesis_config(spec))
 
 
+#: A response header the spec declares -> the requirement a violation of it breaks.
+HEADER_REQUIREMENTS = {"retry-after": "RATE-02", "x-ratelimit-limit": "RATE-03", "x-ratelimit-remaining": "RATE-03",
+                       "allow": "TRN-02", "www-authenticate": "AUTH-06"}
+
+
 def failed_requirements(spec: specs.Spec, case: Any, failures: Iterable[Exception]) -> list[str]:
     """Requirement IDs broken by ``failures`` of a schemathesis ``case``."""
-    operation = next(op for op in spec.operations.values()
-                     if op.method == case.method.upper() and op.path == case.path)
     failures = list(failures)
-    if any("not_a_server_error" in (getattr(type(f), "checks", ()) or ()) for f in failures):
+    if any("not_a_server_error" in _checks(f) for f in failures):
         return ["TRN-04"]  # a 5xx also breaks the status and schema checks: one cause, one requirement
+    # schemathesis also sends methods the spec does not define (TRACE...): match the path alone
+    operation = next((op for op in spec.operations.values() if op.path == case.path), None)
     found: list[str] = []
     for failure in failures:
-        names = getattr(type(failure), "checks", ()) or ()
-        for name in names:
-            if name in ("negative_data_rejection", "positive_data_acceptance"):
-                ids = _parameter_requirements(operation, case, only_invalid=name == "negative_data_rejection")
-            else:
-                ids = list(CHECK_REQUIREMENTS.get(name, ("ENV-01",)))
-            found += [i for i in ids if i not in found]
+        names = _checks(failure)
+        if "negative_data_rejection" in names or "positive_data_acceptance" in names:
+            ids = _parameter_requirements(operation, case, only_invalid="negative_data_rejection" in names) \
+                if operation else []
+        elif _is_header_failure(failure):
+            ids = _header_requirements(failure)
+        elif "response_schema_conformance" in names:
+            ids = ["ENV-02"] if re.search(r"date-time|T\\d\{2\}|\bZ\$", str(failure)) else ["ENV-01"]
+        else:
+            ids = list(CHECK_REQUIREMENTS.get(names[0] if names else "", ("ENV-01",)))
+        found += [i for i in ids if i not in found]
     return found or list(SCHEMA_TEST_REQUIREMENTS)
+
+
+def _checks(failure: Exception) -> tuple[str, ...]:
+    return tuple(getattr(type(failure), "checks", ()) or ())
+
+
+def _is_header_failure(failure: Exception) -> bool:
+    names = _checks(failure)
+    return names == ("response_headers_conformance",) or (
+        "response_headers_conformance" in names and "header" in str(getattr(failure, "title", "")).lower())
+
+
+def _header_requirements(failure: Exception) -> list[str]:
+    named = [h.lower() for h in getattr(failure, "missing_headers", None) or []]
+    text = str(failure).lower()
+    named += [h for h in HEADER_REQUIREMENTS if h in text]
+    return sorted({HEADER_REQUIREMENTS[h] for h in named if h in HEADER_REQUIREMENTS}) or ["ENV-01"]
 
 
 def _parameter_requirements(operation: specs.Operation, case: Any, *, only_invalid: bool) -> list[str]:
