@@ -67,8 +67,9 @@ HEADER_REQUIREMENTS = {"retry-after": "RATE-02", "x-ratelimit-limit": "RATE-03",
                        "allow": "TRN-02", "www-authenticate": "AUTH-06"}
 
 
-def failed_requirements(spec: specs.Spec, case: Any, failures: Iterable[Exception]) -> list[str]:
-    """Requirement IDs broken by ``failures`` of a schemathesis ``case``."""
+def failed_requirements(spec: specs.Spec, case: Any, failures: Iterable[Exception], report: str = "") -> list[str]:
+    """Requirement IDs broken by ``failures`` of a schemathesis ``case``; ``report`` is schemathesis'
+    account of them (with the response body, whose error details name the refused parameter)."""
     failures = list(failures)
     if any("not_a_server_error" in _checks(f) for f in failures):
         return ["TRN-04"]  # a 5xx also breaks the status and schema checks: one cause, one requirement
@@ -78,8 +79,9 @@ def failed_requirements(spec: specs.Spec, case: Any, failures: Iterable[Exceptio
     for failure in failures:
         names = _checks(failure)
         if "negative_data_rejection" in names or "positive_data_acceptance" in names:
-            ids = _parameter_requirements(operation, case, only_invalid="negative_data_rejection" in names) \
-                if operation else []
+            refused = set(re.findall(r'"param"\s*:\s*"([^"]+)"', report)) if "positive_data_acceptance" in names else set()
+            ids = _parameter_requirements(operation, case, only_invalid="negative_data_rejection" in names,
+                                          only=refused) if operation else []
         elif _is_header_failure(failure):
             ids = _header_requirements(failure)
         elif "response_schema_conformance" in names:
@@ -107,12 +109,15 @@ def _header_requirements(failure: Exception) -> list[str]:
     return sorted({HEADER_REQUIREMENTS[h] for h in named if h in HEADER_REQUIREMENTS}) or ["ENV-01"]
 
 
-def _parameter_requirements(operation: specs.Operation, case: Any, *, only_invalid: bool) -> list[str]:
+def _parameter_requirements(operation: specs.Operation, case: Any, *, only_invalid: bool,
+                            only: set[str] = frozenset()) -> list[str]:
     sent = dict(case.query or {})
     sent.update(case.path_parameters or {})
     ids: list[str] = []
     for param in operation.parameters:
         name = param["name"]
+        if only and name not in only:
+            continue
         if name not in sent and not (only_invalid and param.get("required")):
             continue
         if only_invalid and name in sent and _is_valid(sent[name], param.get("schema", {})):

@@ -22,5 +22,5 @@ def test_operation_conforms_to_spec(case, request, api_base_url, iris_auth_heade
         case.call_and_validate(base_url=api_base_url, session=http_session, headers=dict(iris_auth_headers),
                                timeout=pytestconfig.getoption("iris_timeout"))
     except FailureGroup as exc:
-        request.node.stash[FAILED_REQUIREMENTS] = failed_requirements(SPEC, case, exc.exceptions)
+        request.node.stash[FAILED_REQUIREMENTS] = failed_requirements(SPEC, case, exc.exceptions, str(exc.message))
         raise

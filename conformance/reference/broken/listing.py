@@ -38,6 +38,7 @@ class PagesizeClampedParser(QueryParser):
 
 
 @defect("page-02-totalpages-floor", requirement="PAGE-02", component="serializer",
+        collateral=("PAGE-03", "PAGE-04", "GEO-03"),
         description="totalpages is total // pagesize (rounded down) instead of ceil(total / pagesize)")
 class TotalPagesFloorSerializer(Serializer):
     def list_body(self, result, item):
@@ -47,6 +48,7 @@ class TotalPagesFloorSerializer(Serializer):
 
 
 @defect("page-03-past-last-page-repeats-last", requirement="PAGE-03", component="repository",
+        collateral=("PAGE-02",),
         description="a page past the last returns the last page again instead of an empty list")
 class RepeatLastPageRepository(Repository):
     def list(self, table, tenant_id, conditions, args, sorting, paging):
@@ -64,6 +66,7 @@ class _EarlyPaging(Paging):
 
 
 @defect("page-04-offset-off-by-one", requirement="PAGE-04", component="parser",
+        collateral=("PAGE-02", "PAGE-03"),
         description="page n > 1 starts one record early: its first record repeats the last of page n-1")
 class OffsetOffByOneParser(QueryParser):
     def paging(self, params: Params, errors: _Errors) -> Paging:
@@ -72,6 +75,7 @@ class OffsetOffByOneParser(QueryParser):
 
 
 @defect("page-05-unstable-order-without-tiebreak", requirement="PAGE-05", component="repository",
+        collateral=("PAGE-04", "SORT-02", "TEN-02"),
         description="records that tie on the sort field come in a random order (no tiebreak by id)")
 class NoTiebreakRepository(Repository):
     def order_by(self, table, sorting):
@@ -293,6 +297,7 @@ class UserPrefixRepository(Repository):
 
 
 @defect("flt-ses-02-station-id-zero-accepted", requirement="FLT-SES-02", component="parser",
+        collateral=("FLT-01",),
         description="charge_station_id=0 or -1 is accepted (and matches nothing) instead of a 400")
 class StationIdZeroParser(QueryParser):
     def integer_filter(self, params: Params, name: str):
@@ -339,6 +344,7 @@ _KNOWN_PARAMS = {"page", "pagesize", "search", "sortby", "orderby", "type", "isa
 
 
 @defect("flt-02-unknown-param-400", requirement="FLT-02", component="parser",
+        collateral=("TEN-02",),
         description="a query parameter the endpoint does not know is a 400 instead of being ignored")
 class UnknownParamParser(QueryParser):
     def paging(self, params: Params, errors: _Errors) -> Paging:
