@@ -8,7 +8,6 @@ false failure. The rate-limit probe uses a second session whose adapter returns 
 
 from __future__ import annotations
 
-import json
 import shlex
 import threading
 import time
@@ -172,10 +171,6 @@ class ApiClient:
         self.api_key_header = api_key_header
         self.bearer_scheme = bearer_scheme
 
-    def with_key(self, key: str | None) -> "ApiClient":
-        return ApiClient(self.base_url, key, session=self.session, timeout=self.timeout,
-                         api_key_header=self.api_key_header, bearer_scheme=self.bearer_scheme)
-
     def with_session(self, session: requests.Session) -> "ApiClient":
         return ApiClient(self.base_url, self.key, session=session, timeout=self.timeout,
                          api_key_header=self.api_key_header, bearer_scheme=self.bearer_scheme)
@@ -218,11 +213,6 @@ def _encode(params: Mapping[str, Any] | list[tuple[str, Any]] | None) -> str | N
             value = "true" if value else "false"
         pairs.append((name, str(value)))
     return urlencode(pairs)
-
-
-def body_excerpt(value: Any, limit: int = 600) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return redact(text if len(text) <= limit else text[:limit] + "...")
 
 
 __all__ = ["ApiClient", "Exchange", "PLACEHOLDER", "RateLimitedTooLong", "Stats", "curl_command", "make_session"]

@@ -375,13 +375,11 @@ def _downgrade_should_failure(item: pytest.Item, report: pytest.TestReport, ids:
 
 
 def _redact_report(report: pytest.TestReport) -> None:
-    if report.longrepr is not None:
-        text = str(report.longrepr) if not isinstance(report.longrepr, tuple) else None
-        if isinstance(report.longrepr, tuple):
-            path, line, message = report.longrepr
-            report.longrepr = (path, line, redact(str(message)))
-        elif text is not None:
-            report.longrepr = redact(text)
+    if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
+        path, line, message = report.longrepr
+        report.longrepr = (path, line, redact(str(message)))
+    elif report.longrepr is not None:
+        report.longrepr = redact(str(report.longrepr))
     report.sections = [(title, redact(content)) for title, content in report.sections]
     report.user_properties = [(k, redact(str(v)) if isinstance(v, str) else v) for k, v in report.user_properties]
     extras = getattr(report, "extras", None)

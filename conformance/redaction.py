@@ -48,10 +48,6 @@ class Secrets:
             return text
         return pattern.sub(PLACEHOLDER, text)
 
-    def contains_secret(self, text: str) -> bool:
-        pattern = self._pattern
-        return bool(pattern and text and pattern.search(text))
-
     def clear(self) -> None:
         with self._lock:
             self._keys.clear()
