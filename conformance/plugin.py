@@ -19,7 +19,7 @@ from conformance import report as reporting
 from conformance import requirements
 from conformance import spec as specs
 from conformance.client import ApiClient, Stats, make_session
-from conformance.embedded import EmbeddedServer
+from conformance.embedded import SUITE_ARGS, EmbeddedServer
 from conformance.redaction import SECRETS, redact
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
@@ -132,9 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
         state["json_path"] = reports / "conformance.json"
 
     if not config.getoption("base_url") and not worker:
-        # 1000 requests per 5 s window (200/s): above the suite's own average pace, so it seldom
-        # waits (at most 5 s), and within reach of the rate-limit probe's budget.
-        server = EmbeddedServer(args=("--rate-limit", "1000", "--rate-window", "5"))
+        server = EmbeddedServer(args=SUITE_ARGS)
         server.start()
         state["server"] = server
         config.option.base_url = server.base_url
