@@ -1,84 +1,171 @@
 """HTTP access to the deployment under test.
 
 One ``requests.Session`` with keep-alive is shared by the whole suite (schemathesis included). Its
-``PoliteAdapter`` counts every request and, outside the rate-limit tests, turns a ``429`` into a
-bounded wait for ``Retry-After`` and a retry, so a rate-limited deployment gives a slower run, not a
-false failure. The rate-limit probe uses a second session whose adapter returns 429s as they are.
+``PoliteAdapter`` takes every request from the run's ``Ledger`` (budget, pace, counts), bounds each
+request's time and size, and, outside the rate-limit tests, turns a ``429`` into a bounded wait for
+``Retry-After`` and a retry, so a rate-limited deployment gives a slower run, not a false failure.
+The rate-limit probe uses a second session whose adapter returns 429s as they are.
 """
 
 from __future__ import annotations
 
 import shlex
-import threading
+import ssl
 import time
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlencode, urljoin
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
+from conformance.budget import CannotJudge, Ledger
 from conformance.redaction import PLACEHOLDER, redact
 
 #: Sentinel: "use the client's own key".
 DEFAULT_KEY: Any = object()
 
 
-class RateLimitedTooLong(Exception):
+class RateLimitedTooLong(CannotJudge):
     """The deployment kept answering 429 beyond the retry budget: the suite cannot judge."""
 
 
-@dataclass
-class Stats:
-    requests: int = 0
-    rate_limited: int = 0
-    waited_seconds: float = 0.0
-    started: float = field(default_factory=time.monotonic)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+class DeploymentUnreachable(CannotJudge):
+    """No connection to the deployment (refused, DNS, TLS, connect timeout), or it stopped answering."""
 
-    def count(self, *, rate_limited: bool = False) -> None:
-        with self._lock:
-            self.requests += 1
-            self.rate_limited += int(rate_limited)
 
-    def waited(self, seconds: float) -> None:
-        with self._lock:
-            self.waited_seconds += seconds
+class TransportFailure(Exception):
+    """One request got no usable HTTP answer (timeout, dropped connection, oversized or endless body)."""
 
-    @property
-    def rate(self) -> float:
-        elapsed = time.monotonic() - self.started
-        return self.requests / elapsed if elapsed > 0 else 0.0
+
+#: Transport failures in a row (no HTTP answer in between) after which the deployment is taken for down.
+MAX_CONSECUTIVE_FAILURES = 3
+
+_CONNECT_FAILURES = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError,
+                     urllib3.exceptions.SSLError, urllib3.exceptions.ConnectTimeoutError)
+
+
+def transport_reason(exc: BaseException, timeout: float) -> str:
+    """A one-line account of a transport failure, for a QA engineer (no traceback, no key)."""
+    cause = exc
+    while True:  # requests wraps urllib3's MaxRetryError, which wraps the cause
+        inner = getattr(cause, "reason", None) or (cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None)
+        if inner is None or inner is cause:
+            break
+        cause = inner
+    text = str(cause)
+    if isinstance(cause, urllib3.exceptions.NameResolutionError) or "Name or service not known" in text \
+            or "getaddrinfo" in text or "nodename nor servname" in text:
+        return "the host name does not resolve (DNS)"
+    if isinstance(cause, (urllib3.exceptions.SSLError, ssl.SSLError)) or isinstance(exc, requests.exceptions.SSLError):
+        return f"the TLS handshake failed ({_short(text)})"
+    if isinstance(cause, urllib3.exceptions.ConnectTimeoutError) or isinstance(exc, requests.ConnectTimeout):
+        return f"no connection within {timeout:g} s"
+    if isinstance(cause, urllib3.exceptions.NewConnectionError):
+        return "connection refused" if "refused" in text.lower() else f"no connection ({_short(text)})"
+    if isinstance(exc, requests.ReadTimeout) or isinstance(cause, urllib3.exceptions.ReadTimeoutError):
+        return f"no response within {timeout:g} s"
+    if isinstance(exc, requests.TooManyRedirects):
+        return "too many redirects"
+    return f"the connection broke ({_short(text)})"
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _is_connect_failure(exc: BaseException) -> bool:
+    cause: Any = exc
+    for _ in range(4):
+        if isinstance(cause, _CONNECT_FAILURES):
+            return True
+        cause = getattr(cause, "reason", None) or (cause.args[0] if getattr(cause, "args", None) else None)
+        if not isinstance(cause, BaseException):
+            return isinstance(exc, requests.exceptions.SSLError)
+    return False
 
 
 class PoliteAdapter(HTTPAdapter):
-    """An ``HTTPAdapter`` that counts requests and waits out 429s (bounded)."""
+    """An ``HTTPAdapter`` for a deployment the suite must not harm or hang on.
 
-    def __init__(self, stats: Stats, *, retry_429: bool = True, max_wait: float = 30.0,
-                 max_retries_429: int = 8, **kwargs: Any) -> None:
+    Every request is taken from the run's shared ``Ledger`` (budget, pace, counts). The body is read
+    with a size cap and a deadline, so an endless or enormous body is a failure of that request, not
+    a hung run. A 429 is waited out (``Retry-After``, bounded) and retried unless ``retry_429`` is
+    off. A connection that cannot be made, or ``MAX_CONSECUTIVE_FAILURES`` requests in a row without
+    an HTTP answer, records that the run cannot judge the deployment, and every later request fails
+    at once with that reason instead of waiting for its own timeout."""
+
+    def __init__(self, ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30.0,
+                 max_retries_429: int = 8, timeout: float = 5.0, max_bytes: int = 8 * 2**20,
+                 **kwargs: Any) -> None:
+        # one quick retry of a refused connection (a restarting pod); a read is never retried
+        # (429s are this adapter's business: urllib3 must hand them back, not retry them)
+        kwargs.setdefault("max_retries", urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0,
+                                                       backoff_factor=0.2, respect_retry_after_header=False,
+                                                       raise_on_status=False, raise_on_redirect=False))
         super().__init__(**kwargs)
-        self.stats = stats
+        self.ledger = ledger
         self.retry_429 = retry_429
         self.max_wait = max_wait
         self.max_retries_429 = max_retries_429
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.failures_in_a_row = 0
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,  # type: ignore[override]
+             **kwargs: Any) -> requests.Response:
         attempt = 0
+        timeout = timeout if timeout is not None else self.timeout
         while True:
-            response = super().send(request, **kwargs)
-            self.stats.count(rate_limited=response.status_code == 429)
+            self.ledger.acquire()
+            try:
+                response = super().send(request, stream=True, timeout=timeout, **kwargs)
+                self._read_body(response)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, TransportFailure) as exc:
+                self._failed(request, exc)
+            self.failures_in_a_row = 0
             if response.status_code != 429 or not self.retry_429:
                 return response
             if attempt >= self.max_retries_429:
-                raise RateLimitedTooLong(
+                raise RateLimitedTooLong(self.ledger.set_fatal(
                     f"the deployment answered 429 to {request.method} {redact(request.url or '')} "
-                    f"{attempt + 1} times in a row; the suite cannot judge this request"
-                )
+                    f"{attempt + 1} times in a row, waiting Retry-After each time"))
             attempt += 1
             wait = min(self.max_wait, retry_after_seconds(response) or 1.0)
-            response.close()
             time.sleep(wait)
-            self.stats.waited(wait)
+            self.ledger.rate_limited(wait)
+
+    def _read_body(self, response: requests.Response) -> None:
+        """Read the whole body now, at most ``max_bytes`` and within ``timeout`` seconds."""
+        deadline = time.monotonic() + self.timeout
+        chunks, size = [], 0
+        try:
+            while chunk := response.raw.read1(65536, decode_content=True):
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise TransportFailure(f"the body exceeds {self.max_bytes // 2**20} MB")
+                if time.monotonic() > deadline:
+                    raise TransportFailure(f"the body did not arrive within {self.timeout:g} s")
+                chunks.append(chunk)
+        except BaseException:
+            response.close()
+            raise
+        response._content = b"".join(chunks)
+        response._content_consumed = True
+        response.close()
+
+    def _failed(self, request: requests.PreparedRequest, exc: BaseException) -> None:
+        self.failures_in_a_row += 1
+        reason = str(exc) if isinstance(exc, TransportFailure) else transport_reason(exc, self.timeout)
+        what = f"{reason}: {request.method} {redact(request.url or '')}"
+        if _is_connect_failure(exc):
+            raise DeploymentUnreachable(self.ledger.set_fatal(f"the deployment is unreachable: {what}")) from None
+        if self.failures_in_a_row >= MAX_CONSECUTIVE_FAILURES:
+            raise DeploymentUnreachable(self.ledger.set_fatal(
+                f"the deployment stopped answering: {self.failures_in_a_row} requests in a row got no HTTP "
+                f"answer, the last: {what}")) from None
+        raise TransportFailure(what) from None
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
@@ -88,12 +175,15 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     return None
 
 
-def make_session(stats: Stats, *, retry_429: bool = True, max_wait: float = 30.0, pool: int = 8) -> requests.Session:
+def make_session(ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30.0, pool: int = 8,
+                 timeout: float = 5.0, max_bytes: int = 8 * 2**20) -> requests.Session:
     session = requests.Session()
-    adapter = PoliteAdapter(stats, retry_429=retry_429, max_wait=max_wait, pool_connections=pool, pool_maxsize=pool)
+    adapter = PoliteAdapter(ledger, retry_429=retry_429, max_wait=max_wait, timeout=timeout, max_bytes=max_bytes,
+                            pool_connections=pool, pool_maxsize=pool)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "iris-conformance"
+    session.max_redirects = 3
     return session
 
 
@@ -215,4 +305,5 @@ def _encode(params: Mapping[str, Any] | list[tuple[str, Any]] | None) -> str | N
     return urlencode(pairs)
 
 
-__all__ = ["ApiClient", "Exchange", "PLACEHOLDER", "RateLimitedTooLong", "Stats", "curl_command", "make_session"]
+__all__ = ["ApiClient", "CannotJudge", "DeploymentUnreachable", "Exchange", "PLACEHOLDER", "RateLimitedTooLong",
+           "TransportFailure", "curl_command", "make_session"]

@@ -7,9 +7,12 @@ loopback port and uses its demo keys.
 
 from __future__ import annotations
 
+import html
 import os
 import random
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import pytest
@@ -18,8 +21,11 @@ import conformance
 from conformance import report as reporting
 from conformance import requirements
 from conformance import spec as specs
-from conformance.client import ApiClient, Stats, make_session
+from conformance.budget import ENV as LEDGER_ENV
+from conformance.budget import CannotJudge, Ledger
+from conformance.client import ApiClient, TransportFailure, make_session
 from conformance.embedded import SUITE_ARGS, EmbeddedServer
+from conformance.preflight import check_deployment
 from conformance.redaction import SECRETS, redact
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
@@ -58,14 +64,33 @@ def _register_profiles() -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("sensitive_url", "regex of sensitive base URLs (see --sensitive-url)", default=None)
     group = parser.getgroup("iris-conformance", "IRIS External API conformance")
     for option, env, dest in KEY_OPTIONS.values():
         group.addoption(option, dest=dest, default=os.environ.get(env), metavar="KEY",
                         help=f"API key (env {env}); prefer the environment variable, a command line is visible to other users")
     group.addoption("--spec", dest="iris_spec", default=os.environ.get("IRIS_SPEC"), metavar="PATH",
                     help="OpenAPI spec the suite reads (default: the packaged specs/openapi.yaml; env IRIS_SPEC)")
-    group.addoption("--request-timeout", dest="iris_timeout", type=float, default=10.0, metavar="SECONDS",
-                    help="timeout of one HTTP request (default 10)")
+    group.addoption("--request-timeout", dest="iris_timeout", type=float, default=5.0, metavar="SECONDS",
+                    help="time one HTTP request may take to connect, to answer and to deliver its body (default 5)")
+    group.addoption("--max-response-mb", dest="iris_max_response_mb", type=float, default=8.0, metavar="MB",
+                    help="largest response body read; a larger one fails its request (default 8)")
+    group.addoption("--seed", dest="iris_seed", default=os.environ.get("IRIS_SEED"), metavar="N",
+                    help="replay a run: the seed its report shows (env IRIS_SEED; default: a new random seed)")
+    group.addoption("--sensitive-url", dest="iris_sensitive_url", default=os.environ.get("SENSITIVE_URL"),
+                    metavar="REGEX",
+                    help="base URLs matching REGEX are sensitive: intrusive tests are skipped there (ini "
+                         "sensitive_url, env SENSITIVE_URL; default: every base URL that is not on loopback)")
+    group.addoption("--allow-intrusive", dest="iris_allow_intrusive", action="store_true",
+                    help="run intrusive tests (rate-limit burst, hostile values, thorough profile) even "
+                         "against a sensitive base URL")
+    group.addoption("--max-requests", dest="iris_max_requests", type=int, metavar="N",
+                    default=int(os.environ["IRIS_MAX_REQUESTS"]) if os.environ.get("IRIS_MAX_REQUESTS") else None,
+                    help="stop the run (exit 2, cannot judge) once N requests were sent, over all xdist workers "
+                         "(env IRIS_MAX_REQUESTS)")
+    group.addoption("--max-rps", dest="iris_max_rps", type=float, metavar="RATE",
+                    default=float(os.environ["IRIS_MAX_RPS"]) if os.environ.get("IRIS_MAX_RPS") else None,
+                    help="never send more than RATE requests per second, over all xdist workers (env IRIS_MAX_RPS)")
     group.addoption("--max-retry-wait", dest="iris_max_retry_wait", type=float, default=30.0, metavar="SECONDS",
                     help="longest wait honoured for one 429 Retry-After before retrying (default 30)")
     group.addoption("--profile", dest="iris_profile", choices=sorted(PROFILES), default="default",
@@ -96,20 +121,44 @@ def _is_suite_run(config: pytest.Config) -> bool:
     return False
 
 
+LOOPBACK_HOSTS = re.compile(r"localhost|127(?:\.\d{1,3}){3}|::1|0:0:0:0:0:0:0:1", re.IGNORECASE)
+
+
+def sensitivity(config: pytest.Config, base_url: str) -> tuple[bool, str]:
+    """Whether ``base_url`` is sensitive, and why (for skip reasons and the report)."""
+    pattern = config.getoption("iris_sensitive_url")
+    source = "--sensitive-url"
+    if pattern is None:
+        pattern, source = config.getini("sensitive_url"), "ini sensitive_url"
+    if pattern is not None:
+        sensitive = re.search(pattern, base_url) is not None
+        return sensitive, f"{'matches' if sensitive else 'does not match'} {source} {pattern!r}"
+    host = urlsplit(base_url).hostname or ""
+    if LOOPBACK_HOSTS.fullmatch(host):
+        return False, "is on loopback"
+    return True, "is not on loopback (by default every such URL is sensitive; see --sensitive-url)"
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): contract requirement IDs this conformance test checks")
-    state: dict[str, Any] = {"suite_run": _is_suite_run(config), "server": None}
+    config.addinivalue_line("markers", "intrusive: may trip alarms or exhaust the key's quota; skipped against "
+                                       "a sensitive base URL unless --allow-intrusive")
+    state: dict[str, Any] = {"suite_run": _is_suite_run(config), "server": None, "fatal": None}
     config.stash[_state_key] = state
     worker = hasattr(config, "workerinput")
 
     spec_path = config.getoption("iris_spec") or str(specs.default_spec_path())
     state["spec"] = specs.load(spec_path)
     state["verdicts"] = reporting.Verdicts(strict=is_strict(config))
-    state["stats"] = Stats()
-
     if not state["suite_run"]:
         return
+    limits = {"max_requests": config.getoption("iris_max_requests"), "max_rps": config.getoption("iris_max_rps")}
+    if worker and os.environ.get(LEDGER_ENV):
+        state["ledger"] = Ledger(os.environ[LEDGER_ENV], **limits)
+    else:
+        state["ledger"] = Ledger.create(**limits)
+        os.environ[LEDGER_ENV] = str(state["ledger"].path)  # xdist workers share it
     os.environ["IRIS_SPEC"] = str(state["spec"].path)  # the schemathesis module loads it at import
 
     _register_profiles()
@@ -118,10 +167,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
         settings.load_profile(f"iris-{config.getoption('iris_profile')}")
     # Reproducibility: always run with a known hypothesis seed, printed and in the report.
-    if config.getoption("hypothesis_seed", None) is None:
+    seed = config.getoption("iris_seed") or config.getoption("hypothesis_seed", None)
+    if seed is None:
         seed = os.environ.get("IRIS_HYPOTHESIS_SEED") or str(random.SystemRandom().randrange(2**32))
-        config.option.hypothesis_seed = seed
-        os.environ["IRIS_HYPOTHESIS_SEED"] = seed  # xdist workers inherit it
+    config.option.hypothesis_seed = str(seed)
+    os.environ["IRIS_HYPOTHESIS_SEED"] = str(seed)  # xdist workers inherit it
+    if config.getoption("dist", "no") == "load":
+        config.option.dist = "loadgroup"  # the rate-limit tests share one burst: one worker runs them
     if not worker:
         reports = Path(config.getoption("iris_reports_dir"))
         if getattr(config.option, "htmlpath", None) is None:
@@ -146,8 +198,32 @@ def pytest_configure(config: pytest.Config) -> None:
         state["target"] = "external deployment" if not state["server"] else "embedded reference server"
 
     SECRETS.add(*(config.getoption(dest) for _, _, dest in KEY_OPTIONS.values()))
+    base_url = config.getoption("base_url")
+    state["sensitive"], state["sensitive_why"] = sensitivity(config, base_url) if base_url else (False, "no base URL")
+    state["intrusive_allowed"] = not state["sensitive"] or config.getoption("iris_allow_intrusive")
+    if config.getoption("iris_profile") == "thorough" and not state["intrusive_allowed"]:
+        raise pytest.UsageError(f"--profile thorough is intrusive and {base_url} is sensitive "
+                                f"(it {state['sensitive_why']}): pass --allow-intrusive, or use another profile")
     _set_metadata(config, state)
+    if base_url and not worker:
+        state["fatal"] = _preflight(config, state, base_url)
+        if state["fatal"]:
+            config.option.dist = "no"  # nothing to distribute: do not start xdist workers
     config.pluginmanager.register(ConformanceRun(config, state), "iris-conformance-run")
+
+
+def _preflight(config: pytest.Config, state: dict[str, Any], base_url: str) -> str | None:
+    """Why the deployment at ``base_url`` cannot be judged, or None (see ``conformance.preflight``)."""
+    with _session(config, state) as session:
+        reason = check_deployment(_client(config, base_url, config.getoption("iris_api_key"), session,
+                                          state["spec"]), state["spec"])
+    return state["ledger"].set_fatal(reason) if reason else None
+
+
+def _session(config: pytest.Config, state: dict[str, Any], **kwargs: Any):
+    return make_session(state["ledger"], max_wait=config.getoption("iris_max_retry_wait"),
+                        timeout=config.getoption("iris_timeout"),
+                        max_bytes=int(config.getoption("iris_max_response_mb") * 2**20), **kwargs)
 
 
 def _set_metadata(config: pytest.Config, state: dict[str, Any]) -> None:
@@ -157,8 +233,13 @@ def _set_metadata(config: pytest.Config, state: dict[str, Any]) -> None:
         "Target": state["target"],
         "Spec": f"{spec.path.name} v{spec.version} sha256:{spec.sha256[:16]}",
         "Suite version": f"iris-conformance {conformance.__version__}",
-        "Hypothesis seed": str(config.getoption("hypothesis_seed")),
+        "Seed": f"{config.getoption('hypothesis_seed')} (replay with --seed {config.getoption('hypothesis_seed')})",
         "Profile": config.getoption("iris_profile"),
+        "Sensitive": f"{'yes' if state['sensitive'] else 'no'}: the base URL {state['sensitive_why']}; "
+                     f"intrusive tests {'run' if state['intrusive_allowed'] else 'skipped (--allow-intrusive runs them)'}",
+        "Request limits": f"--max-requests {config.getoption('iris_max_requests') or 'none'}, "
+                          f"--max-rps {config.getoption('iris_max_rps') or 'none'}, "
+                          f"--request-timeout {config.getoption('iris_timeout'):g} s",
         "Strict": "yes (SHOULD violations fail)" if is_strict(config) else "no (SHOULD violations warn)",
     }
     state["meta"] = values
@@ -177,7 +258,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     state = config.stash.get(_state_key, {})
     if not state.get("suite_run"):
         return None
-    return [f"iris-conformance: {k}: {v}" for k, v in state.get("meta", {}).items()]
+    lines = [f"iris-conformance: {k}: {v}" for k, v in state.get("meta", {}).items()]
+    if state.get("fatal"):
+        lines.insert(0, f"iris-conformance: CANNOT JUDGE: {state['fatal']}")
+    return lines
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -188,6 +272,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(_state_key, {})
+    if state.get("suite_run") and not state.get("intrusive_allowed", True):
+        skip = pytest.mark.skip(reason=f"not run: intrusive, and the base URL is sensitive (it "
+                                       f"{state['sensitive_why']}); --allow-intrusive runs it")
+        for item in items:
+            if item.get_closest_marker("intrusive"):
+                item.add_marker(skip)
     wanted = [w.strip().upper() for w in (config.getoption("iris_requirements") or "").split(",") if w.strip()]
     if not wanted:
         return
@@ -215,22 +306,23 @@ def iris_spec(pytestconfig: pytest.Config) -> specs.Spec:
 
 
 @pytest.fixture(scope="session")
-def http_stats(pytestconfig: pytest.Config) -> Stats:
-    return iris_state(pytestconfig)["stats"]
-
-
-@pytest.fixture(scope="session")
-def http_session(pytestconfig: pytest.Config, http_stats: Stats):
+def http_session(pytestconfig: pytest.Config):
     """The keep-alive session shared by the suite; a 429 is waited out and retried."""
-    with make_session(http_stats, max_wait=pytestconfig.getoption("iris_max_retry_wait")) as session:
+    with _session(pytestconfig, iris_state(pytestconfig)) as session:
         yield session
 
 
 @pytest.fixture(scope="session")
-def probe_session(http_stats: Stats):
+def probe_session(pytestconfig: pytest.Config):
     """A session that returns 429s as they come: for the rate-limit tests only."""
-    with make_session(http_stats, retry_429=False) as session:
+    with _session(pytestconfig, iris_state(pytestconfig), retry_429=False) as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def intrusive_allowed(pytestconfig: pytest.Config) -> bool:
+    """False against a sensitive base URL without --allow-intrusive: leave out what may trip alarms."""
+    return iris_state(pytestconfig).get("intrusive_allowed", True)
 
 
 @pytest.fixture(scope="session")
@@ -303,8 +395,8 @@ def envelope(iris_spec: specs.Spec):
 
 #: How much a property test may fetch, per --profile: pages walked per list, records sampled.
 BUDGETS = {
-    "smoke": {"max_pages": 3, "samples": 3, "rate_probe": 300},
-    "default": {"max_pages": 10, "samples": 8, "rate_probe": 1500},
+    "smoke": {"max_pages": 3, "samples": 3, "rate_probe": 1000},
+    "default": {"max_pages": 10, "samples": 8, "rate_probe": 2000},
     "thorough": {"max_pages": 10_000, "samples": 40, "rate_probe": 5000},
 }
 
@@ -328,6 +420,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     ids = reporting.requirement_ids(item.iter_markers("requirement"))
+    if _report_transport_problem(item, call, report, ids):
+        _redact_report(report)
+        return
     if ids:
         report.user_properties.append((reporting.REQUIREMENTS_PROPERTY, ",".join(ids)))
         failed_ids = item.stash.get(FAILED_REQUIREMENTS, None)
@@ -353,6 +448,45 @@ def _format_schema_failure(item: pytest.Item, call: pytest.CallInfo, report: pyt
 
         ids = item.stash.get(FAILED_REQUIREMENTS, None) or reporting.requirement_ids(item.iter_markers("requirement"))
         report.longrepr = failure_text(call.excinfo.value, operation, ids)
+
+
+def _find(exc: BaseException | None, kind: type) -> BaseException | None:
+    """``exc`` or the first exception of type ``kind`` inside it (groups, causes, contexts)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            return current
+        todo += [*getattr(current, "exceptions", ()), current.__cause__, current.__context__]
+    return None
+
+
+CANNOT_JUDGE_PROPERTY = "cannot_judge"
+
+
+def _report_transport_problem(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
+                              ids: list[str]) -> bool:
+    """A test that could not get an answer: one line, no traceback. When the run cannot judge the
+    deployment any more the test is not run (skipped) and the run stops; one request without an
+    answer fails its test with the request."""
+    if call.excinfo is None or not report.failed:
+        return False
+    fatal = _find(call.excinfo.value, CannotJudge)
+    if fatal is not None:
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"not run: cannot judge: {fatal}")
+        report.user_properties.append((CANNOT_JUDGE_PROPERTY, str(fatal)))
+        return True
+    failure = _find(call.excinfo.value, TransportFailure)
+    if failure is not None:
+        label = ", ".join(ids) or "request"
+        report.longrepr = f"{label}: a request got no usable HTTP answer: {failure}"
+        return True
+    return False
 
 
 #: Tests that check several requirements (the schema-driven ones) record here which of them failed.
@@ -387,43 +521,82 @@ def _redact_report(report: pytest.TestReport) -> None:
                 extra["content"] = redact(extra["content"])
 
 
+#: Exit status of a run that could not judge the deployment (pytest's own "interrupted").
+CANNOT_JUDGE_EXIT = pytest.ExitCode.INTERRUPTED
+
+
 class ConformanceRun:
     """Session-level bookkeeping of a suite run, registered as a plugin by ``pytest_configure``."""
 
     def __init__(self, config: pytest.Config, state: dict[str, Any]):
         self.config = config
         self.state = state
+        self.session: pytest.Session | None = None
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> None:
+        if self.state["fatal"]:
+            # nothing can be judged: no collection, no tests, one reason (the report is still written)
+            pytest.exit(f"cannot judge: {self.state['fatal']}", returncode=CANNOT_JUDGE_EXIT)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # runs on the controller under xdist too, so the verdicts are complete there
         self.state["verdicts"].record(report)
+        reason = dict(report.user_properties).get(CANNOT_JUDGE_PROPERTY)
+        if reason and not self.state["fatal"]:
+            self.state["fatal"] = reason
+            self._stop(f"cannot judge: {reason}")
+
+    def _stop(self, reason: str) -> None:
+        if self.session is not None:
+            self.session.shouldstop = reason
+        dsession = self.config.pluginmanager.getplugin("dsession")  # pytest-xdist's controller
+        if dsession is not None:
+            dsession.shouldstop = reason
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return
+        self.state["fatal"] = self.state["fatal"] or self.state["ledger"].fatal()
+        if self.state["fatal"]:
+            session.exitstatus = CANNOT_JUDGE_EXIT
         if "json_path" in self.state:
-            stats: Stats = self.state["stats"]
-            meta = dict(self.state.get("meta", {}), requests=stats.requests, rate_limited=stats.rate_limited)
+            totals = self.state["ledger"].totals()
+            meta = dict(self.state.get("meta", {}), requests=totals.requests, rate_limited=totals.rate_limited,
+                        seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
+                        cannot_judge=self.state["fatal"], exit_status=int(session.exitstatus))
             self.state["verdicts"].write_json(self.state["json_path"], meta)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        if hasattr(self.config, "workerinput"):
+        if self.is_worker:
             return
         verdicts: reporting.Verdicts = self.state["verdicts"]
-        stats: Stats = self.state["stats"]
         terminalreporter.section("IRIS conformance")
+        if self.state["fatal"]:
+            terminalreporter.write_line(f"CANNOT JUDGE: {self.state['fatal']}", red=True, bold=True)
         for row in verdicts.rows():
             if row["verdict"] in ("FAILED", "warning"):
                 terminalreporter.write_line(f"{row['verdict']:8} {row['id']:11} {row['level']:6} {row['text'][:90]}")
                 if row["repro"]:
                     terminalreporter.write_line(f"         {row['repro'][:200]}")
-        if stats.requests:
-            terminalreporter.write_line(f"requests sent: {stats.requests} (429s waited out: {stats.rate_limited})")
+        terminalreporter.write_line("sent: " + self.state["ledger"].totals().describe())
         counts = verdicts.counts()
         terminalreporter.write_line("requirements: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
 
     def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: pytest.Session) -> None:
-        stats: Stats = self.state["stats"]
-        meta = "".join(f"<li><b>{k}</b>: {v}</li>" for k, v in self.state.get("meta", {}).items())
-        prefix.append(redact(f"<ul>{meta}<li><b>Requests sent</b>: {stats.requests}</li></ul>"))
+        fatal = self.state["fatal"] or self.state["ledger"].fatal()
+        if fatal:
+            prefix.append(redact(f'<p style="color:#b00;font-weight:bold">CANNOT JUDGE: {html.escape(fatal)}</p>'))
+        meta = "".join(f"<li><b>{k}</b>: {html.escape(str(v))}</li>" for k, v in self.state.get("meta", {}).items())
+        sent = html.escape(self.state["ledger"].totals().describe())
+        prefix.append(redact(f"<ul>{meta}<li><b>Sent</b>: {sent}</li></ul>"))
         postfix.append(self.state["verdicts"].html_table())
 
     def pytest_html_report_title(self, report) -> None:

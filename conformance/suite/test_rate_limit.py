@@ -7,7 +7,7 @@ reported as not observed, never as a pass. Header names, status and code come fr
 ``x-api.rate-limit``.
 
 The burst is intrusive: it exhausts the primary key's limit until its Retry-After has passed (the
-tests that follow wait it out). The tests that send or read it are listed in ``INTRUSIVE``.
+tests that follow wait it out). The tests that send or read it are marked ``intrusive``.
 """
 
 from __future__ import annotations
@@ -26,14 +26,11 @@ from conformance.expect import expect
 from conformance.spec import Operation, Spec
 from conformance.suite.test_transport import FEW, draw_target
 
-#: Tests that depend on the burst (a marker ``intrusive`` is to be registered for them).
-INTRUSIVE = (
-    "test_over_the_limit_is_429_rate_limit_exceeded",
-    "test_limits_are_per_key",
-    "test_a_429_carries_retry_after_in_whole_seconds",
-    "test_the_same_key_is_served_again_after_retry_after",
-    "test_rate_limit_headers_stay_consistent_through_the_burst",
-)
+def uses_the_burst(test):
+    """Intrusive (the burst exhausts the key's quota and may trip alarms), and kept on one xdist
+    worker (``--dist loadgroup``, which the plugin selects) so that one burst serves them all."""
+    return pytest.mark.intrusive(pytest.mark.xdist_group("rate-limit")(test))
+
 
 #: The longest Retry-After the suite waits out; a longer one leaves RATE-02's recovery not run.
 MAX_RETRY_WAIT = 65
@@ -107,6 +104,7 @@ def refusal(burst: Burst) -> Exchange:
 # ------------------------------------------------------------------------------------ RATE-01
 
 
+@uses_the_burst
 @pytest.mark.requirement("RATE-01")
 def test_over_the_limit_is_429_rate_limit_exceeded(burst, envelope, iris_spec):
     names = iris_spec.api["rate-limit"]
@@ -117,6 +115,7 @@ def test_over_the_limit_is_429_rate_limit_exceeded(burst, envelope, iris_spec):
     envelope.expect_error(refused, names["code"], "RATE-01", f"request {len(burst.exchanges)} of a burst was refused")
 
 
+@uses_the_burst
 @pytest.mark.requirement("RATE-01")
 def test_limits_are_per_key(burst):
     refused = refusal(burst)
@@ -135,6 +134,7 @@ def retry_after(iris_spec: Spec, exchange: Exchange) -> str | None:
     return None if value is None else value.strip()
 
 
+@uses_the_burst
 @pytest.mark.requirement("RATE-02")
 def test_a_429_carries_retry_after_in_whole_seconds(burst, iris_spec):
     refused = refusal(burst)
@@ -144,6 +144,7 @@ def test_a_429_carries_retry_after_in_whole_seconds(burst, iris_spec):
     expect(re.fullmatch(r"[0-9]+", value), "RATE-02", f"{name}: {value!r} is not a whole number of seconds", refused)
 
 
+@uses_the_burst
 @pytest.mark.requirement("RATE-02")
 def test_the_same_key_is_served_again_after_retry_after(burst, iris_spec, probe_api):
     refused = refusal(burst)
@@ -188,6 +189,7 @@ def test_rate_limit_headers_are_non_negative_integers_with_remaining_at_most_lim
     expect(not problems, "RATE-03", "; ".join(problems), exchange)
 
 
+@uses_the_burst
 @pytest.mark.requirement("RATE-03")
 def test_rate_limit_headers_stay_consistent_through_the_burst(burst, iris_spec):
     checked = [(number, ex, problems) for number, ex in enumerate(burst.exchanges, 1)

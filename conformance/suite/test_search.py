@@ -219,6 +219,7 @@ def test_wildcards_in_search_match_only_themselves(data, api, envelope, resource
 
 
 @pytest.mark.requirement("SRCH-01")
+@pytest.mark.intrusive  # SQL fragments in a query string trip web application firewalls
 def test_quotes_and_sql_fragments_in_search_match_only_themselves(api, envelope, resource_operation, first_page):
     op = resource_operation
     search_param(op)

@@ -183,11 +183,15 @@ def send_battery(api: ApiClient, op: Operation, base: dict[str, Any], live: Any)
 
 
 @pytest.fixture(scope="session")
-def battery(api, iris_spec, first_page, base_query) -> Callable[[Operation], list[tuple[str, Exchange]]]:
-    """The battery's exchanges per operation, sent once per run (TRN-01, TRN-04, TRN-05 read them)."""
+def battery(api, iris_spec, first_page, base_query, intrusive_allowed) -> Callable[[Operation], list[tuple[str, Exchange]]]:
+    """The battery's exchanges per operation, sent once per run (TRN-01, TRN-04, TRN-05 read them).
+    Injection-like values trip web application firewalls: against a sensitive deployment the
+    battery is empty unless --allow-intrusive (TRN-04's own test is then not run at all)."""
     cache: dict[str, list[tuple[str, Exchange]]] = {}
 
     def get(op: Operation) -> list[tuple[str, Exchange]]:
+        if not intrusive_allowed:
+            return []
         if op.operation_id not in cache:
             live = live_ids(iris_spec, first_page, op)[0] if op.path_params else None
             base = {} if op.path_params else dict(base_query(op))
@@ -296,6 +300,7 @@ def test_undefined_paths_are_404_not_found(data, api, envelope, iris_spec, first
 
 
 @pytest.mark.requirement("TRN-04")
+@pytest.mark.intrusive
 def test_no_hostile_parameter_value_causes_a_5xx(any_operation, battery):
     exchanges = battery(any_operation)
     found = offenders(exchanges, lambda ex: ex.status >= 500)
