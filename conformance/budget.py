@@ -1,8 +1,8 @@
 """The run's request ledger, shared by every process of one run (pytest-xdist workers included).
 
 One small file holds the counts (requests sent, 429s waited out, seconds waited, first and last
-request time), the ``--max-requests`` budget, the ``--max-rps`` pace, and the first reason the run
-cannot judge the deployment. Each process opens the file named by ``IRIS_LEDGER`` and updates it under
+request time) and the first reason the run cannot judge the deployment; the ``--max-requests`` and
+``--max-duration`` budgets and the ``--max-rps`` pace are enforced against it. Each process opens the file named by ``IRIS_LEDGER`` and updates it under
 an exclusive ``flock``, so the budget and the pace hold for the whole run, not per worker, and the
 controller's report states what the run as a whole sent.
 """
@@ -20,8 +20,9 @@ from pathlib import Path
 
 ENV = "IRIS_LEDGER"
 
-# requests, rate_limited, first, last, next_slot, waited
+# requests, rate_limited, first, last, next_slot, waited (times: time.monotonic(), system-wide on Linux)
 _FORMAT = struct.Struct("<qqdddd")
+_EMPTY = [0, 0, 0.0, 0.0, 0.0, 0.0]
 
 
 class CannotJudge(Exception):
@@ -51,10 +52,15 @@ class Totals:
 class Ledger:
     """Counts, budget and pace of one run, in the file at ``path`` (shared across processes)."""
 
-    def __init__(self, path: str | Path, *, max_requests: int | None = None, max_rps: float | None = None):
+    def __init__(self, path: str | Path, *, max_requests: int | None = None, max_rps: float | None = None,
+                 max_duration: float | None = None, started: float | None = None):
+        """``started``: when the run began (``time.monotonic()``); every process of the run passes the
+        same value, so ``max_duration`` counts from the same instant everywhere."""
         self.path = Path(path)
         self.max_requests = max_requests or None
         self.interval = 1.0 / max_rps if max_rps else 0.0
+        self.max_duration = max_duration or None
+        self.started = started if started is not None else time.monotonic()
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         self._lock = threading.Lock()  # flock is per open file: threads of one process queue here
 
@@ -71,7 +77,7 @@ class Ledger:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:
                 raw = os.pread(self._fd, _FORMAT.size, 0)
-                values = list(_FORMAT.unpack(raw)) if len(raw) == _FORMAT.size else [0, 0, 0.0, 0.0, 0.0, 0.0]
+                values = list(_FORMAT.unpack(raw)) if len(raw) == _FORMAT.size else list(_EMPTY)
                 result = change(values)
                 os.pwrite(self._fd, _FORMAT.pack(*values), 0)
                 return result
@@ -88,6 +94,9 @@ class Ledger:
         reason = self.fatal()
         if reason:
             raise CannotJudge(reason)
+        if self.max_duration is not None and time.monotonic() - self.started > self.max_duration:
+            raise BudgetExhausted(self.set_fatal(
+                f"the time budget is spent: the run has taken more than --max-duration {self.max_duration:g} s"))
 
         def take(values):
             now = time.monotonic()
@@ -102,7 +111,8 @@ class Ledger:
 
         wait = self._update(take)
         if wait is None:
-            raise BudgetExhausted(f"the request budget is spent: --max-requests {self.max_requests} requests were sent")
+            raise BudgetExhausted(self.set_fatal(
+                f"the request budget is spent: --max-requests {self.max_requests} requests were sent"))
         if wait > 0:
             time.sleep(wait)
 

@@ -45,27 +45,45 @@ _CONNECT_FAILURES = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.N
                      urllib3.exceptions.SSLError, urllib3.exceptions.ConnectTimeoutError)
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps: requests wraps urllib3's MaxRetryError, which wraps the cause."""
+    chain: list[BaseException] = []
+    current: Any = exc
+    while isinstance(current, BaseException) and current not in chain and len(chain) < 8:
+        chain.append(current)
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = inner
+    return chain
+
+
 def transport_reason(exc: BaseException, timeout: float) -> str:
     """A one-line account of a transport failure, for a QA engineer (no traceback, no key)."""
-    cause = exc
-    while True:  # requests wraps urllib3's MaxRetryError, which wraps the cause
-        inner = getattr(cause, "reason", None) or (cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None)
-        if inner is None or inner is cause:
-            break
-        cause = inner
-    text = str(cause)
-    if isinstance(cause, urllib3.exceptions.NameResolutionError) or "Name or service not known" in text \
+    chain = _causes(exc)
+    last = chain[-1]
+    text = last.args[0] if last.args and isinstance(last.args[0], str) else str(last)
+    if "IncompleteRead" in str(last):
+        return f"the body was cut short ({_short(text)})"
+
+    def has(*kinds: type) -> bool:
+        return any(isinstance(c, kinds) for c in chain)
+
+    if has(urllib3.exceptions.NameResolutionError) or "Name or service not known" in text \
             or "getaddrinfo" in text or "nodename nor servname" in text:
         return "the host name does not resolve (DNS)"
-    if isinstance(cause, (urllib3.exceptions.SSLError, ssl.SSLError)) or isinstance(exc, requests.exceptions.SSLError):
+    if has(urllib3.exceptions.SSLError, ssl.SSLError, requests.exceptions.SSLError):
         return f"the TLS handshake failed ({_short(text)})"
-    if isinstance(cause, urllib3.exceptions.ConnectTimeoutError) or isinstance(exc, requests.ConnectTimeout):
+    if has(urllib3.exceptions.NewConnectionError):  # (a subclass of ConnectTimeoutError)
+        if "refused" in text.lower():
+            return "connection refused"
+        if "timed out" not in text.lower():
+            return f"no connection ({_short(text)})"
+    if has(urllib3.exceptions.ConnectTimeoutError, requests.ConnectTimeout):
         return f"no connection within {timeout:g} s"
-    if isinstance(cause, urllib3.exceptions.NewConnectionError):
-        return "connection refused" if "refused" in text.lower() else f"no connection ({_short(text)})"
-    if isinstance(exc, requests.ReadTimeout) or isinstance(cause, urllib3.exceptions.ReadTimeoutError):
+    if has(requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError):
         return f"no response within {timeout:g} s"
-    if isinstance(exc, requests.TooManyRedirects):
+    if has(requests.TooManyRedirects):
         return "too many redirects"
     return f"the connection broke ({_short(text)})"
 
@@ -76,14 +94,8 @@ def _short(text: str, limit: int = 120) -> str:
 
 
 def _is_connect_failure(exc: BaseException) -> bool:
-    cause: Any = exc
-    for _ in range(4):
-        if isinstance(cause, _CONNECT_FAILURES):
-            return True
-        cause = getattr(cause, "reason", None) or (cause.args[0] if getattr(cause, "args", None) else None)
-        if not isinstance(cause, BaseException):
-            return isinstance(exc, requests.exceptions.SSLError)
-    return False
+    return any(isinstance(c, (*_CONNECT_FAILURES, requests.exceptions.SSLError, requests.ConnectTimeout))
+               for c in _causes(exc))
 
 
 class PoliteAdapter(HTTPAdapter):

@@ -88,6 +88,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     default=int(os.environ["IRIS_MAX_REQUESTS"]) if os.environ.get("IRIS_MAX_REQUESTS") else None,
                     help="stop the run (exit 2, cannot judge) once N requests were sent, over all xdist workers "
                          "(env IRIS_MAX_REQUESTS)")
+    group.addoption("--max-duration", dest="iris_max_duration", type=float, metavar="SECONDS",
+                    default=float(os.environ.get("IRIS_MAX_DURATION") or 1800),
+                    help="stop the run (exit 2, cannot judge) after SECONDS, e.g. against a deployment that "
+                         "answers every request slowly (env IRIS_MAX_DURATION; default 1800; 0: no limit)")
     group.addoption("--max-rps", dest="iris_max_rps", type=float, metavar="RATE",
                     default=float(os.environ["IRIS_MAX_RPS"]) if os.environ.get("IRIS_MAX_RPS") else None,
                     help="never send more than RATE requests per second, over all xdist workers (env IRIS_MAX_RPS)")
@@ -153,12 +157,15 @@ def pytest_configure(config: pytest.Config) -> None:
     state["verdicts"] = reporting.Verdicts(strict=is_strict(config))
     if not state["suite_run"]:
         return
-    limits = {"max_requests": config.getoption("iris_max_requests"), "max_rps": config.getoption("iris_max_rps")}
+    limits = {"max_requests": config.getoption("iris_max_requests"), "max_rps": config.getoption("iris_max_rps"),
+              "max_duration": config.getoption("iris_max_duration")}
     if worker and os.environ.get(LEDGER_ENV):
-        state["ledger"] = Ledger(os.environ[LEDGER_ENV], **limits)
+        path, started = os.environ[LEDGER_ENV].rsplit("@", 1)
+        state["ledger"] = Ledger(path, started=float(started), **limits)
     else:
         state["ledger"] = Ledger.create(**limits)
-        os.environ[LEDGER_ENV] = str(state["ledger"].path)  # xdist workers share it
+        # xdist workers share the file and the instant the run started
+        os.environ[LEDGER_ENV] = f"{state['ledger'].path}@{state['ledger'].started!r}"
     os.environ["IRIS_SPEC"] = str(state["spec"].path)  # the schemathesis module loads it at import
 
     _register_profiles()
@@ -239,6 +246,7 @@ def _set_metadata(config: pytest.Config, state: dict[str, Any]) -> None:
                      f"intrusive tests {'run' if state['intrusive_allowed'] else 'skipped (--allow-intrusive runs them)'}",
         "Request limits": f"--max-requests {config.getoption('iris_max_requests') or 'none'}, "
                           f"--max-rps {config.getoption('iris_max_rps') or 'none'}, "
+                          f"--max-duration {config.getoption('iris_max_duration') or 'none'} s, "
                           f"--request-timeout {config.getoption('iris_timeout'):g} s",
         "Strict": "yes (SHOULD violations fail)" if is_strict(config) else "no (SHOULD violations warn)",
     }

@@ -39,8 +39,10 @@ def check_deployment(api: ApiClient, spec: Spec) -> str | None:
     for label, send in probes:
         try:
             exchange = send()
-        except (CannotJudge, TransportFailure) as exc:
-            return redact(f"{api.base_url} cannot be judged: {exc}")
+        except CannotJudge as exc:
+            return redact(str(exc))
+        except TransportFailure as exc:
+            return redact(f"the deployment gives no usable answer: {exc}")
         if 300 <= exchange.status < 400:
             location = exchange.headers.get("Location", "no Location header")
             return redact(f"{api.base_url} redirects ({label} -> HTTP {exchange.status} to {location}): "

@@ -37,32 +37,42 @@ class SuiteRun:
         return {r["id"] for r in self.conformance["requirements"] if r["verdict"] == verdict}
 
 
+def suite_env(keys: dict | None, env_extra: dict | None = None) -> dict[str, str]:
+    """The environment of a suite subprocess: ours without IRIS_*/PYTEST_* settings, plus ``keys``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "PYTEST_"))}
+    # pytest rewrites the assertions of every plugin package (schemathesis' 400 modules); let it
+    # cache the result, or each of the many runs pays seconds for it again
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(env_extra or {})
+    for name, var in KEY_ENV.items():
+        if (keys or {}).get(name):
+            env[var] = keys[name]
+    return env
+
+
 def run_suite(server, *args: str, workdir: Path | None = None, base_url: str | None = None,
               keys: dict | None = None, env_extra: dict | None = None, timeout: float = 900) -> SuiteRun:
     """Run ``pytest conformance/suite`` against ``server`` (an EmbeddedServer, or None for the
     plugin's own embedded server) and return what it wrote."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="iris-suite-"))
     report_dir = workdir / "reports"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "PYTEST_"))}
-    # pytest rewrites the assertions of every plugin package (schemathesis' 400 modules); let it
-    # cache the result, or each of the many runs pays seconds for it again
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(env_extra or {})
-    keys = keys if keys is not None else (server.keys if server else {})
-    for name, var in KEY_ENV.items():
-        if keys.get(name):
-            env[var] = keys[name]
+    env = suite_env(keys if keys is not None else (server.keys if server else {}), env_extra)
     url = base_url or (server.base_url if server else None)
     cmd = [sys.executable, "-m", "pytest", str(SUITE), "-p", "no:cacheprovider", "--reports-dir", str(report_dir),
            "-q", "-rN", *args]
     if url:
         cmd += ["--base-url", url]
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    return read_run(proc.returncode, proc.stdout + proc.stderr, report_dir)
+
+
+def read_run(returncode: int, output: str, report_dir: Path) -> SuiteRun:
+    """What a finished suite run wrote to ``report_dir``."""
     junit = report_dir / "junit.xml"
     testcases = _read_junit(junit) if junit.exists() else []
     conf_path = report_dir / "conformance.json"
-    conformance = json.loads(conf_path.read_text()) if conf_path.exists() else {"requirements": []}
-    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, testcases, conformance, report_dir)
+    conformance = json.loads(conf_path.read_text()) if conf_path.exists() else {"requirements": [], "meta": {}}
+    return SuiteRun(returncode, output, testcases, conformance, report_dir)
 
 
 def _read_junit(path: Path) -> list[dict]:

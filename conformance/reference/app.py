@@ -50,7 +50,7 @@ class Components:
 
 def build_components(settings: Settings, dataset: data_module.Dataset | None = None) -> Components:
     """The clean components over a freshly generated and loaded database."""
-    dataset = dataset if dataset is not None else data_module.generate(settings.seed, settings.records)
+    dataset = dataset if dataset is not None else data_module.generate(settings.seed, settings.records, settings.size)
     conn = db.build(dataset)
     return Components(
         authenticator=Authenticator(conn),

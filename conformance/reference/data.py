@@ -1,8 +1,13 @@
 """Deterministic synthetic data for the reference server.
 
-Everything here depends only on the seed and the ``records`` multiplier: no clock is read, "now"
-is pinned at :data:`NOW`. Two tenants are generated: ``primary`` (the tenant of the demo key) and
-``other_tenant`` (a smaller, different data set used to check tenant isolation).
+Everything here depends only on the seed and the size (the ``records`` multiplier, or an absolute
+``size``): no clock is read, "now" is pinned at :data:`NOW`. Two tenants are generated: ``primary``
+(the tenant of the demo key) and ``other_tenant`` (a smaller, different data set used to check tenant
+isolation).
+
+Generation makes one pass per table with Python's ``random``; the hot loops avoid work that does not
+draw from the generator (weights are accumulated once, timestamps are formatted without ``strftime``),
+so that a 100k-record data set builds in seconds. The draws, and so the data, are the same as ever.
 
 Ids are globally unique: tariffs, rules, stations and sessions draw integers from one sequence per
 table, customer ids (``user101``...) are numbered across tenants.
@@ -34,7 +39,11 @@ DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 def timestamp(moment: datetime) -> str:
     """The wire (and storage) form of a timestamp: ISO 8601 UTC, second precision, ``Z``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not timezone.utc:
+        moment = moment.astimezone(timezone.utc)
+    if moment.year < 1000:  # isoformat pads the year to 4 digits, strftime's %Y does not
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat(timespec="seconds")[:19] + "Z"  # strftime's result, several times faster
 
 
 def api_keys(seed: int) -> dict[str, str]:
@@ -163,15 +172,33 @@ _SPECIAL_STATIONS = (
 _OPENING_HOURS = ("06:00-22:00", "08:00-20:00", "Mon-Sat 08:00-20:00", "07:00-23:00", "Mon-Fri 09:00-18:00",
                   "05:30-23:30")
 
+_POINT_STATUS_WEIGHTS = tuple(itertools.accumulate((50, 4, 20, 2, 3, 3, 3, 5, 4, 6)))
+_CONNECTOR_STATUS_WEIGHTS = tuple(itertools.accumulate((70, 3, 8, 1, 2, 2, 4, 4, 3, 3)))
+_CONNECTOR_TYPE_WEIGHTS = tuple(itertools.accumulate((40, 12, 35, 8, 5)))
+"""Cumulative weights: ``choices(p, cum_weights=c)`` draws exactly as ``choices(p, weights)``, without
+accumulating the weights on every call."""
+
 _POWER = {"CCS2": (30.0, 50.0, 60.0, 120.0, 150.0), "CHAdeMO": (25.0, 50.0), "Type2": (7.4, 11.0, 22.0),
           "GB/T": (60.0, 120.0), "Type1": (3.3, 7.4)}
 
 
-def _profiles(records: int) -> tuple[_Profile, _Profile]:
-    primary = _Profile(PRIMARY_TENANT, "primary", _PRIMARY_TARIFFS, 150 * records, 80 * records,
-                       2000 * records, _PRIMARY_CITIES, _PRIMARY_BRANDS, _SPECIAL_STATIONS)
-    other = _Profile(OTHER_TENANT, "other_tenant", _OTHER_TARIFFS, 40 * records, 20 * records,
-                     300 * records, _OTHER_CITIES, _OTHER_BRANDS)
+OTHER_TENANT_SHARE = 5
+"""With an absolute ``size`` the other tenant has a fifth of the primary tenant's records."""
+
+
+def _profiles(records: int, size: int | None = None) -> tuple[_Profile, _Profile]:
+    """Records per tenant: ``records`` multiplies the demo data set (150 customers, 80 + 6 stations and
+    2000 sessions for the primary tenant; 40, 20 and 300 for the other); ``size``, when given, is
+    instead the number of customers, of stations (plus the 6 special ones) and of sessions of the primary
+    tenant, and the other tenant gets ``size // 5`` of each (at least 1)."""
+    if size is not None:
+        other_size = max(1, size // OTHER_TENANT_SHARE)
+        counts = ((size, size, size), (other_size, other_size, other_size))
+    else:
+        counts = ((150 * records, 80 * records, 2000 * records), (40 * records, 20 * records, 300 * records))
+    primary = _Profile(PRIMARY_TENANT, "primary", _PRIMARY_TARIFFS, *counts[0],
+                       _PRIMARY_CITIES, _PRIMARY_BRANDS, _SPECIAL_STATIONS)
+    other = _Profile(OTHER_TENANT, "other_tenant", _OTHER_TARIFFS, *counts[1], _OTHER_CITIES, _OTHER_BRANDS)
     return primary, other
 
 
@@ -293,11 +320,11 @@ class _TenantGenerator:
         rng = self.rng
         start, end = datetime(2022, 1, 1, tzinfo=timezone.utc), NOW - timedelta(days=3)
         cities = self.p.cities
-        weights = [city[4] for city in cities]
+        weights = list(itertools.accumulate(city[4] for city in cities))
         batch = timestamp(datetime(2023, 8, 15, 10, 0, 0, tzinfo=timezone.utc))
         previous: dict | None = None
         for index in range(self.p.stations):
-            city, state, lat0, lng0, _weight, localities = rng.choices(cities, weights)[0]
+            city, state, lat0, lng0, _weight, localities = rng.choices(cities, cum_weights=weights)[0]
             locality = rng.choice(localities)
             brand = rng.choice(self.p.brands)
             name = f"{brand} {locality}"
@@ -340,7 +367,7 @@ class _TenantGenerator:
         rng = self.rng
         points = []
         for n in range(1, rng.choice((1, 2, 2, 2, 3, 3, 4)) + 1):
-            status = rng.choices(OCPP_STATUSES, (50, 4, 20, 2, 3, 3, 3, 5, 4, 6))[0]
+            status = rng.choices(OCPP_STATUSES, cum_weights=_POINT_STATUS_WEIGHTS)[0]
             updated = timestamp(NOW - timedelta(seconds=rng.randint(5, 2 * 86400)))
             point = {"id": f"CP-{station['id']}-{n}", "station_id": station["id"], "position": n,
                      "status": status, "last_updated": updated}
@@ -348,13 +375,13 @@ class _TenantGenerator:
             points.append(point)
             connectors = []
             for connector_id in range(1, rng.choice((1, 1, 2, 2, 2, 3)) + 1):
-                kind = rng.choices(CONNECTOR_TYPES, (40, 12, 35, 8, 5))[0]
+                kind = rng.choices(CONNECTOR_TYPES, cum_weights=_CONNECTOR_TYPE_WEIGHTS)[0]
                 if status in ("Unavailable", "Faulted", "Offline"):
                     connector_status = status
                 elif status == "Charging" and connector_id == 1:
                     connector_status = "Charging"
                 else:
-                    connector_status = rng.choices(OCPP_STATUSES, (70, 3, 8, 1, 2, 2, 4, 4, 3, 3))[0]
+                    connector_status = rng.choices(OCPP_STATUSES, cum_weights=_CONNECTOR_STATUS_WEIGHTS)[0]
                 connector = {"charge_point_id": point["id"], "id": connector_id, "type": kind,
                              "power_kw": rng.choice(_POWER[kind]), "status": connector_status}
                 self.out.connectors.append(connector)
@@ -423,8 +450,9 @@ class _TenantGenerator:
         return round(price, 2)
 
 
-def generate(seed: int = 20261124, records: int = 1) -> Dataset:
-    """Generate the whole data set for ``seed``; ``records`` multiplies customers, stations and sessions."""
+def generate(seed: int = 20261124, records: int = 1, size: int | None = None) -> Dataset:
+    """Generate the whole data set for ``seed``; ``records`` multiplies customers, stations and sessions,
+    ``size`` (when given, instead) sets their number for the primary tenant (see :func:`_profiles`)."""
     out = Dataset()
     out.tenants = [{"id": PRIMARY_TENANT, "name": "IRIS Demo Networks"},
                    {"id": OTHER_TENANT, "name": "Other Tenant Charging Co"}]
@@ -438,6 +466,6 @@ def generate(seed: int = 20261124, records: int = 1) -> Dataset:
                              "expires_at": expired_at if label.endswith("expired") else valid_until})
     ids = {"tariff": _Sequence(1), "rule": _Sequence(1), "customer": _Sequence(101),
            "station": _Sequence(1), "session": _Sequence(1)}
-    for profile in _profiles(records):
+    for profile in _profiles(records, size):
         _TenantGenerator(profile, seed, ids, out).run()
     return out

@@ -127,7 +127,7 @@ CREATE INDEX stations_tenant_name ON stations (tenant_id, name_lc, id);
 CREATE INDEX stations_tenant_city ON stations (tenant_id, city_lc, id);
 CREATE INDEX stations_tenant_state ON stations (tenant_id, state_lc, id);
 CREATE INDEX stations_tenant_created ON stations (tenant_id, created_at, id);
-CREATE INDEX stations_tenant_lat ON stations (tenant_id, lat);
+CREATE INDEX stations_tenant_lat_lng ON stations (tenant_id, lat, lng);
 CREATE INDEX charge_points_station ON charge_points (station_id, id);
 CREATE INDEX sessions_tenant_id ON sessions (tenant_id, id);
 CREATE INDEX sessions_tenant_start ON sessions (tenant_id, start_time, id);

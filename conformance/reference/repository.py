@@ -17,6 +17,12 @@ from .query import ChargerQuery, CustomerQuery, Paging, SessionQuery, Sorting, S
 
 EARTH_RADIUS_KM = 6371.0088
 MAX_SQLITE_INT = 2 ** 63 - 1
+IN_CHUNK = 500
+"""Most values bound to one ``IN (...)`` list (SQLite limits the variables of a statement)."""
+
+
+def chunks(values: list, size: int = IN_CHUNK) -> list[list]:
+    return [values[start:start + size] for start in range(0, len(values), size)]
 
 
 @dataclass(frozen=True)
@@ -179,28 +185,47 @@ class Repository:
 
     # ------------------------------------------------------------------------------ chargers
     def chargers_near(self, tenant_id: int, query: ChargerQuery) -> PageResult:
+        """Charge points within the radius, nearest first (ties by station id, then charge point id).
+
+        The candidate stations come from a bounding box of the circle on the index
+        ``stations (tenant_id, lat, lng)`` (see :meth:`bounding_box`); the exact haversine distance,
+        once per station, decides. Only the requested page's charge points are then read in full.
+        """
         radius_km = query.radius_km
-        sql = ("SELECT s.id AS station_id, s.name AS station_name, s.lat, s.lng, p.id AS charge_point_id,"
-               " p.status, p.last_updated FROM stations s JOIN charge_points p ON p.station_id = s.id"
+        sql = ("SELECT s.id, s.lat, s.lng, p.id FROM stations s JOIN charge_points p ON p.station_id = s.id"
                " WHERE s.tenant_id = ?")
         args: list[Any] = [tenant_id]
         band = self.latitude_band(query.lat, radius_km)
         if band is not None:
             sql += " AND s.lat BETWEEN ? AND ?"
             args.extend(band)
+            reach = self.longitude_range(query.lat, query.lng, radius_km)
+            if reach is not None:
+                sql += " AND s.lng BETWEEN ? AND ?"
+                args.extend(reach)
+        lat, lng = query.lat, query.lng
+        distances: dict[int, float] = {}
         found = []
-        for row in self.conn.execute(sql, args):
-            distance = haversine_km(query.lat, query.lng, row["lat"], row["lng"])
+        for station_id, station_lat, station_lng, point_id in self.conn.execute(sql, args):
+            distance = distances.get(station_id)
+            if distance is None:
+                distance = distances[station_id] = haversine_km(lat, lng, station_lat, station_lng)
             if distance <= radius_km:
-                found.append((distance, row["station_id"], row["charge_point_id"], row))
-        found.sort(key=lambda item: item[:3])
+                found.append((distance, station_id, point_id))
+        found.sort()
         total = len(found)
         offset = query.paging.offset
         if offset >= total:
             return PageResult([], total, query.paging)
+        page = found[offset:offset + query.paging.pagesize]
+        rows = {}
+        for some in chunks([point for _, _, point in page]):
+            rows.update((row["charge_point_id"], row) for row in self.conn.execute(
+                "SELECT s.id AS station_id, s.name AS station_name, s.lat, s.lng, p.id AS charge_point_id,"
+                " p.status, p.last_updated FROM stations s JOIN charge_points p ON p.station_id = s.id"
+                f" WHERE s.tenant_id = ? AND p.id IN ({', '.join('?' * len(some))})", [tenant_id, *some]))
         scale = 1000.0 if query.radius_unit == "m" else 1.0
-        items = [dict(row, distance=distance * scale)
-                 for distance, _station, _point, row in found[offset:offset + query.paging.pagesize]]
+        items = [dict(rows[point], distance=distance * scale) for distance, _station, point in page]
         self.attach_connectors(items)
         return PageResult(items, total, query.paging)
 
@@ -221,17 +246,41 @@ class Repository:
             return None
         return low, high
 
+    @staticmethod
+    def longitude_range(lat: float, lng: float, radius_km: float) -> tuple[float, float] | None:
+        """Longitudes that can hold a point within ``radius_km`` of (``lat``, ``lng``), as one interval
+        inside [-180, 180]; None means no restriction.
+
+        A circle of angular radius a around latitude phi that does not contain a pole spans
+        |dlng| <= asin(sin a / cos phi) (the meridians tangent to it). There is no restriction when the
+        circle reaches a pole (every longitude), comes near one (asin is ill-conditioned there: the
+        margin could not cover its rounding), or when the interval would cross the antimeridian (it
+        would have to wrap: the pre-filter stays one BETWEEN). The reach is widened a little against
+        rounding, like the latitude band.
+        """
+        angle = radius_km / EARTH_RADIUS_KM * (1 + 1e-9)
+        if abs(lat) + math.degrees(angle) >= 89.0:
+            return None
+        ratio = math.sin(angle) / math.cos(math.radians(lat))
+        if not ratio < 0.99:
+            return None
+        reach = math.degrees(math.asin(ratio)) * (1 + 1e-9) + 1e-7
+        low, high = lng - reach, lng + reach
+        if low <= -180 or high >= 180:
+            return None
+        return low, high
+
     def attach_connectors(self, points: list[dict]) -> None:
         if not points:
             return
         by_id = {point["charge_point_id"]: point for point in points}
         for point in points:
             point["connectors"] = []
-        marks = ", ".join("?" * len(by_id))
-        for row in self.conn.execute(
-                f"SELECT charge_point_id, id, type, power_kw, status FROM connectors"
-                f" WHERE charge_point_id IN ({marks}) ORDER BY charge_point_id, id", list(by_id)):
-            by_id[row["charge_point_id"]]["connectors"].append(dict(row))
+        for some in chunks(list(by_id)):
+            for row in self.conn.execute(
+                    f"SELECT charge_point_id, id, type, power_kw, status FROM connectors"
+                    f" WHERE charge_point_id IN ({', '.join('?' * len(some))}) ORDER BY charge_point_id, id", some):
+                by_id[row["charge_point_id"]]["connectors"].append(dict(row))
 
     # ------------------------------------------------------------------------------- generic
     def search_condition(self, table: _Table, search: str | None) -> tuple[list[str], list[Any]]:

@@ -1,7 +1,7 @@
 """Command line of the reference server.
 
 ``python -m conformance.reference [--host 127.0.0.1] [--port 0] [--rate-limit N] [--rate-window S]
-[--records N] [--seed N] [--defect NAME ...] [--list-defects] [--quiet]``
+[--records N | --size N] [--seed N] [--defect NAME ...] [--list-defects] [--stats-file PATH] [--quiet]``
 
 The server binds its socket itself (port 0 picks a free port), builds the data, then prints exactly
 one JSON line on stdout before serving::
@@ -11,16 +11,22 @@ one JSON line on stdout before serving::
               "other_tenant_revoked": "...", "other_tenant_expired": "..."},
      "defects": [...]}
 
-It stops cleanly (exit status 0) on SIGTERM or SIGINT.
+It stops cleanly (exit status 0) on SIGTERM or SIGINT. With ``--stats-file PATH`` it then writes
+``{"requests": N, "statuses": {"200": n, ...}, "seconds": S}`` to PATH: the HTTP requests it served
+(every path and method, answered or not), by response status, and how long it served. No endpoint
+reports them: the API's undefined paths are 404 by contract.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import socket
 import sys
+import time
+from collections import Counter
 from collections.abc import Sequence
 
 import uvicorn
@@ -29,6 +35,11 @@ from .app import create_app
 from .data import api_keys
 from .defects import DEFECTS
 from .settings import DEFAULT_BASE_PATH, Settings
+
+#: The help of --size (also shown by --help).
+SIZE_HELP = ("data set by absolute size instead of --records: about N customers, N stations (plus 6 special "
+             "ones) and N sessions for the primary tenant, N/5 of each for the other tenant; for benchmarks "
+             "at 1000, 10000, 100000 records (100000 starts in about 15 s). Deterministic for a --seed")
 
 
 def _positive_int(text: str) -> int:
@@ -62,12 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"requests per key per window (default {defaults.rate_limit})")
     parser.add_argument("--rate-window", type=_positive_float, default=defaults.rate_window,
                         help=f"window length in seconds (default {defaults.rate_window:g})")
-    parser.add_argument("--records", type=_positive_int, default=defaults.records,
-                        help="multiplier of customers, stations and sessions (default 1)")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--records", type=_positive_int, default=defaults.records,
+                      help="multiplier of the demo data set: records=1 is 150 customers, 86 stations and 2000 "
+                           "sessions for the primary tenant, 40, 20 and 300 for the other (default 1)")
+    size.add_argument("--size", type=_positive_int, default=None, metavar="N", help=SIZE_HELP)
     parser.add_argument("--seed", type=int, default=defaults.seed, help=f"data and key seed (default {defaults.seed})")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
                         help="switch on a deliberate defect (repeatable; see --list-defects)")
     parser.add_argument("--list-defects", action="store_true", help="print the known defects and exit")
+    parser.add_argument("--stats-file", metavar="PATH",
+                        help="on shutdown, write the number of requests served (by status) to PATH as JSON")
     parser.add_argument("--quiet", action="store_true", help="log only errors")
     return parser
 
@@ -100,6 +116,41 @@ def base_url(sock: socket.socket, base_path: str) -> str:
     return f"http://{host}:{port}{base_path}"
 
 
+class RequestCounter:
+    """ASGI wrapper counting the HTTP requests served and their response statuses (for --stats-file)."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+        self.requests = 0
+        self.statuses: Counter[int] = Counter()
+        self.started = time.monotonic()
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.requests += 1
+
+        async def counting_send(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.start":
+                self.statuses[message["status"]] += 1
+            await send(message)
+
+        await self.app(scope, receive, counting_send)
+
+    def stats(self) -> dict:
+        return {"requests": self.requests,
+                "statuses": {str(status): n for status, n in sorted(self.statuses.items())},
+                "seconds": round(time.monotonic() - self.started, 3)}
+
+    def write(self, path: str) -> None:
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as out:
+            json.dump(self.stats(), out)
+            out.write("\n")
+        os.replace(temporary, path)
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server, except that a SIGTERM/SIGINT ends the process with status 0 (uvicorn would
     re-raise the signal after its graceful shutdown)."""
@@ -122,14 +173,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     defects = tuple(dict.fromkeys(args.defect))
     settings = Settings(rate_limit=args.rate_limit, rate_window=args.rate_window, records=args.records,
-                        seed=args.seed, defects=defects, base_path=DEFAULT_BASE_PATH)
+                        size=args.size, seed=args.seed, defects=defects, base_path=DEFAULT_BASE_PATH)
     app = create_app(settings)
+    counter = RequestCounter(app) if args.stats_file else None
     try:
         sock = bind(args.host, args.port)
     except OSError as error:
         print(f"error: cannot bind {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 1
-    config = uvicorn.Config(app, log_level="error" if args.quiet else "warning", access_log=False,
+    config = uvicorn.Config(counter or app, log_level="error" if args.quiet else "warning", access_log=False,
                             lifespan="off", server_header=False)
     server = _Server(config)
     # A signal that arrives before uvicorn installs its own handlers still stops the server cleanly.
@@ -148,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         sock.close()
+        if counter is not None:
+            counter.write(args.stats_file)
     return 0
 
 
