@@ -119,7 +119,7 @@ def echo_key(conn: socket.socket, request: bytes) -> bool:
     """Non-JSON answers that quote the request, key included, in body and headers."""
     text = request.decode(errors="replace")
     key = next((line.split(":", 1)[1].strip() for line in text.split("\r\n") if line.lower().startswith("x-api-key:")), "")
-    conn.sendall(_response("200 OK", f"<pre>you sent: {text}</pre>".encode(), "text/html", f"X-Echo: {key}\r\n"))
+    conn.sendall(_response("200 OK", f"<pre>key {key} refused; you sent: {text}</pre>".encode(), "text/html", f"X-Echo: {key}\r\n"))
     return True
 
 

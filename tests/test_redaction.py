@@ -56,3 +56,18 @@ def test_no_output_contains_a_key_even_when_the_server_echoes_it(echoing_server,
             secret = key.removeprefix("iris_")
             assert secret.lower() not in text.lower(), f"{name} leaks a key"
     assert "iris_***" in outputs["terminal"] + outputs["junit.xml"]
+
+
+def test_no_output_contains_a_key_when_the_server_quotes_the_request_back(run_suite):
+    """A non-JSON answer quoting the whole request (headers included) ends the run as cannot judge:
+    its excerpt in the reason, the debug log and every report are still free of the key."""
+    import hostile_servers
+
+    with hostile_servers.Hostile(hostile_servers.echo_key) as server:
+        run = run_suite(None, "--profile", "smoke", "--log-cli-level", "DEBUG", base_url=server.base_url, keys=KEYS)
+    assert run.returncode == 2, run.output[-2000:]
+    assert "key iris_*** refused" in run.conformance["meta"]["cannot_judge"], "the excerpt is in the reason, redacted"
+    outputs = {"terminal": run.output, **{p.name: p.read_text(errors="replace") for p in run.report_dir.iterdir()}}
+    for name, text in outputs.items():
+        for key in KEYS.values():
+            assert key.removeprefix("iris_").lower() not in text.lower(), f"{name} leaks a key"
