@@ -43,8 +43,8 @@ _state_key = pytest.StashKey[dict]()
 #: Hypothesis settings per --profile. No example database: a verdict depends on the seed alone.
 PROFILES = {
     # smoke is a CI gate: a fast verdict, so failing examples are reported as found, not shrunk
-    "smoke": {"max_examples": 8, "phases": ("explicit", "reuse", "generate", "target")},
-    "default": {"max_examples": 25},
+    "smoke": {"max_examples": 4, "phases": ("explicit", "reuse", "generate", "target")},
+    "default": {"max_examples": 10},
     "thorough": {"max_examples": 200},
 }
 
@@ -167,6 +167,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # xdist workers share the file and the instant the run started
         os.environ[LEDGER_ENV] = f"{state['ledger'].path}@{state['ledger'].started!r}"
     os.environ["IRIS_SPEC"] = str(state["spec"].path)  # the schemathesis module loads it at import
+    os.environ["IRIS_PROFILE"] = config.getoption("iris_profile")  # and configures itself for it
 
     _register_profiles()
     if config.getoption("hypothesis_profile", None) is None:
@@ -228,7 +229,8 @@ def _preflight(config: pytest.Config, state: dict[str, Any], base_url: str) -> s
 
 
 def _session(config: pytest.Config, state: dict[str, Any], **kwargs: Any):
-    return make_session(state["ledger"], max_wait=config.getoption("iris_max_retry_wait"),
+    return make_session(state["ledger"], base_url=config.getoption("base_url"),
+                        max_wait=config.getoption("iris_max_retry_wait"),
                         timeout=config.getoption("iris_timeout"),
                         max_bytes=int(config.getoption("iris_max_response_mb") * 2**20), **kwargs)
 
@@ -403,9 +405,9 @@ def envelope(iris_spec: specs.Spec):
 
 #: How much a property test may fetch, per --profile: pages walked per list, records sampled.
 BUDGETS = {
-    "smoke": {"max_pages": 3, "samples": 3, "rate_probe": 1000},
-    "default": {"max_pages": 10, "samples": 8, "rate_probe": 2000},
-    "thorough": {"max_pages": 10_000, "samples": 40, "rate_probe": 5000},
+    "smoke": {"max_pages": 3, "samples": 3, "rate_probe": 1000, "all_hostile_values": False},
+    "default": {"max_pages": 10, "samples": 8, "rate_probe": 2000, "all_hostile_values": True},
+    "thorough": {"max_pages": 10_000, "samples": 40, "rate_probe": 5000, "all_hostile_values": True},
 }
 
 

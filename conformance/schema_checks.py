@@ -7,8 +7,10 @@ import re
 from typing import Any, Iterable
 
 import jsonschema
+import requests
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+from schemathesis.transport.requests import RequestsTransport
 
 from conformance import spec as specs
 
@@ -32,7 +34,11 @@ SCHEMA_TEST_REQUIREMENTS = ("TRN-01", "TRN-04", "ENV-01")
 _NOT_APPLICABLE = ("use_after_free", "ensure_resource_availability", "object_level_authorization")
 
 
-def schemathesis_config(spec: specs.Spec) -> SchemathesisConfig:
+def schemathesis_config(spec: specs.Spec, profile: str = "default") -> SchemathesisConfig:
+    """The schemathesis configuration for ``spec`` under the suite's ``--profile``. Under ``smoke``
+    the coverage phase sends only valid boundary values: its invalid ones (every type, format and
+    bound violation of every parameter) are two thirds of the schema test's requests, and the property
+    tests' own invalid-input checks (PAGE-01, GEO-01, FLT...) cover the parameters a CI gate needs."""
     checks: dict[str, Any] = {name: {"enabled": False} for name in _NOT_APPLICABLE}
     # Valid input is answered 2xx, or 404 for an id the tenant does not have; never 401/403/409/5xx.
     checks["positive_data_acceptance"] = {"expected-statuses": ["2xx", "404"]}
@@ -55,11 +61,34 @@ def schemathesis_config(spec: specs.Spec) -> SchemathesisConfig:
         "generation": {"mode": "all", "allow-extra-parameters": False, "with-security-parameters": False},
         "checks": checks,
         "operations": operations,
+        **({"phases": {"coverage": {"generation": {"mode": "positive"}}}} if profile == "smoke" else {}),
     })
 
 
-def load_schema(spec: specs.Spec) -> Any:
-    return schemathesis.openapi.from_path(str(spec.path), config=schemathesis_config(spec))
+class SessionTransport(RequestsTransport):
+    """schemathesis' requests transport, except that a request sent without a session goes through
+    :attr:`session`, the suite's own. The ``ignored_auth`` probes (the same request without the key
+    and with a wrong one) are sent that way, since schemathesis drops the caller's session with the
+    credentials; through the suite's session they count in the shared request budget, keep its pace,
+    timeout and body cap, and wait out a 429 instead of reading it as "authentication not enforced".
+    That session carries no credential (the key travels in each request's headers) and keeps no
+    cookie."""
+
+    session: requests.Session | None = None
+
+    def send(self, case: Any, *, session: requests.Session | None = None, **kwargs: Any) -> Any:
+        return super().send(case, session=session if session is not None else self.session, **kwargs)
+
+
+def load_schema(spec: specs.Spec, profile: str = "default") -> Any:
+    """The schemathesis schema of ``spec``; its ``transport`` is a :class:`SessionTransport` whose
+    session the schema test sets."""
+    schema = schemathesis.openapi.from_path(str(spec.path), config=schemathesis_config(spec, profile))
+    transport = SessionTransport()
+    # The transport is a read-only property of the schema class: a subclass overrides it
+    # (schemathesis clones a schema with ``self.__class__``, so clones keep it).
+    schema.__class__ = type("SessionSchema", (type(schema),), {"transport": property(lambda _: transport)})
+    return schema
 
 
 #: A response header the spec declares -> the requirement a violation of it breaks.

@@ -187,37 +187,28 @@ class Repository:
     def chargers_near(self, tenant_id: int, query: ChargerQuery) -> PageResult:
         """Charge points within the radius, nearest first (ties by station id, then charge point id).
 
-        The candidate stations come from a bounding box of the circle on the index
-        ``stations (tenant_id, lat, lng)`` (see :meth:`bounding_box`); the exact haversine distance,
-        once per station, decides. Only the requested page's charge points are then read in full.
+        The stations within the radius come from :meth:`stations_within` (a bounding-box pre-filter,
+        then the exact haversine distance once per station; the last few results are kept, so walking
+        the pages of one query measures its distances once). Each station's charge points, in id order,
+        fill the requested page; only that page's charge points are then read in full.
         """
         radius_km = query.radius_km
-        sql = ("SELECT s.id, s.lat, s.lng, p.id FROM stations s JOIN charge_points p ON p.station_id = s.id"
-               " WHERE s.tenant_id = ?")
-        args: list[Any] = [tenant_id]
-        band = self.latitude_band(query.lat, radius_km)
-        if band is not None:
-            sql += " AND s.lat BETWEEN ? AND ?"
-            args.extend(band)
-            reach = self.longitude_range(query.lat, query.lng, radius_km)
-            if reach is not None:
-                sql += " AND s.lng BETWEEN ? AND ?"
-                args.extend(reach)
-        lat, lng = query.lat, query.lng
-        distances: dict[int, float] = {}
-        found = []
-        for station_id, station_lat, station_lng, point_id in self.conn.execute(sql, args):
-            distance = distances.get(station_id)
-            if distance is None:
-                distance = distances[station_id] = haversine_km(lat, lng, station_lat, station_lng)
-            if distance <= radius_km:
-                found.append((distance, station_id, point_id))
-        found.sort()
-        total = len(found)
+        hits, total = self.stations_within(tenant_id, query.lat, query.lng, radius_km)
         offset = query.paging.offset
         if offset >= total:
             return PageResult([], total, query.paging)
-        page = found[offset:offset + query.paging.pagesize]
+        points = self.points_by_station()
+        page: list[tuple[float, int, str]] = []
+        skip, room = offset, query.paging.pagesize
+        for distance, station_id in hits:
+            ids = points.get(station_id, ())
+            if skip >= len(ids):
+                skip -= len(ids)
+                continue
+            page.extend((distance, station_id, point) for point in ids[skip:skip + room - len(page)])
+            skip = 0
+            if len(page) >= room:
+                break
         rows = {}
         for some in chunks([point for _, _, point in page]):
             rows.update((row["charge_point_id"], row) for row in self.conn.execute(
@@ -228,6 +219,56 @@ class Repository:
         items = [dict(rows[point], distance=distance * scale) for distance, _station, point in page]
         self.attach_connectors(items)
         return PageResult(items, total, query.paging)
+
+    def stations_within(self, tenant_id: int, lat: float, lng: float,
+                        radius_km: float) -> tuple[list[tuple[float, int]], int]:
+        """(distance in km, station id) of the tenant's stations within ``radius_km``, nearest first
+        (ties by station id), and the number of charge points they hold. The last
+        :attr:`NEAR_CACHE_SIZE` answers are kept: the data never changes while the server runs.
+
+        The candidates come from a bounding box of the circle on the index ``stations (tenant_id,
+        lat, lng)`` (see :meth:`latitude_band`, :meth:`longitude_range`); the haversine distance decides.
+        """
+        key = (tenant_id, lat, lng, radius_km)
+        cache = self.__dict__.setdefault("_near_cache", {})
+        if key in cache:
+            cache[key] = cache.pop(key)  # most recently used last
+            return cache[key]
+        sql = "SELECT s.id, s.lat, s.lng FROM stations s WHERE s.tenant_id = ?"
+        args: list[Any] = [tenant_id]
+        band = self.latitude_band(lat, radius_km)
+        if band is not None:
+            sql += " AND s.lat BETWEEN ? AND ?"
+            args.extend(band)
+            reach = self.longitude_range(lat, lng, radius_km)
+            if reach is not None:
+                sql += " AND s.lng BETWEEN ? AND ?"
+                args.extend(reach)
+        hits = []
+        for station_id, station_lat, station_lng in self.conn.execute(sql, args):
+            distance = haversine_km(lat, lng, station_lat, station_lng)
+            if distance <= radius_km:
+                hits.append((distance, station_id))
+        hits.sort()
+        points = self.points_by_station()
+        answer = hits, sum(len(points.get(station_id, ())) for _, station_id in hits)
+        cache[key] = answer
+        while len(cache) > self.NEAR_CACHE_SIZE:
+            del cache[next(iter(cache))]
+        return answer
+
+    NEAR_CACHE_SIZE = 8
+
+    def points_by_station(self) -> dict[int, tuple[str, ...]]:
+        """Charge point ids of every station, in id order (read once: the data never changes)."""
+        points = self.__dict__.get("_points_by_station")
+        if points is None:
+            grouped: dict[int, list[str]] = {}
+            for station_id, point_id in self.conn.execute(
+                    "SELECT station_id, id FROM charge_points ORDER BY station_id, id"):
+                grouped.setdefault(station_id, []).append(point_id)
+            points = self.__dict__["_points_by_station"] = {k: tuple(v) for k, v in grouped.items()}
+        return points
 
     @staticmethod
     def latitude_band(lat: float, radius_km: float) -> tuple[float, float] | None:

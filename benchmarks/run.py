@@ -1,0 +1,409 @@
+"""Benchmarks of the conformance suite and of the embedded reference server; prints figures, asserts nothing.
+
+    python benchmarks/run.py [--runs 3] [--scale-runs 1] [--sizes 1000,10000,100000] [--only SECTION ...]
+                             [--quick] [--json PATH]
+
+Sections (all by default):
+
+  profiles    the suite's ``smoke`` and ``default`` profiles and plain ``st run specs/openapi.yaml --checks all``
+              against the same reference server (its default data set), side by side: medians over --runs of
+              wall time, requests sent, requests per second and the peak memory of the test process. Requests
+              are counted by the server (``--stats-file``), so the suite and schemathesis are counted alike.
+  throughput  the reference server's throughput on a list endpoint under load from separate processes,
+              beside a bare Starlette hello-world on the same machine (the ceiling).
+  scale       wall time and requests of ``smoke`` and ``default`` at --sizes records per tenant
+              (``--size N``), and their growth from the smallest to the largest size.
+  queries     the reference server's own latency at each size: list, deep page, search, filter, sort and
+              geo queries (median of repeated requests, inputs taken from the server's first pages).
+
+Every suite run uses the same --seed. The targets of the performance issue are checked at the end
+(MET or MISSED). Runs are sequential; other load on the machine skews the figures (``uptime`` first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from conformance.embedded import SUITE_ARGS  # noqa: E402  (the embedded server's own arguments)
+from conformance.plugin import KEY_OPTIONS  # noqa: E402  (key name -> option, env var, dest)
+
+SEED = 20261124
+PROFILES = ("smoke", "default")
+TARGETS = {"smoke_wall": 10.0, "default_wall": 60.0, "growth": 1.3}
+NO_RATE_LIMIT = ("--rate-limit", "1000000000", "--rate-window", "1")
+
+
+# ----------------------------------------------------------------------------------- processes
+
+
+class Server:
+    """A server process that prints one JSON line (``base_url`` ...) when it is ready."""
+
+    def __init__(self, cmd: list[str], stats: bool = False) -> None:
+        self.stats_path = Path(tempfile.mkstemp(prefix="iris-bench-stats-", suffix=".json")[1]) if stats else None
+        if self.stats_path:
+            cmd = [*cmd, "--stats-file", str(self.stats_path)]
+        started = time.monotonic()
+        self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"did not start: {' '.join(cmd)}")
+        self.startup = time.monotonic() - started
+        self.info = json.loads(line)
+        self.base_url: str = self.info["base_url"]
+
+    @classmethod
+    def reference(cls, *args: str, stats: bool = False) -> "Server":
+        return cls([sys.executable, "-m", "conformance.reference", "--port", "0", "--quiet", *args], stats)
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> dict:
+        """Stop the server; its --stats-file figures (empty without one)."""
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        if not self.stats_path:
+            return {}
+        stats = json.loads(self.stats_path.read_text() or "{}")
+        self.stats_path.unlink()
+        return stats
+
+
+def measured(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[int, float, float, str]:
+    """Run ``cmd``: exit status, wall seconds, peak RSS in MB (of the process itself), output tail."""
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        tail = out.read().decode(errors="replace")[-1500:]
+    return process.returncode, wall, usage.ru_maxrss / 1024, tail
+
+
+def user_env(keys: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a user's run: bytecode caching on (pytest caches its assertion rewriting of
+    plugin packages; without it every run pays a second or more for it again), no IRIS_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "PYTEST_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for name, key in (keys or {}).items():
+        if name in KEY_OPTIONS:
+            env[KEY_OPTIONS[name][1]] = key
+    return env
+
+
+@dataclass
+class Run:
+    tool: str
+    wall: float
+    requests: int
+    peak_mb: float
+    exit_status: int
+    rps: float = 0.0
+    suite_counted: int | None = None  # the suite's own count (its JSON report), beside the server's
+
+    def __post_init__(self) -> None:
+        self.rps = self.requests / self.wall if self.wall else 0.0
+
+
+def suite_run(server: Server, profile: str, *, counted_by_server: bool) -> Run:
+    with tempfile.TemporaryDirectory(prefix="iris-bench-") as tmp:
+        cmd = [sys.executable, "-m", "pytest", str(ROOT / "conformance"), "-q", "-p", "no:cacheprovider",
+               "--profile", profile, "--seed", str(SEED), "--base-url", server.base_url,
+               "--reports-dir", str(Path(tmp) / "reports")]
+        status, wall, peak, tail = measured(cmd, user_env(server.info["keys"]), ROOT)
+        meta_path = Path(tmp) / "reports" / "conformance.json"
+        meta = json.loads(meta_path.read_text())["meta"] if meta_path.exists() else {}
+    if status != 0:
+        print(f"  ! suite --profile {profile} exited {status}:\n{tail}", file=sys.stderr)
+    counted = int(meta.get("requests") or 0)
+    return Run(f"suite {profile}", wall, counted, peak, status, suite_counted=counted if counted_by_server else None)
+
+
+def st_run(server: Server) -> Run:
+    url = server.base_url
+    with tempfile.TemporaryDirectory(prefix="iris-bench-st-") as tmp:
+        cmd = [str(Path(sys.executable).parent / "st"), "run", "specs/openapi.yaml", "--checks", "all", "--url", url,
+               "-H", f"x-api-key: {server.info['keys']['primary']}", "--seed", str(SEED),
+               "--report-dir", tmp, "--no-color"]
+        status, wall, peak, _ = measured(cmd, user_env(), ROOT)
+    return Run("st run --checks all", wall, 0, peak, status)
+
+
+def median_run(runs: list[Run]) -> Run:
+    pick = sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
+    out = Run(pick.tool, statistics.median(r.wall for r in runs), int(statistics.median(r.requests for r in runs)),
+              statistics.median(r.peak_mb for r in runs), max(r.exit_status for r in runs))
+    counted = [r.suite_counted for r in runs if r.suite_counted is not None]
+    out.suite_counted = int(statistics.median(counted)) if counted else None
+    return out
+
+
+# ------------------------------------------------------------------------------------ sections
+
+
+def section_profiles(runs: int) -> dict:
+    """smoke, default and st run against fresh default-data servers (one per run, counting requests)."""
+    print(f"profiles: {runs} run(s) each, medians; server: the embedded one ({' '.join(SUITE_ARGS)})")
+    results: dict[str, list[Run]] = {}
+    for _ in range(runs):
+        for name in (*PROFILES, "st"):
+            server = Server.reference(*SUITE_ARGS, stats=True)
+            run = st_run(server) if name == "st" else suite_run(server, name, counted_by_server=True)
+            stats = server.stop()
+            run.requests = int(stats.get("requests", 0))
+            run.rps = run.requests / run.wall
+            results.setdefault(name, []).append(run)
+    table = {name: median_run(rs) for name, rs in results.items()}
+    st_wall = table["st"].wall
+    print(f"  {'':22} {'wall s':>7} {'requests':>9} {'req/s':>7} {'peak MB':>8} {'exit':>5} {'vs st wall':>11}")
+    for name, r in table.items():
+        print(f"  {r.tool:22} {r.wall:7.1f} {r.requests:9d} {r.rps:7.0f} {r.peak_mb:8.0f} {r.exit_status:5d} "
+              f"{r.wall / st_wall:10.2f}x")
+    for name in PROFILES:
+        r = table[name]
+        print(f"  {name}: the suite counted {r.suite_counted} requests, the server served {r.requests} "
+              f"(the difference: requests sent outside the suite's session)")
+    return {"runs": {n: [asdict(r) for r in rs] for n, rs in results.items()},
+            "median": {n: asdict(r) for n, r in table.items()}}
+
+
+def _load_worker(url: str, headers: dict[str, str], seconds: float, connections: int, queue) -> None:  # noqa: ANN001
+    split = urlsplit(url)
+    target = split.path + (f"?{split.query}" if split.query else "")
+    counts, latencies, lock = [0, 0], [], threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def loop() -> None:
+        conn = http.client.HTTPConnection(split.hostname, split.port, timeout=30)
+        ok = bad = 0
+        mine = []
+        while time.monotonic() < deadline:
+            t0 = time.perf_counter()
+            conn.request("GET", target, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - t0)
+            if response.status == 200:
+                ok += 1
+            else:
+                bad += 1
+        with lock:
+            counts[0] += ok
+            counts[1] += bad
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=loop) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queue.put((counts[0], counts[1], latencies))
+
+
+def load(url: str, headers: dict[str, str], seconds: float, processes: int = 2, connections: int = 4) -> dict:
+    """GET ``url`` from ``processes`` separate processes with ``connections`` keep-alive connections
+    each, for ``seconds``: requests per second (all 200) and latency percentiles."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    workers = [ctx.Process(target=_load_worker, args=(url, headers, seconds, connections, queue))
+               for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    results = [queue.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    ok, bad = sum(r[0] for r in results), sum(r[1] for r in results)
+    latencies = sorted(x for r in results for x in r[2])
+    pct = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0  # noqa: E731
+    return {"rps": ok / seconds, "non_200": bad, "p50_ms": pct(0.5), "p99_ms": pct(0.99),
+            "clients": f"{processes} processes x {connections} connections"}
+
+
+def section_throughput(seconds: float) -> dict:
+    print(f"throughput: {seconds:g} s of load per endpoint from 2 processes x 4 keep-alive connections")
+    out = {}
+    reference = Server.reference(*NO_RATE_LIMIT)
+    try:
+        headers = {"x-api-key": reference.info["keys"]["primary"]}
+        for label, path in (("reference /stations?pagesize=20", "/stations?pagesize=20"),
+                            ("reference /sessions?pagesize=100", "/sessions?pagesize=100")):
+            out[label] = load(reference.base_url + path, headers, seconds)
+    finally:
+        reference.stop()
+    hello = Server([sys.executable, str(ROOT / "benchmarks" / "hello.py")])
+    try:
+        out["starlette hello-world (ceiling)"] = load(hello.base_url + "/hello", {}, seconds)
+    finally:
+        hello.stop()
+    ceiling = out["starlette hello-world (ceiling)"]["rps"]
+    for label, r in out.items():
+        print(f"  {label:36} {r['rps']:7.0f} req/s  p50 {r['p50_ms']:5.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+              f"{r['rps'] / ceiling:5.0%} of the ceiling" + (f"  ({r['non_200']} not 200!)" if r["non_200"] else ""))
+    return out
+
+
+def section_scale(sizes: list[int], runs: int) -> dict:
+    print(f"scale: --size {', '.join(map(str, sizes))}; {runs} run(s) per profile and size, medians")
+    out: dict[str, dict] = {}
+    for size in sizes:
+        server = Server.reference(*SUITE_ARGS, "--size", str(size))
+        try:
+            rows = {p: median_run([suite_run(server, p, counted_by_server=False) for _ in range(runs)])
+                    for p in PROFILES}
+            out[str(size)] = {"startup_s": server.startup, "server_peak_mb": server.peak_rss_mb(),
+                              **{p: asdict(r) for p, r in rows.items()}}
+        finally:
+            server.stop()
+        print(f"  size {size:>7}: server up in {server.startup:5.1f} s, "
+              + "; ".join(f"{p} {r.wall:5.1f} s {r.requests:5d} requests (exit {r.exit_status})"
+                          for p, r in rows.items()))
+    low, high = out[str(sizes[0])], out[str(sizes[-1])]
+    growth = {p: {"wall": high[p]["wall"] / low[p]["wall"], "requests": high[p]["requests"] / low[p]["requests"]}
+              for p in PROFILES}
+    for p, g in growth.items():
+        print(f"  growth {sizes[0]} -> {sizes[-1]}, {p}: wall {g['wall']:.2f}x, requests {g['requests']:.2f}x")
+    out["growth"] = growth
+    return out
+
+
+def _get(conn: http.client.HTTPConnection, base_path: str, path: str, params: dict, key: str) -> tuple[int, dict]:
+    conn.request("GET", base_path + path + ("?" + urlencode(params) if params else ""), headers={"x-api-key": key})
+    response = conn.getresponse()
+    body = response.read()
+    return response.status, json.loads(body) if body else {}
+
+
+def section_queries(sizes: list[int], repeat: int) -> dict:
+    print(f"queries: the reference server's latency per query, median of {repeat} requests, by --size")
+    out: dict[str, dict] = {}
+    for size in sizes:
+        server = Server.reference(*NO_RATE_LIMIT, "--size", str(size))
+        try:
+            url = urlsplit(server.base_url)
+            key = server.info["keys"]["primary"]
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
+            _, sessions = _get(conn, url.path, "/sessions", {"pagesize": 5}, key)
+            _, stations = _get(conn, url.path, "/stations", {"pagesize": 5}, key)
+            session, station = sessions["data"][0], stations["data"][0]
+            last = max(1, sessions["pagination"]["totalpages"] * 5 // 100)
+            queries = {
+                "list, first page": ("/sessions", {"pagesize": 100}),
+                "list, last page": ("/sessions", {"pagesize": 100, "page": last}),
+                "sort by a text field": ("/customers", {"sortby": "name", "orderby": "DESC", "pagesize": 100}),
+                "search": ("/sessions", {"search": session["user_id"], "pagesize": 100}),
+                "filter": ("/sessions", {"status": session["status"], "pagesize": 100}),
+                "detail": (f"/stations/{station['id']}", {}),
+                "geo, 10 km": ("/chargers/status", {"lat": station["lat"], "lng": station["lng"], "radius": 10,
+                                                    "pagesize": 100}),
+                "geo, 20000 km": ("/chargers/status", {"lat": station["lat"], "lng": station["lng"],
+                                                       "radius": 20000, "pagesize": 100}),
+            }
+            row = {}
+            for label, (path, params) in queries.items():
+                times = []
+                for attempt in range(repeat):
+                    if path == "/chargers/status":  # a new radius each time: the server keeps recent answers
+                        params = dict(params, radius=params["radius"] + attempt * 0.001)
+                    t0 = time.perf_counter()
+                    status, _ = _get(conn, url.path, path, params, key)
+                    times.append(time.perf_counter() - t0)
+                    if status != 200:
+                        raise SystemExit(f"{label}: HTTP {status} at size {size}")
+                row[label] = statistics.median(times) * 1000
+            out[str(size)] = row
+        finally:
+            server.stop()
+    labels = list(next(iter(out.values())))
+    print(f"  {'ms':22}" + "".join(f"{s:>10}" for s in out))
+    for label in labels:
+        print(f"  {label:22}" + "".join(f"{out[s][label]:10.1f}" for s in out))
+    return out
+
+
+def check_targets(results: dict) -> list[str]:
+    lines = []
+
+    def verdict(ok: bool) -> str:
+        return "MET   " if ok else "MISSED"
+
+    if "profiles" in results:
+        med = results["profiles"]["median"]
+        lines.append(f"{verdict(med['smoke']['wall'] <= TARGETS['smoke_wall'])} smoke wall {med['smoke']['wall']:.1f} s "
+                     f"<= {TARGETS['smoke_wall']:g} s")
+        lines.append(f"{verdict(med['default']['wall'] <= TARGETS['default_wall'])} default wall "
+                     f"{med['default']['wall']:.1f} s <= {TARGETS['default_wall']:g} s")
+        lines.append(f"{verdict(med['default']['wall'] <= med['st']['wall'])} default wall {med['default']['wall']:.1f} s "
+                     f"<= st run --checks all {med['st']['wall']:.1f} s")
+    if "scale" in results:
+        for profile, g in results["scale"]["growth"].items():
+            for what in ("wall", "requests"):
+                lines.append(f"{verdict(g[what] <= TARGETS['growth'])} {profile} {what} growth {g[what]:.2f}x "
+                             f"<= {TARGETS['growth']:g}x")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--runs", type=int, default=3, help="runs per profile in 'profiles' (default 3)")
+    parser.add_argument("--scale-runs", type=int, default=1, help="runs per profile and size in 'scale' (default 1)")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="records per tenant for 'scale' and 'queries'")
+    parser.add_argument("--load-seconds", type=float, default=5.0, help="load per endpoint in 'throughput'")
+    parser.add_argument("--only", nargs="+", choices=("profiles", "throughput", "scale", "queries"))
+    parser.add_argument("--quick", action="store_true", help="1 run, sizes 1000 and 10000, 2 s of load")
+    parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON to PATH")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.quick:
+        args.runs, args.scale_runs, args.load_seconds, sizes = 1, 1, 2.0, sizes[:2]
+    sections = args.only or ["profiles", "throughput", "scale", "queries"]
+    started = time.monotonic()
+    print(f"iris-conformance benchmarks; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; "
+          f"Python {sys.version.split()[0]}\n")
+    results: dict = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}}
+    if "profiles" in sections:
+        results["profiles"] = section_profiles(args.runs)
+    if "throughput" in sections:
+        results["throughput"] = section_throughput(args.load_seconds)
+    if "scale" in sections:
+        results["scale"] = section_scale(sizes, args.scale_runs)
+    if "queries" in sections:
+        results["queries"] = section_queries(sizes, 15)
+    targets = check_targets(results)
+    if targets:
+        print("\ntargets (this machine, embedded server):")
+        for line in targets:
+            print(f"  {line}")
+    results["targets"] = targets
+    results["seconds"] = time.monotonic() - started
+    print(f"\nbenchmark wall time {results['seconds']:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
