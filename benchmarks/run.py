@@ -184,8 +184,10 @@ def section_profiles(runs: int) -> dict:
               f"{r.wall / st_wall:10.2f}x")
     for name in PROFILES:
         r = table[name]
-        print(f"  {name}: the suite counted {r.suite_counted} requests, the server served {r.requests} "
-              f"(the difference: requests sent outside the suite's session)")
+        gap = r.requests - (r.suite_counted or 0)
+        print(f"  {name}: the suite counted {r.suite_counted} requests, the server served {r.requests}"
+              + (" (every request went through the suite's budget)" if gap == 0 else
+                 f" ({gap} sent outside the suite's session: not budgeted)"))
     return {"runs": {n: [asdict(r) for r in rs] for n, rs in results.items()},
             "median": {n: asdict(r) for n, r in table.items()}}
 
