@@ -43,7 +43,11 @@ def suite_env(keys: dict | None, env_extra: dict | None = None) -> dict[str, str
     # pytest rewrites the assertions of every plugin package (schemathesis' 400 modules); let it
     # cache the result, or each of the many runs pays seconds for it again
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(env_extra or {})
+    for name, value in (env_extra or {}).items():  # None removes a variable
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     for name, var in KEY_ENV.items():
         if (keys or {}).get(name):
             env[var] = keys[name]

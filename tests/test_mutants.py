@@ -13,7 +13,7 @@ from kill_table import run_defect
 OPERATION_OF = {
     "missing-key-403": "listTariffs",
     "tariff-drops-currency": "GET /tariffs",
-    "pagesize-crash": "GET /tariffs",
+    "pagesize-crash": "listTariffs",  # the hostile battery (smoke sends no invalid coverage case)
 }
 
 

@@ -91,15 +91,21 @@ def test_a_full_run_under_xdist_matches_a_serial_one(run_suite):
     assert run.conformance["meta"]["Base URL"].startswith("http://127.0.0.1:")
 
 
-def test_the_same_seed_replays_the_same_run(start_reference, run_suite, tmp_path):
-    args = ("--profile", "smoke", "--seed", "20261124", "--requirements", "PAGE,SORT,SRCH,FLT")
+@pytest.mark.parametrize("ci", [None, "true"], ids=["local", "CI=true"])
+def test_the_seed_decides_the_run(start_reference, run_suite, ci):
+    """The same seed replays the same run; another seed draws other examples. With CI set as well:
+    hypothesis' own "ci" profile derandomizes, and a suite profile inheriting it ignored --seed."""
+    args = ("--profile", "smoke", "--requirements", "PAGE,SORT,SRCH,FLT")
+    env = {"CI": ci}
     runs = []
-    for _ in range(2):
+    for seed in ("20261124", "20261124", "7"):
         server = start_reference(*SUITE_ARGS)
-        runs.append(run_suite(server, *args))
-    first, second = runs
-    assert first.returncode == second.returncode == 0
+        runs.append(run_suite(server, *args, "--seed", seed, env_extra=env))
+    first, second, other = runs
+    assert first.returncode == second.returncode == other.returncode == 0
     assert first.conformance["meta"]["Seed"].startswith("20261124")
     assert [(t["name"], t["outcome"]) for t in first.testcases] == [(t["name"], t["outcome"]) for t in second.testcases]
     assert first.conformance["requirements"] == second.conformance["requirements"]
     assert first.conformance["meta"]["requests"] == second.conformance["meta"]["requests"]
+    assert other.conformance["meta"]["requests"] != first.conformance["meta"]["requests"], \
+        "another seed sent exactly the same number of requests: the seed does not decide the examples"
