@@ -66,3 +66,15 @@ def test_tox_prod_is_sensitive_smoke_and_bounded():
     for option in ("--profile smoke", "--max-requests", "--max-rps"):
         assert option in prod["commands"]
     assert "--allow-intrusive" not in prod["commands"]
+
+
+def test_the_prod_budget_holds_a_sensitive_smoke_run(run_suite):
+    """tox -e prod's request budget against the embedded server made sensitive (without its pace,
+    which only slows the run): the gate must not run out of budget on a conformant deployment."""
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    budget = re.search(r"--max-requests (\d+)", tox["testenv:prod"]["commands"]).group(1)
+    run = run_suite(None, "--profile", "smoke", "--sensitive-url", ".", "--max-requests", budget)
+    assert run.returncode == 0, run.output[-2000:]
+    sent = run.conformance["meta"]["requests"]
+    assert sent <= int(budget) * 0.8, f"a sensitive smoke run sent {sent} of the {budget} allowed: too little margin"
