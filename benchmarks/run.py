@@ -79,6 +79,13 @@ class Server:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.stop()
+
     def stop(self) -> dict:
         """Stop the server; its --stats-file figures (empty without one)."""
         self.process.terminate()
@@ -247,19 +254,13 @@ def load(url: str, headers: dict[str, str], seconds: float, processes: int = 2, 
 def section_throughput(seconds: float) -> dict:
     print(f"throughput: {seconds:g} s of load per endpoint from 2 processes x 4 keep-alive connections")
     out = {}
-    reference = Server.reference(*NO_RATE_LIMIT)
-    try:
+    with Server.reference(*NO_RATE_LIMIT) as reference:
         headers = {"x-api-key": reference.info["keys"]["primary"]}
         for label, path in (("reference /stations?pagesize=20", "/stations?pagesize=20"),
                             ("reference /sessions?pagesize=100", "/sessions?pagesize=100")):
             out[label] = load(reference.base_url + path, headers, seconds)
-    finally:
-        reference.stop()
-    hello = Server([sys.executable, str(ROOT / "benchmarks" / "hello.py")])
-    try:
+    with Server([sys.executable, str(ROOT / "benchmarks" / "hello.py")]) as hello:
         out["starlette hello-world (ceiling)"] = load(hello.base_url + "/hello", {}, seconds)
-    finally:
-        hello.stop()
     ceiling = out["starlette hello-world (ceiling)"]["rps"]
     for label, r in out.items():
         print(f"  {label:36} {r['rps']:7.0f} req/s  p50 {r['p50_ms']:5.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
@@ -271,14 +272,11 @@ def section_scale(sizes: list[int], runs: int) -> dict:
     print(f"scale: --size {', '.join(map(str, sizes))}; {runs} run(s) per profile and size, medians")
     out: dict[str, dict] = {}
     for size in sizes:
-        server = Server.reference(*SUITE_ARGS, "--size", str(size))
-        try:
+        with Server.reference(*SUITE_ARGS, "--size", str(size)) as server:
             rows = {p: median_run([suite_run(server, p, counted_by_server=False) for _ in range(runs)])
                     for p in PROFILES}
             out[str(size)] = {"startup_s": server.startup, "server_peak_mb": server.peak_rss_mb(),
                               **{p: asdict(r) for p, r in rows.items()}}
-        finally:
-            server.stop()
         print(f"  size {size:>7}: server up in {server.startup:5.1f} s, "
               + "; ".join(f"{p} {r.wall:5.1f} s {r.requests:5d} requests (exit {r.exit_status})"
                           for p, r in rows.items()))
@@ -302,8 +300,7 @@ def section_queries(sizes: list[int], repeat: int) -> dict:
     print(f"queries: the reference server's latency per query, median of {repeat} requests, by --size")
     out: dict[str, dict] = {}
     for size in sizes:
-        server = Server.reference(*NO_RATE_LIMIT, "--size", str(size))
-        try:
+        with Server.reference(*NO_RATE_LIMIT, "--size", str(size)) as server:
             url = urlsplit(server.base_url)
             key = server.info["keys"]["primary"]
             conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
@@ -336,8 +333,6 @@ def section_queries(sizes: list[int], repeat: int) -> dict:
                         raise SystemExit(f"{label}: HTTP {status} at size {size}")
                 row[label] = statistics.median(times) * 1000
             out[str(size)] = row
-        finally:
-            server.stop()
     labels = list(next(iter(out.values())))
     print(f"  {'ms':22}" + "".join(f"{s:>10}" for s in out))
     for label in labels:

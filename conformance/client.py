@@ -10,6 +10,7 @@ The rate-limit probe uses a second session whose adapter returns 429s as they ar
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import shlex
 import ssl
@@ -260,6 +261,15 @@ class Exchange:
             return self.response.json()
         except ValueError:
             return None
+
+    @cached_property
+    def is_json(self) -> bool:
+        """Whether the body parses as JSON (whatever its Content-Type says)."""
+        try:
+            json.loads(self.response.content)
+        except ValueError:
+            return False
+        return True
 
     @property
     def curl(self) -> str:

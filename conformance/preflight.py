@@ -9,7 +9,6 @@ with defects is non-conformant, not unjudgeable.
 
 from __future__ import annotations
 
-import json
 
 from conformance.client import ApiClient, CannotJudge, Exchange, TransportFailure
 from conformance.redaction import redact
@@ -19,14 +18,6 @@ from conformance.spec import Spec
 def _excerpt(exchange: Exchange, limit: int = 80) -> str:
     text = " ".join(exchange.response.text[:limit * 2].split())
     return text[:limit] + ("..." if len(text) > limit else "")
-
-
-def _is_json(exchange: Exchange) -> bool:
-    try:
-        json.loads(exchange.response.content)
-    except ValueError:
-        return False
-    return True
 
 
 def check_deployment(api: ApiClient, spec: Spec) -> str | None:
@@ -51,7 +42,7 @@ def check_deployment(api: ApiClient, spec: Spec) -> str | None:
     if all(ex.status >= 500 for _, ex in answers):
         statuses = ", ".join(f"{label} -> HTTP {ex.status}" for label, ex in answers)
         return redact(f"{api.base_url} is broken: every probe got a server error ({statuses})")
-    if not any(_is_json(ex) for _, ex in answers):
+    if not any(ex.is_json for _, ex in answers):
         label, ex = answers[0]
         ctype = ex.headers.get("Content-Type", "no Content-Type")
         return redact(f"{api.base_url} does not answer with JSON: {label} -> HTTP {ex.status} ({ctype}) "

@@ -74,8 +74,13 @@ def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 
 class Repository:
+    #: How many /chargers/status answers :meth:`stations_within` keeps.
+    NEAR_CACHE_SIZE = 8
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._near_cache: dict[tuple, tuple[list[tuple[float, int]], int]] = {}
+        self._points_by_station: dict[int, tuple[str, ...]] | None = None
 
     # ------------------------------------------------------------------------------- tariffs
     def tariffs(self, tenant_id: int, query: TariffQuery) -> PageResult:
@@ -230,7 +235,7 @@ class Repository:
         lat, lng)`` (see :meth:`latitude_band`, :meth:`longitude_range`); the haversine distance decides.
         """
         key = (tenant_id, lat, lng, radius_km)
-        cache = self.__dict__.setdefault("_near_cache", {})
+        cache = self._near_cache
         if key in cache:
             cache[key] = cache.pop(key)  # most recently used last
             return cache[key]
@@ -257,18 +262,15 @@ class Repository:
             del cache[next(iter(cache))]
         return answer
 
-    NEAR_CACHE_SIZE = 8
-
     def points_by_station(self) -> dict[int, tuple[str, ...]]:
         """Charge point ids of every station, in id order (read once: the data never changes)."""
-        points = self.__dict__.get("_points_by_station")
-        if points is None:
+        if self._points_by_station is None:
             grouped: dict[int, list[str]] = {}
             for station_id, point_id in self.conn.execute(
                     "SELECT station_id, id FROM charge_points ORDER BY station_id, id"):
                 grouped.setdefault(station_id, []).append(point_id)
-            points = self.__dict__["_points_by_station"] = {k: tuple(v) for k, v in grouped.items()}
-        return points
+            self._points_by_station = {k: tuple(v) for k, v in grouped.items()}
+        return self._points_by_station
 
     @staticmethod
     def latitude_band(lat: float, radius_km: float) -> tuple[float, float] | None:
