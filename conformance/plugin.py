@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from typing import Any
 
 import pytest
+import yaml
 
 import conformance
 from conformance import report as reporting
@@ -150,12 +151,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): contract requirement IDs this conformance test checks")
     config.addinivalue_line("markers", "intrusive: may trip alarms or exhaust the key's quota; skipped against "
                                        "a sensitive base URL unless --allow-intrusive")
+    # pytest-xdist registers it too; without xdist (the main job installs no test extra) it is inert
+    config.addinivalue_line("markers", "xdist_group(name): tests that share one xdist worker (--dist loadgroup)")
     state: dict[str, Any] = {"suite_run": _is_suite_run(config), "server": None, "fatal": None}
     config.stash[_state_key] = state
     worker = hasattr(config, "workerinput")
 
     spec_path = config.getoption("iris_spec") or str(specs.default_spec_path())
-    state["spec"] = specs.load(spec_path)
+    try:
+        state["spec"] = specs.load(spec_path)
+    except (specs.SpecError, OSError, yaml.YAMLError) as exc:  # before any request: exit 4, how to fix it
+        raise pytest.UsageError(f"the spec cannot be used: {exc}") from None
     state["verdicts"] = reporting.Verdicts(strict=is_strict(config))
     if not state["suite_run"]:
         return

@@ -26,6 +26,11 @@ def default_spec_path() -> Path:
     raise FileNotFoundError("specs/openapi.yaml not found; pass --spec PATH")
 
 
+class SpecError(ValueError):
+    """The spec (or an extension in it) is not what the suite can read: a usage error, never a
+    verdict against the deployment. The message names the file and the element."""
+
+
 @dataclass(frozen=True)
 class Operation:
     operation_id: str
