@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from conformance.embedded import SUITE_ARGS  # noqa: E402  (the embedded server's own arguments)
-from conformance.plugin import KEY_OPTIONS  # noqa: E402  (key name -> option, env var, dest)
+from conformance.plugin.options import KEY_OPTIONS  # noqa: E402  (key name -> option, env var, dest)
 
 SEED = 20261124
 PROFILES = ("smoke", "default")

@@ -48,6 +48,11 @@ class Secrets:
             return text
         return pattern.sub(PLACEHOLDER, text)
 
+    def found_in(self, text: str) -> bool:
+        """Whether ``text`` holds any registered key, in any of the forms ``redact`` scrubs."""
+        pattern = self._pattern
+        return bool(pattern is not None and text and pattern.search(text))
+
     def clear(self) -> None:
         with self._lock:
             self._keys.clear()

@@ -95,47 +95,117 @@ def load_schema(spec: specs.Spec, profile: str = "default") -> Any:
 HEADER_REQUIREMENTS = {"retry-after": "RATE-02", "x-ratelimit-limit": "RATE-03", "x-ratelimit-remaining": "RATE-03",
                        "allow": "TRN-02", "www-authenticate": "AUTH-06"}
 
+_HEADER_SCHEMA_TITLE = "Response header does not conform to the schema"
 
-def failed_requirements(spec: specs.Spec, case: Any, failures: Iterable[Exception], report: str = "") -> list[str]:
-    """Requirement IDs broken by ``failures`` of a schemathesis ``case``; ``report`` is schemathesis'
-    account of them (with the response body, whose error details name the refused parameter)."""
+
+def _failure_classes() -> dict[type, tuple[str, ...]]:
+    """schemathesis' typed failure classes -> the requirements a failure of that class breaks."""
+    from schemathesis.core import failures as core
+    from schemathesis.openapi import checks as openapi
+
+    return {
+        core.ServerError: ("TRN-04",),
+        core.MalformedJson: ("TRN-01",),
+        openapi.MissingContentType: ("TRN-01",),
+        openapi.MalformedMediaType: ("TRN-01",),
+        openapi.UndefinedContentType: ("TRN-01",),
+        openapi.ContentDeserializationError: ("TRN-01",),
+        openapi.UndefinedStatusCode: ("ENV-01",),
+        openapi.IgnoredAuth: ("AUTH-02",),
+        openapi.MissingHeaderNotRejected: ("AUTH-02",),
+        openapi.UnsupportedMethodResponse: ("TRN-02",),
+        openapi.AllowHeaderMismatch: ("TRN-02",),
+    }
+
+
+def requirements_of_failure(spec: specs.Spec, failure: Exception) -> list[str]:
+    """The requirements one typed schemathesis failure breaks, from its class and its typed fields
+    (never from its text). Data-acceptance failures need the case: see :func:`failed_requirements`."""
+    from schemathesis.openapi import checks as openapi
+
+    if isinstance(failure, openapi.MissingHeaders):
+        named = {h.lower() for h in failure.missing_headers}
+        return sorted({HEADER_REQUIREMENTS[h] for h in named if h in HEADER_REQUIREMENTS}) or ["ENV-01"]
+    if isinstance(failure, openapi.JsonSchemaError):
+        if failure.title == _HEADER_SCHEMA_TITLE:
+            return _header_schema_requirements(spec, failure)
+        return ["ENV-02"] if _is_timestamp_failure(failure) else ["ENV-01"]
+    for kind, ids in _failure_classes().items():
+        if isinstance(failure, kind):
+            return list(ids)
+    return ["ENV-01"]
+
+
+def _is_timestamp_failure(failure: Any) -> bool:
+    """A schema failure of a ``format: date-time`` value: its pattern or its format, or a string that
+    fits no branch of a nullable timestamp's ``anyOf``/``oneOf``."""
+    keyword = failure.schema_path[-1] if failure.schema_path else None
+    schema = failure.schema  # the schema that holds the failing keyword (typed, not the message)
+    if not isinstance(schema, dict):
+        return False
+    if keyword in ("pattern", "format"):
+        return schema.get("format") == "date-time"
+    if keyword in ("anyOf", "oneOf") and isinstance(failure.instance, str):
+        return any(isinstance(b, dict) and b.get("format") == "date-time" for b in schema.get(keyword, []))
+    return False
+
+
+def _header_schema_requirements(spec: specs.Spec, failure: Any) -> list[str]:
+    """Which declared response header's schema failed: the headers whose schema is the failing one."""
+    root = getattr(failure, "_root_schema", None)
+    ids = set()
+    for op in spec.operations.values():
+        for response in op.raw.get("responses", {}).values():
+            for name, header in (response.get("headers") or {}).items():
+                if header.get("schema") == root and name.lower() in HEADER_REQUIREMENTS:
+                    ids.add(HEADER_REQUIREMENTS[name.lower()])
+    return sorted(ids) or ["ENV-01"]
+
+
+def failed_requirements(spec: specs.Spec, case: Any, failures: Iterable[Exception],
+                        response: requests.Response | None = None) -> list[str]:
+    """Requirement IDs broken by ``failures`` of a schemathesis ``case``; ``response`` is the answer
+    (the error details of a refused valid request name the parameter it refused)."""
+    from schemathesis.core.failures import AcceptedNegativeData, ServerError
+    from schemathesis.openapi.checks import RejectedPositiveData
+
     failures = list(failures)
-    if any("not_a_server_error" in _checks(f) for f in failures):
+    if any(isinstance(f, ServerError) for f in failures):
         return ["TRN-04"]  # a 5xx also breaks the status and schema checks: one cause, one requirement
     # schemathesis also sends methods the spec does not define (TRACE...): match the path alone
     operation = next((op for op in spec.operations.values() if op.path == case.path), None)
     found: list[str] = []
     for failure in failures:
-        names = _checks(failure)
-        if "negative_data_rejection" in names or "positive_data_acceptance" in names:
-            refused = set(re.findall(r'"param"\s*:\s*"([^"]+)"', report)) if "positive_data_acceptance" in names else set()
-            ids = _parameter_requirements(operation, case, only_invalid="negative_data_rejection" in names,
-                                          only=refused) if operation else []
-        elif _is_header_failure(failure):
-            ids = _header_requirements(failure)
-        elif "response_schema_conformance" in names:
-            ids = ["ENV-02"] if re.search(r"date-time|T\\d\{2\}|\bZ\$", str(failure)) else ["ENV-01"]
+        if isinstance(failure, (AcceptedNegativeData, RejectedPositiveData)):
+            negative = isinstance(failure, AcceptedNegativeData)
+            refused = set() if negative else refused_parameters(response)
+            ids = _parameter_requirements(operation, case, only_invalid=negative, only=refused) if operation else []
         else:
-            ids = list(CHECK_REQUIREMENTS.get(names[0] if names else "", ("ENV-01",)))
+            ids = requirements_of_failure(spec, failure)
         found += [i for i in ids if i not in found]
     return found or list(SCHEMA_TEST_REQUIREMENTS)
 
 
-def _checks(failure: Exception) -> tuple[str, ...]:
-    return tuple(getattr(type(failure), "checks", ()) or ())
+def refused_parameters(response: requests.Response | None) -> set[str]:
+    """The parameter names an error body's details name (``error.details[].param``), if any."""
+    try:
+        body = response.json() if response is not None else None
+    except ValueError:
+        return set()
+    found: set[str] = set()
 
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("param"), str):
+                found.add(node["param"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
 
-def _is_header_failure(failure: Exception) -> bool:
-    names = _checks(failure)
-    return names == ("response_headers_conformance",) or (
-        "response_headers_conformance" in names and "header" in str(getattr(failure, "title", "")).lower())
-
-
-def _header_requirements(failure: Exception) -> list[str]:
-    named = [h.lower() for h in getattr(failure, "missing_headers", None) or []]
-    text = str(failure).lower()
-    named += [h for h in HEADER_REQUIREMENTS if h in text]
-    return sorted({HEADER_REQUIREMENTS[h] for h in named if h in HEADER_REQUIREMENTS}) or ["ENV-01"]
+    walk(body)
+    return found
 
 
 def _parameter_requirements(operation: specs.Operation, case: Any, *, only_invalid: bool,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.embedded import SUITE_ARGS
-from conformance.plugin import sensitivity
+from conformance.plugin.safety import sensitivity
 
 
 class FakeConfig:

@@ -7,23 +7,9 @@ from typing import Any, Callable
 
 import pytest
 
-from conformance.plugin import iris_state
 from conformance.spec import Operation, Spec
 
 Query = dict[str, Any]
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    spec: Spec = iris_state(metafunc.config)["spec"]
-    choices = {
-        "list_operation": spec.list_operations,
-        "resource_operation": spec.resource_list_operations,
-        "any_operation": list(spec.operations.values()),
-        "detail_operation": spec.detail_operations,
-    }
-    for name, ops in choices.items():
-        if name in metafunc.fixturenames:
-            metafunc.parametrize(name, ops, ids=[op.operation_id for op in ops], scope="session")
 
 
 @pytest.fixture(scope="session")

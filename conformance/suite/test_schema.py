@@ -1,16 +1,17 @@
 """Schema conformance: schemathesis over every operation of the spec, with positive and negative
 data and the built-in checks that apply to a read-only API. One test (one report row) per operation.
+A failure is attributed to requirements from schemathesis' typed failure classes.
 """
 
 import os
 
 import pytest
-from schemathesis.core.failures import FailureGroup
+from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import ignored_auth
 
 from conformance import spec as specs
-from conformance.plugin import FAILED_REQUIREMENTS
-from conformance.schema_checks import SCHEMA_TEST_REQUIREMENTS, failed_requirements, load_schema
+from conformance.expect import Violation
+from conformance.schema_checks import SCHEMA_TEST_REQUIREMENTS, failed_requirements, failure_text, load_schema
 
 SPEC = specs.load(os.environ.get("IRIS_SPEC") or None)
 schema = load_schema(SPEC, os.environ.get("IRIS_PROFILE", "default"))
@@ -26,17 +27,21 @@ def auth_enforced() -> set[str]:
 
 @schema.parametrize()
 @pytest.mark.requirement(*SCHEMA_TEST_REQUIREMENTS)
-def test_operation_conforms_to_spec(case, request, api_base_url, iris_auth_headers, http_session, pytestconfig,
+def test_operation_conforms_to_spec(case, api_base_url, iris_auth_headers, http_session, pytestconfig,
                                     auth_enforced):
     label = case.operation.label
     schema.transport.session = http_session  # for the ignored_auth probes (see SessionTransport)
+    headers = dict(iris_auth_headers)
+    response = case.call(base_url=api_base_url, session=http_session, headers=headers,
+                         timeout=pytestconfig.getoption("iris_timeout"))
     try:
-        response = case.call_and_validate(base_url=api_base_url, session=http_session,
-                                          headers=dict(iris_auth_headers),
-                                          timeout=pytestconfig.getoption("iris_timeout"),
-                                          excluded_checks=[ignored_auth] if label in auth_enforced else [])
-    except FailureGroup as exc:
-        request.node.stash[FAILED_REQUIREMENTS] = failed_requirements(SPEC, case, exc.exceptions, str(exc.message))
-        raise
+        case.validate_response(response, headers=headers,
+                               excluded_checks=[ignored_auth] if label in auth_enforced else [],
+                               transport_kwargs={"base_url": api_base_url, "session": http_session,
+                                                 "headers": headers})
+    except (FailureGroup, Failure) as exc:
+        failures = list(exc.exceptions) if isinstance(exc, FailureGroup) else [exc]
+        ids = failed_requirements(SPEC, case, failures, response)
+        raise Violation(ids, text=failure_text(exc, label, ids), judged_all=True) from None
     if 200 <= response.status_code < 300:
         auth_enforced.add(label)

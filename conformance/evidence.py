@@ -1,0 +1,234 @@
+"""Every response is evidence: the requirements that hold for every answer of the deployment, checked
+on every exchange of the run, whichever test sent the request.
+
+:class:`ResponseOracle` looks at one exchange and returns :class:`Finding` objects, each carrying the
+requirement it breaks: TRN-01 (JSON content type and body), TRN-04 (no 5xx), ENV-01 (the envelope,
+and the error code matching the status by the spec's table), ENV-02 (timestamps) and the response
+schema the spec documents for the operation and status (through schemathesis' own validation, its
+typed failures attributed by :func:`conformance.schema_checks.requirements_of_failure`), and AUTH-07
+(no key the suite holds in any header or body). Names (envelope members, the error table, the
+timestamp pattern) come from the spec.
+
+A :class:`Findings` collector keeps the distinct findings (one per requirement, operation and kind of
+violation), so a defect seen a thousand times is reported once, with its first request as a curl.
+The plugin installs the oracle as a response hook of the suite's one HTTP session.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
+
+import requests
+
+from conformance.client import Exchange
+from conformance.redaction import SECRETS, redact
+from conformance.spec import Spec
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One distinct violation of an every-response requirement."""
+
+    requirement_id: str
+    what: str
+    curl: str
+    status: int
+    #: what makes two findings the same violation (the requirement, the operation, the kind)
+    key: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Finding":
+        return cls(**json.loads(text))
+
+    def describe(self) -> str:
+        return redact(f"{self.what}\nrequest:  {self.curl}\nresponse: HTTP {self.status}")
+
+
+_JSON_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
+
+
+class ResponseOracle:
+    """Checks one exchange against the requirements that hold for every response."""
+
+    def __init__(self, spec: Spec, schema: Any = None, base_url: str = ""):
+        self.spec = spec
+        self.schema = schema  # a schemathesis schema of ``spec`` (response-schema conformance), optional
+        self.base_path = urlsplit(base_url).path.rstrip("/")
+        envelope = spec.envelope
+        self.success_field = envelope["success-field"]
+        self.data_field = envelope["data-field"]
+        self.error_field = envelope["error-field"]
+        self.code_field = envelope["error-code-field"]
+        self.errors: dict[str, int] = {code: int(status) for code, status in spec.api["errors"].items()}
+        self.timestamp = re.compile(spec.api["timestamp-pattern"])
+
+    def check(self, exchange: Exchange) -> list[Finding]:
+        findings: list[Finding] = []
+        request = exchange.request
+        method = (request.method or "GET").upper()
+        operation = self._operation_label(method, request.path_url)
+        where = operation or f"{method} {request.path_url.split('?')[0]}"
+
+        def found(rid: str, kind: str, what: str) -> None:
+            findings.append(Finding(rid, f"{where}: {what}", exchange.curl, exchange.status,
+                                    key=f"{rid}|{operation or method}|{kind}"))
+
+        status = exchange.status
+        if status >= 500:
+            found("TRN-04", f"status {status}", f"the deployment answered HTTP {status}")
+        if _leaks_a_key(exchange):
+            found("AUTH-07", "echo", "the response contains an API key the suite sent (header or body)")
+        if method == "HEAD":
+            return findings
+        ctype = exchange.headers.get("Content-Type", "")
+        if not _JSON_TYPE.match(ctype.strip()):
+            found("TRN-01", "content-type", f"Content-Type is {ctype or 'absent'!r}, not application/json")
+        if not exchange.is_json:
+            found("TRN-01", "body", "the body is not JSON")
+            return findings
+        self._envelope(exchange.body, status, found)
+        if self.schema is not None and operation and status < 500:
+            self._schema(exchange, operation, found)
+        return findings
+
+    # ---------------------------------------------------------------------------------- envelope
+
+    def _envelope(self, body: Any, status: int, found: Callable[[str, str, str], None]) -> None:
+        if not isinstance(body, dict):
+            found("ENV-01", "not an object", "the body is not a JSON object")
+            return
+        if 200 <= status < 300:
+            if body.get(self.success_field) is not True or self.data_field not in body:
+                found("ENV-01", "2xx envelope",
+                      f"a {status} body lacks {self.success_field}: true and {self.data_field!r}")
+        elif status >= 400:
+            error = body.get(self.error_field)
+            code = error.get(self.code_field) if isinstance(error, dict) else None
+            if body.get(self.success_field) is not False or not isinstance(code, str):
+                found("ENV-01", "error envelope",
+                      f"an error body ({status}) lacks {self.success_field}: false and "
+                      f"{self.error_field}.{self.code_field}")
+            elif code not in self.errors:
+                found("ENV-01", f"unknown code {code}", f"error code {code!r} is not in the error table")
+            elif self.errors[code] != status:
+                found("ENV-01", f"code {code} status {status}",
+                      f"error code {code} belongs with HTTP {self.errors[code]}, the answer was HTTP {status}")
+        self._timestamps(body, found)
+
+    def _timestamps(self, body: Any, found: Callable[[str, str, str], None]) -> None:
+        """ENV-02: every string that reads as a date and time is in the spec's timestamp form."""
+        for path, value in _strings(body):
+            if _LOOKS_LIKE_A_TIMESTAMP.match(value) and not self.timestamp.match(value):
+                found("ENV-02", f"timestamp {_field_of(path)}",
+                      f"{path} = {value!r} is not an ISO 8601 UTC timestamp like 2026-11-20T08:15:00Z")
+                return
+
+    # ------------------------------------------------------------------------------------ schema
+
+    def _operation_label(self, method: str, path_url: str) -> str | None:
+        if self.schema is None:
+            return None
+        path = path_url.split("?")[0]
+        if self.base_path:
+            if not path.startswith(self.base_path + "/"):
+                return None
+            path = path[len(self.base_path):]
+        try:
+            operation = self.schema.find_operation_by_path(method, path)
+        except Exception:  # noqa: BLE001 - an unmatched path is simply no operation
+            return None
+        return operation.label if operation is not None else None
+
+    def _schema(self, exchange: Exchange, label: str, found: Callable[[str, str, str], None]) -> None:
+        from schemathesis.core.failures import Failure, FailureGroup
+
+        from conformance.schema_checks import requirements_of_failure
+
+        operation = self.schema.find_operation_by_label(label)
+        if operation is None:
+            return
+        try:
+            operation.validate_response(exchange.response)
+        except FailureGroup as group:
+            failures = list(group.exceptions)
+        except Failure as failure:
+            failures = [failure]
+        else:
+            return
+        for failure in failures:
+            for rid in requirements_of_failure(self.spec, failure):
+                if rid == "TRN-01":
+                    continue  # the content type and the body were judged above, with their own words
+                found(rid, f"schema {type(failure).__name__} {getattr(failure, '_unique_key', '')}",
+                      f"the response does not conform to the spec: {_one_line(failure)}")
+
+
+_LOOKS_LIKE_A_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _strings(value: Any, path: str = "$") -> Iterable[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _field_of(path: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def _one_line(failure: BaseException) -> str:
+    text = " ".join(str(getattr(failure, "title", "") or type(failure).__name__).split())
+    message = " ".join(str(getattr(failure, "message", "")).split())
+    return redact(f"{text}: {message}"[:300])
+
+
+def _leaks_a_key(exchange: Exchange) -> bool:
+    headers = " ".join(f"{k}: {v}" for k, v in exchange.headers.items())
+    return SECRETS.found_in(headers) or SECRETS.found_in(exchange.text)
+
+
+class Findings:
+    """The distinct findings of one process, in the order they were first seen."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: set[str] = set()
+        self._pending: list[Finding] = []
+
+    def add(self, findings: Iterable[Finding]) -> None:
+        with self._lock:
+            for finding in findings:
+                if finding.key not in self._seen:
+                    self._seen.add(finding.key)
+                    self._pending.append(finding)
+
+    def take(self) -> list[Finding]:
+        """The findings not handed out yet (each is handed out once)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        return pending
+
+
+def response_hook(oracle: ResponseOracle, findings: Findings) -> Callable[..., requests.Response]:
+    """A ``requests`` response hook that checks every response of the session."""
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        # the adapter has already waited out and retried a 429 it was allowed to: what comes back is
+        # the answer the test reads
+        findings.add(oracle.check(Exchange(response)))
+        return response
+
+    return hook

@@ -1,0 +1,56 @@
+"""Every response is evidence: the findings of the every-response oracles (installed on the suite's
+HTTP sessions by :func:`conformance.plugin.lifecycle.run_session`) travel with the report of the test
+during which they were made, and are recorded against their own requirement. At the end of the test
+loop the controller writes one report row per requirement with findings (``every response:
+TRN-04``...), so the terminal, JUnit and HTML reports show the failure and the run's exit status
+says "not conformant" even when every test that happened to see the response passed."""
+
+from __future__ import annotations
+
+import pytest
+from _pytest.reports import TestReport
+
+from conformance import report as reporting
+from conformance import requirements
+from conformance.plugin.options import is_strict
+from conformance.redaction import redact
+from conformance.state import maybe_run_state
+
+#: Where the every-response rows appear (the suite's directory, as its tests' node ids do).
+ROW_PATH = "conformance/suite"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session):
+    result = yield
+    config = session.config
+    state = maybe_run_state(config)
+    if state is None or not state.suite_run or hasattr(config, "workerinput") or state.fatal:
+        return result
+    for rid, findings in state.verdicts.findings().items():
+        _write_row(config, rid, findings)
+    return result
+
+
+def _write_row(config: pytest.Config, rid: str, findings: list) -> None:
+    req = requirements.get(rid)
+    warn = req.is_should and not is_strict(config)
+    lines = [req.headline(), "",
+             f"Violated by {len(findings)} distinct response{'s' if len(findings) != 1 else ''} "
+             f"(checked on every response of the run, whichever test sent the request):"]
+    for finding in findings[:20]:
+        lines += ["", finding.describe()]
+    if len(findings) > 20:
+        lines.append(f"\n... and {len(findings) - 20} more")
+    text = redact("\n".join(lines))
+    nodeid = f"{ROW_PATH}::every_response[{rid}]"
+    location = (ROW_PATH, None, f"every response: {rid}")
+    props = [(reporting.REQUIREMENTS_PROPERTY, rid), (reporting.EVIDENCE_ROW_PROPERTY, "1")]
+    if warn:
+        props.append((reporting.WARNING_PROPERTY, text))
+    report = TestReport(nodeid, location, {}, "passed" if warn else "failed", None if warn else text, "call",
+                        sections=[("SHOULD violation (warning; --strict makes it fail)", text)] if warn else [],
+                        user_properties=props)
+    config.hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+    config.hook.pytest_runtest_logreport(report=report)
+    config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)

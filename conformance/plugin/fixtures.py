@@ -1,0 +1,132 @@
+"""The fixtures the conformance tests use: the spec, HTTP sessions and authenticated clients, keys,
+the profile's budget, and the parametrization of operations from the spec."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+from conformance import spec as specs
+from conformance.client import ApiClient
+from conformance.plugin.lifecycle import make_client, run_session
+from conformance.plugin.options import BUDGETS, KEY_OPTIONS
+from conformance.redaction import SECRETS
+from conformance.state import maybe_run_state, run_state
+
+#: Fixture name -> the operations of the spec it is parametrized with (one test per operation).
+OPERATION_FIXTURES: dict[str, Callable[[specs.Spec], list[specs.Operation]]] = {
+    "list_operation": lambda spec: spec.list_operations,
+    "resource_operation": lambda spec: spec.resource_list_operations,
+    "any_operation": lambda spec: list(spec.operations.values()),
+    "detail_operation": lambda spec: spec.detail_operations,
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    state = maybe_run_state(metafunc.config)
+    if state is None:
+        return
+    for name, select in OPERATION_FIXTURES.items():
+        if name in metafunc.fixturenames:
+            ops = select(state.spec)
+            metafunc.parametrize(name, ops, ids=[op.operation_id for op in ops], scope="session")
+
+
+@pytest.fixture(scope="session")
+def iris_spec(pytestconfig: pytest.Config) -> specs.Spec:
+    """The loaded OpenAPI spec (``--spec``)."""
+    return run_state(pytestconfig).spec
+
+
+@pytest.fixture(scope="session")
+def http_session(pytestconfig: pytest.Config):
+    """The keep-alive session shared by the suite; a 429 is waited out and retried."""
+    with run_session(pytestconfig, run_state(pytestconfig)) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def probe_session(pytestconfig: pytest.Config):
+    """A session that returns 429s as they come: for the rate-limit tests only."""
+    with run_session(pytestconfig, run_state(pytestconfig), retry_429=False) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def intrusive_allowed(pytestconfig: pytest.Config) -> bool:
+    """False against a sensitive base URL without --allow-intrusive: leave out what may trip alarms."""
+    return run_state(pytestconfig).intrusive_allowed
+
+
+@pytest.fixture(scope="session")
+def api_base_url(base_url: str | None) -> str:
+    if not base_url:
+        pytest.skip("needs --base-url (env PYTEST_BASE_URL), or a run of the suite that starts the embedded server")
+    return base_url
+
+
+def _key(config: pytest.Config, name: str) -> str:
+    option, env, dest = KEY_OPTIONS[name]
+    value = config.getoption(dest)
+    if not value:
+        pytest.skip(f"needs {option} (env {env})")
+    SECRETS.add(value)
+    return value
+
+
+@pytest.fixture(scope="session")
+def api_key(pytestconfig: pytest.Config) -> str:
+    return _key(pytestconfig, "primary")
+
+
+@pytest.fixture(scope="session")
+def other_tenant_key(pytestconfig: pytest.Config) -> str:
+    return _key(pytestconfig, "other_tenant")
+
+
+@pytest.fixture(scope="session")
+def revoked_key(pytestconfig: pytest.Config) -> str:
+    return _key(pytestconfig, "revoked")
+
+
+@pytest.fixture(scope="session")
+def expired_key(pytestconfig: pytest.Config) -> str:
+    return _key(pytestconfig, "expired")
+
+
+@pytest.fixture(scope="session")
+def api(pytestconfig, api_base_url, api_key, http_session, iris_spec) -> ApiClient:
+    """A client authenticated with the primary key (``--api-key``)."""
+    return make_client(pytestconfig, api_base_url, api_key, http_session, iris_spec)
+
+
+@pytest.fixture(scope="session")
+def other_tenant_api(pytestconfig, api_base_url, other_tenant_key, http_session, iris_spec) -> ApiClient:
+    """A client authenticated with the other tenant's key (``--other-tenant-key``)."""
+    return make_client(pytestconfig, api_base_url, other_tenant_key, http_session, iris_spec)
+
+
+@pytest.fixture(scope="session")
+def probe_api(api: ApiClient, probe_session) -> ApiClient:
+    """Like ``api`` but 429s come back as they are: for the rate-limit tests only."""
+    return api.with_session(probe_session)
+
+
+@pytest.fixture(scope="session")
+def envelope(iris_spec: specs.Spec):
+    """Reads bodies through the envelope the spec describes."""
+    from conformance.envelope import Envelope
+
+    return Envelope(iris_spec)
+
+
+@pytest.fixture(scope="session")
+def budget(pytestconfig: pytest.Config) -> dict[str, int]:
+    """Bounds for walks and samples under the selected --profile (cost flat in dataset size)."""
+    return dict(BUDGETS[pytestconfig.getoption("iris_profile")])
+
+
+@pytest.fixture(scope="session")
+def iris_auth_headers(api: ApiClient) -> dict[str, str]:
+    return api.auth_headers()

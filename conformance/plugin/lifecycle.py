@@ -1,0 +1,184 @@
+"""Configuring a run: the spec, the request ledger, the seed and profile, the reports' paths, the
+embedded reference server (with no ``--base-url``), and the preflight that decides whether the
+deployment can be judged at all."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import conformance
+from conformance import report as reporting
+from conformance import spec as specs
+from conformance.budget import ENV as LEDGER_ENV
+from conformance.budget import Ledger
+from conformance.client import ApiClient, make_session
+from conformance.embedded import SUITE_ARGS, EmbeddedServer
+from conformance.evidence import Findings, ResponseOracle, response_hook
+from conformance.plugin.options import KEY_OPTIONS, is_strict, register_profiles
+from conformance.plugin.safety import is_suite_run, sensitivity
+from conformance.preflight import check_deployment
+from conformance.redaction import SECRETS
+from conformance.state import STATE_KEY, RunState, maybe_run_state
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(*ids): contract requirement IDs this conformance test checks")
+    config.addinivalue_line("markers", "intrusive: may trip alarms or exhaust the key's quota; skipped against "
+                                       "a sensitive base URL unless --allow-intrusive")
+    # pytest-xdist registers it too; without xdist (the main job installs no test extra) it is inert
+    config.addinivalue_line("markers", "xdist_group(name): tests that share one xdist worker (--dist loadgroup)")
+    worker = hasattr(config, "workerinput")
+    spec_path = config.getoption("iris_spec") or str(specs.default_spec_path())
+    try:
+        spec = specs.load(spec_path)
+    except (specs.SpecError, OSError, yaml.YAMLError) as exc:  # before any request: exit 4, how to fix it
+        raise pytest.UsageError(f"the spec cannot be used: {exc}") from None
+    state = RunState(spec=spec, verdicts=reporting.Verdicts(strict=is_strict(config)),
+                     suite_run=is_suite_run(config), findings=Findings())
+    config.stash[STATE_KEY] = state
+    if not state.suite_run:
+        return
+    limits = {"max_requests": config.getoption("iris_max_requests"), "max_rps": config.getoption("iris_max_rps"),
+              "max_duration": config.getoption("iris_max_duration")}
+    if worker and os.environ.get(LEDGER_ENV):
+        path, started = os.environ[LEDGER_ENV].rsplit("@", 1)
+        state.ledger = Ledger(path, started=float(started), **limits)
+    else:
+        state.ledger = Ledger.create(**limits)
+        # xdist workers share the file and the instant the run started
+        os.environ[LEDGER_ENV] = f"{state.ledger.path}@{state.ledger.started!r}"
+    os.environ["IRIS_SPEC"] = str(spec.path)  # the schemathesis module loads it at import
+    os.environ["IRIS_PROFILE"] = config.getoption("iris_profile")  # and configures itself for it
+
+    register_profiles()
+    if config.getoption("hypothesis_profile", None) is None:
+        from hypothesis import settings
+
+        settings.load_profile(f"iris-{config.getoption('iris_profile')}")
+    # Reproducibility: always run with a known hypothesis seed, printed and in the report.
+    seed = config.getoption("iris_seed") or config.getoption("hypothesis_seed", None)
+    if seed is None:
+        seed = os.environ.get("IRIS_HYPOTHESIS_SEED") or str(random.SystemRandom().randrange(2**32))
+    config.option.hypothesis_seed = str(seed)
+    os.environ["IRIS_HYPOTHESIS_SEED"] = str(seed)  # xdist workers inherit it
+    if config.getoption("dist", "no") == "load":
+        config.option.dist = "loadgroup"  # the rate-limit tests share one burst: one worker runs them
+    if not worker:
+        reports = Path(config.getoption("iris_reports_dir"))
+        if getattr(config.option, "htmlpath", None) is None:
+            config.option.htmlpath = str(reports / "report.html")
+            config.option.self_contained_html = True
+        if getattr(config.option, "xmlpath", None) is None:
+            config.option.xmlpath = str(reports / "junit.xml")
+        state.json_path = reports / "conformance.json"
+
+    if not config.getoption("base_url") and not worker:
+        server = EmbeddedServer(args=SUITE_ARGS)
+        server.start()
+        state.server = server
+        config.option.base_url = server.base_url
+        os.environ["PYTEST_BASE_URL"] = server.base_url
+        for name, (_, env, dest) in KEY_OPTIONS.items():
+            if not config.getoption(dest):
+                setattr(config.option, dest, server.keys[name])
+                os.environ[env] = server.keys[name]
+    state.target = "embedded reference server" if state.server else "external deployment"
+
+    SECRETS.add(*(config.getoption(dest) for _, _, dest in KEY_OPTIONS.values()))
+    base_url = config.getoption("base_url")
+    state.sensitive, state.sensitive_why = sensitivity(config, base_url) if base_url else (False, "no base URL")
+    state.intrusive_allowed = not state.sensitive or config.getoption("iris_allow_intrusive")
+    if config.getoption("iris_profile") == "thorough" and not state.intrusive_allowed:
+        raise pytest.UsageError(f"--profile thorough is intrusive and {base_url} is sensitive "
+                                f"(it {state.sensitive_why}): pass --allow-intrusive, or use another profile")
+    _set_metadata(config, state)
+    if base_url and not worker:
+        state.fatal = _preflight(config, state, base_url)
+        if state.fatal:
+            config.option.dist = "no"  # nothing to distribute: do not start xdist workers
+    if base_url:
+        from conformance.schema_checks import load_schema
+
+        state.oracle = ResponseOracle(spec, load_schema(spec), base_url)
+    from conformance.plugin.reporting import ConformanceRun
+
+    config.pluginmanager.register(ConformanceRun(config, state), "iris-conformance-run")
+
+
+def _preflight(config: pytest.Config, state: RunState, base_url: str) -> str | None:
+    """Why the deployment at ``base_url`` cannot be judged, or None (see ``conformance.preflight``)."""
+    with run_session(config, state, evidence=False) as session:
+        reason = check_deployment(make_client(config, base_url, config.getoption("iris_api_key"), session,
+                                              state.spec), state.spec)
+    return state.ledger.set_fatal(reason) if reason else None
+
+
+def run_session(config: pytest.Config, state: RunState, *, evidence: bool = True, **kwargs: Any):
+    """An HTTP session of the run: every request through the ledger, every response through the
+    every-response oracles (``evidence``)."""
+    session = make_session(state.ledger, base_url=config.getoption("base_url"),
+                           max_wait=config.getoption("iris_max_retry_wait"),
+                           timeout=config.getoption("iris_timeout"),
+                           max_bytes=int(config.getoption("iris_max_response_mb") * 2**20), **kwargs)
+    if evidence and state.oracle is not None:
+        session.hooks["response"].append(response_hook(state.oracle, state.findings))
+    return session
+
+
+def make_client(config: pytest.Config, base_url: str, key: str | None, session, spec: specs.Spec) -> ApiClient:
+    auth = spec.api["auth"]
+    return ApiClient(base_url, key, session=session, timeout=config.getoption("iris_timeout"),
+                     api_key_header=auth["api-key-header"], bearer_scheme=auth["bearer-scheme"])
+
+
+def _set_metadata(config: pytest.Config, state: RunState) -> None:
+    spec = state.spec
+    seed = config.getoption("hypothesis_seed")
+    values = {
+        "Base URL": config.getoption("base_url"),
+        "Target": state.target,
+        "Spec": f"{spec.path.name} v{spec.version} sha256:{spec.sha256[:16]}",
+        "Suite version": f"iris-conformance {conformance.__version__}",
+        "Seed": f"{seed} (replay with --seed {seed})",
+        "Profile": config.getoption("iris_profile"),
+        "Sensitive": f"{'yes' if state.sensitive else 'no'}: the base URL {state.sensitive_why}; "
+                     f"intrusive tests {'run' if state.intrusive_allowed else 'skipped (--allow-intrusive runs them)'}",
+        "Request limits": f"--max-requests {config.getoption('iris_max_requests') or 'none'}, "
+                          f"--max-rps {config.getoption('iris_max_rps') or 'none'}, "
+                          f"--max-duration {config.getoption('iris_max_duration') or 'none'} s, "
+                          f"--request-timeout {config.getoption('iris_timeout'):g} s",
+        "Strict": "yes (SHOULD violations fail)" if is_strict(config) else "no (SHOULD violations warn)",
+    }
+    state.meta = values
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:  # pragma: no cover - pytest-metadata is a dependency
+        return
+    metadata = config.stash.get(metadata_key, None)
+    if metadata is not None:
+        for _, env, _dest in KEY_OPTIONS.values():
+            metadata.pop(env, None)
+        metadata.update(values)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    state = maybe_run_state(config)
+    if state is None or not state.suite_run:
+        return None
+    lines = [f"iris-conformance: {k}: {v}" for k, v in state.meta.items()]
+    if state.fatal:
+        lines.insert(0, f"iris-conformance: CANNOT JUDGE: {state.fatal}")
+    return lines
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = maybe_run_state(config)
+    if state is not None and state.server is not None:
+        state.server.stop()

@@ -1,0 +1,213 @@
+"""Verdicts and reports: what each test report says about which requirement (attribution from the
+violation, not from the test's marker), SHOULD failures as warnings, redaction of every report, the
+terminal summary, the HTML report's additions and ``conformance.json``."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from conformance import report as reporting
+from conformance import requirements
+from conformance.budget import CannotJudge
+from conformance.client import TransportFailure
+from conformance.expect import Violation
+from conformance.plugin.options import is_strict
+from conformance.redaction import redact
+from conformance.state import RunState, maybe_run_state
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    state = maybe_run_state(item.config)
+    if state is not None and state.suite_run:
+        findings = state.findings.take()  # every-response findings of this phase's requests
+        if findings:
+            report.user_properties.append((reporting.FINDINGS_PROPERTY, "\n".join(f.to_json() for f in findings)))
+    ids = reporting.requirement_ids(item.iter_markers("requirement"))
+    if _report_transport_problem(item, call, report, ids):
+        _redact_report(report)
+        return
+    if ids:
+        report.user_properties.append((reporting.REQUIREMENTS_PROPERTY, ",".join(ids)))
+        violations = _find_all(call.excinfo.value, Violation) if report.failed and call.excinfo is not None else []
+        violated = list(dict.fromkeys(rid for v in violations for rid in v.requirement_ids))
+        if violated:
+            report.user_properties.append((reporting.FAILED_REQUIREMENTS_PROPERTY, ",".join(violated)))
+            if all(v.judged_all for v in violations):
+                report.user_properties.append((reporting.JUDGED_ALL_PROPERTY, "1"))
+        _downgrade_should_failure(item, report, violated or ids)
+    _redact_report(report)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_exception_interact(node: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
+    """schemathesis rewrites a failure's text here, after the report was logged: redact again."""
+    if isinstance(report, pytest.TestReport):
+        _redact_report(report)
+
+
+def _find_all(exc: BaseException | None, kind: type) -> list[BaseException]:
+    """``exc`` and the exceptions of type ``kind`` inside it (groups, causes, contexts), in order."""
+    seen: set[int] = set()
+    found: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            found.append(current)
+        todo += [*getattr(current, "exceptions", ()), current.__cause__, current.__context__]
+    return found
+
+
+def _find(exc: BaseException | None, kind: type) -> BaseException | None:
+    found = _find_all(exc, kind)
+    return found[0] if found else None
+
+
+CANNOT_JUDGE_PROPERTY = "cannot_judge"
+
+
+def _report_transport_problem(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
+                              ids: list[str]) -> bool:
+    """A test that could not get an answer: one line, no traceback. When the run cannot judge the
+    deployment any more the test is not run (skipped) and the run stops; one request without an
+    answer fails its test with the request."""
+    if call.excinfo is None or not report.failed:
+        return False
+    fatal = _find(call.excinfo.value, CannotJudge)
+    if fatal is not None:
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"not run: cannot judge: {fatal}")
+        report.user_properties.append((CANNOT_JUDGE_PROPERTY, str(fatal)))
+        return True
+    failure = _find(call.excinfo.value, TransportFailure)
+    if failure is not None:
+        label = ", ".join(ids) or "request"
+        report.longrepr = f"{label}: a request got no usable HTTP answer: {failure}"
+        return True
+    return False
+
+
+def _downgrade_should_failure(item: pytest.Item, report: pytest.TestReport, ids: list[str]) -> None:
+    """A failure of SHOULD requirements only is a warning, unless --strict."""
+    if not (report.failed and report.when == "call") or is_strict(item.config):
+        return
+    if not all(requirements.get(rid).is_should for rid in ids):
+        return
+    message = redact(report.longreprtext)
+    report.outcome = "passed"
+    report.longrepr = None
+    report.user_properties.append((reporting.WARNING_PROPERTY, message))
+    report.sections.append(("SHOULD violation (warning; --strict makes it fail)", message))
+
+
+def _redact_report(report: pytest.TestReport) -> None:
+    if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
+        path, line, message = report.longrepr
+        report.longrepr = (path, line, redact(str(message)))
+    elif report.longrepr is not None:
+        report.longrepr = redact(str(report.longrepr))
+    report.sections = [(title, redact(content)) for title, content in report.sections]
+    report.user_properties = [(k, redact(str(v)) if isinstance(v, str) else v) for k, v in report.user_properties]
+    extras = getattr(report, "extras", None)
+    if extras:
+        for extra in extras:
+            if isinstance(extra.get("content"), str):
+                extra["content"] = redact(extra["content"])
+
+
+#: Exit status of a run that could not judge the deployment (pytest's own "interrupted").
+CANNOT_JUDGE_EXIT = pytest.ExitCode.INTERRUPTED
+
+
+class ConformanceRun:
+    """Session-level bookkeeping of a suite run, registered as a plugin by ``pytest_configure``."""
+
+    def __init__(self, config: pytest.Config, state: RunState):
+        self.config = config
+        self.state = state
+        self.session: pytest.Session | None = None
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> None:
+        if self.state.fatal:
+            # nothing can be judged: no collection, no tests, one reason (the report is still written)
+            pytest.exit(f"cannot judge: {self.state.fatal}", returncode=CANNOT_JUDGE_EXIT)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # runs on the controller under xdist too, so the verdicts are complete there
+        self.state.verdicts.record(report)
+        reason = dict(report.user_properties).get(CANNOT_JUDGE_PROPERTY)
+        if reason and not self.state.fatal:
+            self.state.fatal = reason
+            self._stop(f"cannot judge: {reason}")
+
+    def _stop(self, reason: str) -> None:
+        if self.session is not None:
+            self.session.shouldstop = reason
+        dsession = self.config.pluginmanager.getplugin("dsession")  # pytest-xdist's controller
+        if dsession is not None:
+            dsession.shouldstop = reason
+
+    def _fatal(self) -> str | None:
+        return self.state.fatal or (self.state.ledger.fatal() if self.state.ledger else None)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return
+        self.state.fatal = self._fatal()
+        if self.state.fatal:
+            session.exitstatus = CANNOT_JUDGE_EXIT
+        if self.state.json_path is not None:
+            totals = self.state.ledger.totals()
+            meta = dict(self.state.meta, requests=totals.requests, rate_limited=totals.rate_limited,
+                        seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
+                        cannot_judge=self.state.fatal, exit_status=int(session.exitstatus))
+            self.state.verdicts.write_json(self.state.json_path, meta)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.is_worker:
+            return
+        verdicts = self.state.verdicts
+        terminalreporter.section("IRIS conformance")
+        if self.state.fatal:
+            terminalreporter.write_line(f"CANNOT JUDGE: {self.state.fatal}", red=True, bold=True)
+        for row in verdicts.rows():
+            if row["verdict"] in ("FAILED", "warning", "blocked"):
+                label = row["why"] if row["verdict"] == "blocked" else row["verdict"]
+                terminalreporter.write_line(f"{row['verdict']:8} {row['id']:11} {row['level']:6} {row['text'][:90]}")
+                if row["verdict"] == "blocked":
+                    terminalreporter.write_line(f"         {label}")
+                for what in row["every_response_findings"][:3]:
+                    terminalreporter.write_line(f"         every response: {redact(what)[:200]}")
+                if row["repro"]:
+                    terminalreporter.write_line(f"         {row['repro'][:200]}")
+        terminalreporter.write_line("sent: " + self.state.ledger.totals().describe())
+        counts = verdicts.counts()
+        terminalreporter.write_line("requirements: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+
+    def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: pytest.Session) -> None:
+        fatal = self._fatal()
+        if fatal:
+            prefix.append(redact(f'<p style="color:#b00;font-weight:bold">CANNOT JUDGE: {html.escape(fatal)}</p>'))
+        meta = "".join(f"<li><b>{k}</b>: {html.escape(str(v))}</li>" for k, v in self.state.meta.items())
+        sent = html.escape(self.state.ledger.totals().describe())
+        prefix.append(redact(f"<ul>{meta}<li><b>Sent</b>: {sent}</li></ul>"))
+        postfix.append(self.state.verdicts.html_table())
+
+    def pytest_html_report_title(self, report) -> None:
+        report.title = "IRIS External API conformance report"

@@ -1,0 +1,65 @@
+"""Production safety and selection: which base URLs are sensitive (intrusive tests skipped there),
+and ``--requirements`` to run the tests of some requirements only."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conformance import report as reporting
+from conformance.state import maybe_run_state
+
+SUITE_DIR = Path(__file__).resolve().parents[1] / "suite"
+
+
+def is_suite_run(config: pytest.Config) -> bool:
+    """True when the collected paths include the conformance suite (not for the project's own tests)."""
+    if config.getoption("pyargs", False):
+        return any(str(a).split("::")[0].startswith("conformance") for a in config.args)
+    for arg in config.args:
+        path = Path(str(arg).split("::")[0]).resolve()
+        if path == SUITE_DIR or SUITE_DIR in path.parents or path in SUITE_DIR.parents:
+            return True
+    return False
+
+
+LOOPBACK_HOSTS = re.compile(r"localhost|127(?:\.\d{1,3}){3}|::1|0:0:0:0:0:0:0:1", re.IGNORECASE)
+
+
+def sensitivity(config: pytest.Config, base_url: str) -> tuple[bool, str]:
+    """Whether ``base_url`` is sensitive, and why (for skip reasons and the report)."""
+    pattern = config.getoption("iris_sensitive_url")
+    source = "--sensitive-url"
+    if pattern is None:
+        pattern, source = config.getini("sensitive_url"), "ini sensitive_url"
+    if pattern is not None:
+        sensitive = re.search(pattern, base_url) is not None
+        return sensitive, f"{'matches' if sensitive else 'does not match'} {source} {pattern!r}"
+    host = urlsplit(base_url).hostname or ""
+    if LOOPBACK_HOSTS.fullmatch(host):
+        return False, "is on loopback"
+    return True, "is not on loopback (by default every such URL is sensitive; see --sensitive-url)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = maybe_run_state(config)
+    if state is not None and state.suite_run and not state.intrusive_allowed:
+        skip = pytest.mark.skip(reason=f"not run: intrusive, and the base URL is sensitive (it "
+                                       f"{state.sensitive_why}); --allow-intrusive runs it")
+        for item in items:
+            if item.get_closest_marker("intrusive"):
+                item.add_marker(skip)
+    wanted = [w.strip().upper() for w in (config.getoption("iris_requirements") or "").split(",") if w.strip()]
+    if not wanted:
+        return
+    selected, deselected = [], []
+    for item in items:
+        ids = reporting.requirement_ids(item.iter_markers("requirement"))
+        chosen = any(rid == w or rid.startswith(w + "-") for rid in ids for w in wanted)
+        (selected if chosen else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected

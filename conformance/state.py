@@ -1,0 +1,53 @@
+"""The run's state, typed: what the plugin learnt when it was configured and what the run has judged.
+
+One :class:`RunState` per pytest process (the controller and each xdist worker), kept in the
+config's stash. Conformance tests read only what they need through fixtures; a test module's
+``pytest_generate_tests`` may read :attr:`RunState.spec` through :func:`run_state`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from conformance.budget import Ledger
+    from conformance.embedded import EmbeddedServer
+    from conformance.evidence import Findings, ResponseOracle
+    from conformance.report import Verdicts
+    from conformance.spec import Spec
+
+
+@dataclass
+class RunState:
+    spec: "Spec"
+    verdicts: "Verdicts"
+    #: whether the collected paths include the conformance suite (False for the project's own tests)
+    suite_run: bool
+    findings: "Findings"
+    ledger: "Ledger | None" = None
+    server: "EmbeddedServer | None" = None
+    oracle: "ResponseOracle | None" = None
+    #: why the run cannot judge the deployment, once it cannot
+    fatal: str | None = None
+    target: str = ""
+    sensitive: bool = False
+    sensitive_why: str = "no base URL"
+    intrusive_allowed: bool = True
+    #: the run's facts, shown once in the report header, the HTML report and conformance.json
+    meta: dict[str, Any] = field(default_factory=dict)
+    json_path: Path | None = None
+
+
+STATE_KEY = pytest.StashKey[RunState]()
+
+
+def run_state(config: pytest.Config) -> RunState:
+    return config.stash[STATE_KEY]
+
+
+def maybe_run_state(config: pytest.Config) -> RunState | None:
+    return config.stash.get(STATE_KEY, None)
