@@ -167,7 +167,7 @@ class Verdicts:
                "<tr><th>ID</th><th>Level</th><th>Source</th><th>Verdict</th><th>Requirement</th>"
                "<th>Tests</th><th>First failing example</th></tr>"]
         for row in self.rows():
-            verdict = row["verdict"] + (f": {row['why']}" if row["why"] else "")
+            verdict = row["why"] if row["verdict"] == "blocked" else row["verdict"] + (f": {row['why']}" if row["why"] else "")
             tests = "<br>".join(html.escape(t.split("::")[-1]) for t in row["tests"][:6])
             if len(row["tests"]) > 6:
                 tests += f"<br>(+{len(row['tests']) - 6} more)"

@@ -39,6 +39,9 @@ class Outcome:
     verdict: str
     unrelated: list[str]
     seconds: float
+    #: every requirement the run FAILED or warned
+    judged: frozenset[str] = frozenset()
+    collateral: frozenset[str] = frozenset()
 
     @property
     def killed(self) -> bool:
@@ -63,8 +66,20 @@ def run_defect(name: str, *, profile: str = "smoke", targeted: bool = False, ext
     finally:
         server.stop()
     unrelated = sorted(run.requirements_with("FAILED") - {defect.requirement} - collateral)
+    judged = frozenset(run.requirements_with("FAILED") | run.requirements_with("warning"))
     return Outcome(name, defect.requirement, expected, run.verdict(defect.requirement), unrelated,
-                   time.monotonic() - started)
+                   time.monotonic() - started, judged, frozenset(collateral))
+
+
+def attribution(outcomes: list[Outcome]) -> tuple[float, float, float]:
+    """Precision (of the requirements a run FAILED or warned, the share that the defect breaks: its
+    own requirement or its declared collateral), exact precision (its own requirement only) and
+    recall (the share of defects whose own requirement got the verdict it should)."""
+    flagged = sum(len(o.judged) for o in outcomes)
+    right = sum(len(o.judged & ({o.requirement} | o.collateral)) for o in outcomes)
+    exact = sum(o.requirement in o.judged for o in outcomes)
+    recall = sum(o.killed for o in outcomes) / len(outcomes) if outcomes else 1.0
+    return (right / flagged if flagged else 1.0), (exact / flagged if flagged else 1.0), recall
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nkill rate: {killed}/{len(outcomes)} = {killed / len(outcomes):.0%}; "
           f"no unrelated MUST failure: {clean}/{len(outcomes)}; requirements with a killed defect: "
           f"{len(covered)}/{len(requirements.registry())}; wall {time.monotonic() - started:.0f} s")
+    if not args.targeted:
+        precision, exact, recall = attribution(outcomes)
+        print(f"attribution: precision {precision:.1%} (FAILED/warned requirements that the defect breaks, "
+              f"collateral included), {exact:.1%} (its own requirement only); recall {recall:.1%}")
     missing = sorted(set(requirements.registry()) - covered) if not args.defects else []
     if missing:
         print(f"requirements without a killed defect: {', '.join(missing)}")
