@@ -3,19 +3,35 @@
 Field names, envelopes, enums, pagination and geo semantics are read from the spec and its vendor
 extensions (``x-api``, ``x-pagination``, ``x-resource``, ``x-geo``, ``x-requirements``), so a QA
 engineer who finds that a deployment differs on an ASSUMED point edits only the spec.
+
+The spec is validated when it is loaded, against ``spec_extensions.schema.yaml`` (the extensions
+and the OpenAPI structure around them) and for what a schema cannot say (operation ids, declared
+parameters, registered requirement IDs, defaults among the allowed values). A mistake in it is a
+:class:`SpecError` that names the file, the element and the key: a usage error before any request,
+never a KeyError in a test reported as the deployment's fault.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
+from zoneinfo import ZoneInfo
 
+import jsonschema
 import yaml
 
+from conformance import requirements as _requirements
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
+#: The JSON Schema (draft 2020-12) of the vendor extensions and the OpenAPI structure the suite reads.
+SCHEMA_PATH = _PACKAGE_DIR / "spec_extensions.schema.yaml"
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+_MAX_PROBLEMS = 20  # problems listed in one SpecError message
 
 
 def default_spec_path() -> Path:
@@ -80,7 +96,17 @@ class Spec:
         self.path = Path(path)
         self.text = self.path.read_text(encoding="utf-8")
         self.raw: dict[str, Any] = yaml.safe_load(self.text)
-        self.document = _resolve_refs(self.raw, self.raw)
+        self._fail_on(_key_problems(self.raw), "keys that are not strings")
+        self._fail_on(_schema_problems(self.raw), "does not match the schema of the spec and its vendor extensions "
+                                                  f"({SCHEMA_PATH.name})")
+        unresolved: list[Problem] = []
+        self.document = _resolve_refs(self.raw, self.raw, problems=unresolved)
+        self._fail_on(unresolved, "$refs that do not resolve")
+        self._fail_on(_semantic_problems(self.raw, self.document), "is inconsistent")
+
+    def _fail_on(self, problems: list[Problem], what: str) -> None:
+        if problems:
+            raise SpecError(f"{self.path}: {what}:\n" + describe(self.raw, problems))
 
     @functools.cached_property
     def sha256(self) -> str:
@@ -131,7 +157,10 @@ class Spec:
         return int(self.api["errors"][code])
 
 
-def _resolve_refs(node: Any, root: dict[str, Any], _seen: tuple[str, ...] = ()) -> Any:
+def _resolve_refs(node: Any, root: dict[str, Any], _seen: tuple[str, ...] = (), _where: tuple = (),
+                  problems: list[Problem] | None = None) -> Any:
+    """``node`` with its local $refs replaced by their targets; a $ref that does not resolve is left
+    as it is and reported in ``problems``."""
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/"):
@@ -139,12 +168,295 @@ def _resolve_refs(node: Any, root: dict[str, Any], _seen: tuple[str, ...] = ()) 
                 return node
             target: Any = root
             for part in ref[2:].split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            return _resolve_refs(target, root, _seen + (ref,))
-        return {key: _resolve_refs(value, root, _seen) for key, value in node.items()}
+                key = part.replace("~1", "/").replace("~0", "~")
+                if not isinstance(target, dict) or key not in target:
+                    if problems is not None:
+                        problems.append((_where, f"$ref {ref!r} does not resolve (no {key!r})"))
+                    return node
+                target = target[key]
+            return _resolve_refs(target, root, _seen + (ref,), _where, problems)
+        return {key: _resolve_refs(value, root, _seen, _where + (key,), problems) for key, value in node.items()}
     if isinstance(node, list):
-        return [_resolve_refs(item, root, _seen) for item in node]
+        return [_resolve_refs(item, root, _seen, _where + (index,), problems) for index, item in enumerate(node)]
     return node
+
+
+# ------------------------------------------------------------------------------------ validation
+
+#: Where in the document (keys and list indices, as written) and what is wrong there.
+Problem = tuple[tuple, str]
+
+
+@functools.lru_cache(maxsize=1)
+def extensions_schema() -> dict[str, Any]:
+    """The JSON Schema of the spec and its vendor extensions (``spec_extensions.schema.yaml``)."""
+    return yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(extensions_schema())
+
+
+def known_extensions() -> list[str]:
+    """Every vendor extension the suite reads."""
+    return sorted(name for name in extensions_schema()["$defs"] if name.startswith("x-"))
+
+
+def location(path: Iterable[Any]) -> str:
+    """``paths./sessions.get.x-resource.filters[0]``: keys joined by dots, list indices in brackets."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _document_order(raw: Any, path: tuple) -> tuple:
+    """Where ``path`` is in the document (key positions as written), to list problems in file order."""
+    order, node = [], raw
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            order.append(list(node).index(part))
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            order.append(part)
+            node = node[part]
+        else:
+            break
+    return tuple(order)
+
+
+def describe(raw: Any, problems: list[Problem]) -> str:
+    """One line per element, in file order: ``location: problem; problem``."""
+    grouped: dict[tuple, list[str]] = {}
+    for path, message in sorted(problems, key=lambda p: _document_order(raw, p[0])):
+        messages = grouped.setdefault(tuple(path), [])
+        if message not in messages:
+            messages.append(message)
+    for messages in grouped.values():  # a misspelt key: "missing key 'a'; unknown key 'b' (did you mean 'a'?)"
+        messages.sort(key=lambda m: not m.startswith("missing key"))
+    lines = [f"  {location(path)}: {'; '.join(messages)}" for path, messages in grouped.items()]
+    more = [f"  ... and {len(lines) - _MAX_PROBLEMS} more"] if len(lines) > _MAX_PROBLEMS else []
+    return "\n".join(lines[:_MAX_PROBLEMS] + more)
+
+
+def _walk(node: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    """(path, node) of every node of a YAML document, depth first in file order."""
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, path + (key,))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _walk(item, path + (index,))
+
+
+def _key_problems(raw: Any) -> list[Problem]:
+    """Keys YAML read as something else than a string (``200:`` is an integer, ``on:`` a boolean)."""
+    return [(path, f"the key {key!r} is read as {type(key).__name__}, not as a string: quote it ('{key}')")
+            for path, node in _walk(raw) if isinstance(node, dict) for key in node if not isinstance(key, str)]
+
+
+def _schema_problems(raw: Any) -> list[Problem]:
+    known = known_extensions()
+    problems: list[Problem] = []
+    for error in _validator().iter_errors(raw):
+        problems += _explain(error, known)
+    return problems
+
+
+def _explain(error: jsonschema.ValidationError, known: list[str]) -> list[Problem]:
+    """The problems a schema error stands for, each naming the key it is about."""
+    path, instance, keyword = tuple(error.absolute_path), error.instance, error.validator
+    if keyword == "required" and isinstance(instance, dict):
+        return [(path, f"missing key {key!r}") for key in error.validator_value if key not in instance]
+    if keyword == "additionalProperties" and error.validator_value is False and isinstance(instance, dict):
+        allowed = list(error.schema.get("properties", {}))
+        return [(path, f"unknown key {key!r}{_suggest(key, allowed)}") for key in instance if key not in allowed]
+    if keyword == "dependentRequired" and isinstance(instance, dict):
+        return [(path, f"missing key {needed!r} (required with {key!r})")
+                for key, needs in error.validator_value.items() if key in instance
+                for needed in needs if needed not in instance]
+    if keyword == "not" and error.validator_value == {} and path:  # an x- key this element may not carry
+        key = path[-1]
+        why = f"the extension {key!r} is not allowed on this element" if key in known \
+            else f"unknown extension {key!r}{_suggest(key, known)}"
+        return [(path[:-1], why)]
+    message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+    if keyword == "const":
+        why = f" ({error.schema['$comment'].rstrip('.')})" if "$comment" in error.schema else ""
+        message = f"must be {error.validator_value!r}, not {instance!r}{why}"
+    if "propertyNames" in error.absolute_schema_path:
+        return [(path, f"the key {instance!r} is not allowed here: {message}")]
+    if path and isinstance(path[-1], str):
+        return [(path[:-1], f"key {path[-1]!r}: {message}")]
+    return [(path, message)]
+
+
+def _semantic_problems(raw: dict[str, Any], document: dict[str, Any]) -> list[Problem]:
+    """What the schema cannot say: names that must refer to something, values that must agree."""
+    problems: list[Problem] = []
+    problems += _requirement_problems(raw)
+    problems += _api_problems(document["x-api"])
+    ops: dict[str, tuple[tuple, dict[str, Any]]] = {}
+    for path, item in document["paths"].items():
+        for method, body in item.items():
+            if method not in _METHODS:
+                continue
+            where = ("paths", path, method)
+            if body["operationId"] in ops:
+                problems.append((where + ("operationId",), f"operationId {body['operationId']!r} is also the id of "
+                                                          f"{location(ops[body['operationId']][0])}"))
+            else:
+                ops[body["operationId"]] = (where, body)
+    if not any("x-resource" in body for _, body in ops.values()):
+        problems.append(((), "no operation carries x-resource: the suite needs at least one resource list"))
+    for where, body in ops.values():
+        problems += _operation_problems(where, body, ops, document["x-api"])
+    return problems
+
+
+def _requirement_problems(raw: dict[str, Any]) -> list[Problem]:
+    """Every requirement ID the spec names (``x-requirements``, ``x-invariants``) is in the registry."""
+    registry = _requirements.registry()
+    problems = []
+    for path, node in _walk(raw):
+        if not path:
+            continue
+        ids = []
+        if path[-1] == "x-requirements" and isinstance(node, list):
+            ids = [(path + (index,), value) for index, value in enumerate(node)]
+        elif len(path) >= 2 and path[-2] == "x-invariants" and isinstance(node, dict):
+            ids = [(path + ("id",), node.get("id"))]
+        for where, value in ids:
+            if value not in registry:
+                problems.append((where[:-1], f"unknown requirement ID {value!r} (not in "
+                                             f"conformance/requirements.yaml){_suggest(str(value), registry)}"))
+    return problems
+
+
+def _api_problems(api: dict[str, Any]) -> list[Problem]:
+    problems = []
+    errors, auth, rate = api["errors"], api["auth"], api["rate-limit"]
+    for key, code in auth["codes"].items():
+        if code not in errors:
+            problems.append((("x-api", "auth", "codes"), f"key {key!r}: the code {code!r} is not in x-api.errors"))
+        elif errors[code] != auth["status"]:
+            problems.append((("x-api", "auth", "codes"), f"key {key!r}: x-api.errors gives {code} the status "
+                                                         f"{errors[code]}, x-api.auth.status says {auth['status']}"))
+    if rate["code"] not in errors:
+        problems.append((("x-api", "rate-limit"), f"key 'code': the code {rate['code']!r} is not in x-api.errors"))
+    elif errors[rate["code"]] != rate["status"]:
+        problems.append((("x-api", "rate-limit"), f"key 'code': x-api.errors gives {rate['code']} the status "
+                                                  f"{errors[rate['code']]}, x-api.rate-limit.status says "
+                                                  f"{rate['status']}"))
+    try:
+        re.compile(api["timestamp-pattern"])
+    except re.error as exc:
+        problems.append((("x-api",), f"key 'timestamp-pattern': not a regular expression ({exc})"))
+    return problems
+
+
+def _operation_problems(where: tuple, body: dict[str, Any], ops: dict[str, tuple[tuple, dict[str, Any]]],
+                        api: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    params = {p.get("name"): p for p in body.get("parameters", []) if isinstance(p, dict)}
+
+    def need_param(at: tuple, key: str, name: str) -> None:
+        if params.get(name, {}).get("in") != "query":
+            problems.append((at, f"key {key!r}: {body['operationId']} declares no query parameter {name!r}"))
+
+    def need_operation(at: tuple, key: str, op_id: str, detail: bool = True) -> dict[str, Any] | None:
+        if op_id not in ops:
+            problems.append((at, f"key {key!r}: no operation has the operationId {op_id!r}{_suggest(op_id, ops)}"))
+            return None
+        other = ops[op_id][1]
+        if detail and not any(isinstance(p, dict) and p.get("in") == "path" for p in other.get("parameters", [])):
+            problems.append((at, f"key {key!r}: {op_id} has no path parameter (it must be a detail operation)"))
+        return other
+
+    responses = body["responses"]
+    ok = responses.get("200", {}).get("content", {}).get("application/json", {}).get("schema")
+    if not isinstance(ok, dict):
+        problems.append((where + ("responses",), "no '200' response with an application/json schema"))
+    allow = responses.get("405", {}).get("headers", {}).get("Allow", {}).get("schema", {})
+    if not isinstance(allow, dict) or not isinstance(allow.get("pattern"), str):
+        problems.append((where + ("responses",), "no '405' response with an Allow header whose schema has a "
+                                                 "pattern (TRN-02 reads it)"))
+
+    pagination = body.get("x-pagination")
+    if pagination is not None:
+        at = where + ("x-pagination",)
+        need_param(at, "page-param", pagination["page-param"])
+        need_param(at, "pagesize-param", pagination["pagesize-param"])
+        if pagination["default-pagesize"] > pagination["max-pagesize"]:
+            problems.append((at, f"key 'default-pagesize': {pagination['default-pagesize']} is more than "
+                                 f"max-pagesize {pagination['max-pagesize']}"))
+
+    resource = body.get("x-resource")
+    if resource is not None:
+        at = where + ("x-resource",)
+        need_operation(at, "detail-operation", resource["detail-operation"])
+        data_field = api["envelope"]["data-field"]
+        items = (ok or {}).get("properties", {}).get(data_field, {}).get("items") if isinstance(ok, dict) else None
+        if isinstance(ok, dict) and not isinstance(items, dict):
+            problems.append((where + ("responses",), f"the '200' schema has no array property {data_field!r} "
+                                                     "(x-api.envelope.data-field) with an items schema"))
+        sort, at_sort = resource["sort"], at + ("sort",)
+        need_param(at_sort, "sortby-param", sort["sortby-param"])
+        need_param(at_sort, "orderby-param", sort["orderby-param"])
+        if sort["default"] not in sort["fields"]:
+            problems.append((at_sort, f"key 'default': {sort['default']!r} is not one of the sort fields "
+                                      f"{sorted(sort['fields'])}"))
+        if sort["default-order"] not in sort["orders"]:
+            problems.append((at_sort, f"key 'default-order': {sort['default-order']!r} is not one of the orders "
+                                      f"{sort['orders']}"))
+        search = resource.get("search")
+        if search is not None and search["fields"]:
+            need_param(at + ("search",), "param", search["param"])
+        seen: set[str] = set()
+        for index, flt in enumerate(resource.get("filters", [])):
+            at_flt = at + ("filters", index)
+            need_param(at_flt, "param", flt["param"])
+            if flt["param"] in seen:
+                problems.append((at_flt, f"key 'param': another filter has the parameter {flt['param']!r}"))
+            seen.add(flt["param"])
+            zone = flt.get("timezone", "UTC")
+            if zone.upper() != "UTC":
+                try:
+                    ZoneInfo(zone)
+                except (KeyError, ValueError):
+                    problems.append((at_flt, f"key 'timezone': {zone!r} is not a time zone name"))
+        for index, ref in enumerate(resource.get("references", [])):
+            need_operation(at + ("references", index), "operation", ref["operation"])
+        members: set[str] = set()
+        for index, rule in enumerate(resource.get("reference-members", [])):
+            at_rule = at + ("reference-members", index)
+            if "parent-operation" in rule:
+                need_operation(at_rule, "parent-operation", rule["parent-operation"])
+            elif rule["parent-field"] not in members:
+                problems.append((at_rule, f"key 'parent-field': {rule['parent-field']!r} is not the field of an "
+                                          "earlier rule, and the rule names no parent-operation"))
+            members.add(rule["field"])
+
+    geo = body.get("x-geo")
+    if geo is not None:
+        at = where + ("x-geo",)
+        for key in ("lat-param", "lng-param", "radius-param", "unit-param"):
+            need_param(at, key, geo[key])
+        if geo["default-unit"] not in geo["units"]:
+            problems.append((at, f"key 'default-unit': {geo['default-unit']!r} is not one of the units "
+                                 f"{sorted(geo['units'])}"))
+        need_operation(at, "station-operation", geo["station-operation"])
+        stations = need_operation(at, "station-list-operation", geo["station-list-operation"], detail=False)
+        if stations is not None and "x-resource" not in stations:
+            problems.append((at, f"key 'station-list-operation': {geo['station-list-operation']} has no x-resource"))
+    return problems
 
 
 @functools.lru_cache(maxsize=8)

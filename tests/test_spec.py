@@ -120,3 +120,149 @@ def _walk(node, key):
     elif isinstance(node, list):
         for item in node:
             yield from _walk(item, key)
+
+
+# ----------------------------------------------------------------------- validation at load
+
+SPEC_TEXT = specs.default_spec_path().read_text(encoding="utf-8")
+
+
+def mutated(tmp_path: Path, old: str, new: str, *, after: str = "") -> Path:
+    """A copy of the spec with the first ``old`` after ``after`` replaced by ``new``."""
+    start = SPEC_TEXT.index(after) if after else 0
+    index = SPEC_TEXT.index(old, start)
+    path = tmp_path / "openapi.yaml"
+    path.write_text(SPEC_TEXT[:index] + new + SPEC_TEXT[index + len(old):], encoding="utf-8")
+    return path
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(specs.SpecError) as info:
+        specs.Spec(path)
+    message = str(info.value)
+    assert str(path) in message, "the message names the file"
+    return message
+
+
+def test_the_extension_schema_is_a_valid_draft_2020_12_schema():
+    import jsonschema
+
+    schema = specs.extensions_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_the_shipped_spec_loads_without_problems():
+    spec = specs.Spec(specs.default_spec_path())
+    assert spec.operations and spec.api["envelope"]["data-field"] == "data"
+
+
+def test_every_extension_the_spec_uses_is_in_the_schema():
+    used = {key for _, node in specs._walk(yaml.safe_load(SPEC_TEXT)) if isinstance(node, dict)
+            for key in node if key.startswith("x-")}
+    assert used == set(specs.known_extensions())
+
+
+def test_a_misspelt_key_names_the_missing_and_the_unknown_key(tmp_path):
+    path = mutated(tmp_path, "orderby-param: orderby", "order-by-param: orderby", after="\n  /sessions:")
+    message = load_error(path)
+    assert "paths./sessions.get.x-resource.sort: missing key 'orderby-param'; unknown key 'order-by-param' " \
+           "(did you mean 'orderby-param'?)" in message
+
+
+def test_a_missing_key_is_named_with_its_location(tmp_path):
+    path = mutated(tmp_path, "        radius-param: radius\n", "", after="x-geo:")
+    assert "paths./chargers/status.get.x-geo: missing key 'radius-param'" in load_error(path)
+
+
+def test_a_wrong_type_is_named_with_its_key_and_location(tmp_path):
+    path = mutated(tmp_path, "earth-radius-km: 6371.0088", "earth-radius-km: 'about 6371'")
+    assert "paths./chargers/status.get.x-geo: key 'earth-radius-km': 'about 6371' is not of type 'number'" \
+        in load_error(path)
+
+
+def test_a_wrong_value_of_an_enum_is_named(tmp_path):
+    path = mutated(tmp_path, "{param: state, field: state, match: equals-ci}",
+                   "{param: state, field: state, match: equals-ci-prefix}")
+    message = load_error(path)
+    assert "paths./stations.get.x-resource.filters[1]: key 'match': 'equals-ci-prefix' is not one of" in message
+
+
+def test_a_misspelt_extension_name_is_refused_with_a_suggestion(tmp_path):
+    path = mutated(tmp_path, "x-semantic-validation: [400]", "x-semantic-validaton: [400]")
+    assert "paths./sessions.get: unknown extension 'x-semantic-validaton' (did you mean 'x-semantic-validation'?)" \
+        in load_error(path)
+
+
+def test_an_extension_in_the_wrong_place_is_refused(tmp_path):
+    path = mutated(tmp_path, "      x-case-insensitive: true\n", "      x-geo: true\n", after="    OrderBy:")
+    assert "components.parameters.OrderBy: the extension 'x-geo' is not allowed on this element" in load_error(path)
+
+
+def test_an_unregistered_requirement_id_is_refused(tmp_path):
+    path = mutated(tmp_path, "x-requirements: [GEO-01]\n", "x-requirements: [GEO-11]\n", after="    Lat:")
+    assert "components.parameters.Lat.x-requirements: unknown requirement ID 'GEO-11'" in load_error(path)
+
+
+def test_a_name_that_refers_to_nothing_is_refused(tmp_path):
+    path = mutated(tmp_path, "detail-operation: getStation", "detail-operation: getStations")
+    assert "paths./stations.get.x-resource: key 'detail-operation': no operation has the operationId " \
+           "'getStations' (did you mean 'getStation'?)" in load_error(path)
+    path = mutated(tmp_path, "{param: city, field: city, match: equals-ci}", "{param: town, field: city, match: equals-ci}")
+    assert "paths./stations.get.x-resource.filters[0]: key 'param': listStations declares no query parameter 'town'" \
+        in load_error(path)
+
+
+def test_a_default_outside_the_allowed_values_is_refused(tmp_path):
+    path = mutated(tmp_path, "default: start_time", "default: end_time", after="\n  /sessions:")
+    assert "paths./sessions.get.x-resource.sort: key 'default': 'end_time' is not one of the sort fields" \
+        in load_error(path)
+
+
+def test_an_unquoted_status_key_and_a_dangling_ref_are_refused(tmp_path):
+    path = mutated(tmp_path, "'405': {$ref: '#/components/responses/MethodNotAllowed'}",
+                   "405: {$ref: '#/components/responses/MethodNotAllowed'}")
+    assert "paths./tariffs.get.responses: the key 405 is read as int" in load_error(path)
+    path = mutated(tmp_path, "$ref: '#/components/parameters/StationCity'", "$ref: '#/components/parameters/City'")
+    assert "paths./stations.get.parameters[5]: $ref '#/components/parameters/City' does not resolve" \
+        in load_error(path)
+
+
+def test_the_openapi_structure_the_suite_reads_is_checked(tmp_path):
+    path = mutated(tmp_path, "      operationId: getSession\n", "")
+    assert "paths./sessions/{id}.get: missing key 'operationId'" in load_error(path)
+    path = mutated(tmp_path, "        '405': {$ref: '#/components/responses/MethodNotAllowed'}\n", "",
+                   after="operationId: getCustomer\n")
+    assert "paths./customers/{id}.get.responses: no '405' response" in load_error(path)
+
+
+def test_a_misspelt_key_makes_the_suite_a_usage_error_before_any_request(tmp_path, run_suite):
+    """The run ends with exit status 4 naming the key; the base URL it was given heard nothing."""
+    import http.server
+    import threading
+
+    heard = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            heard.append(self.path)
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    bad_spec = mutated(tmp_path, "orderby-param: orderby", "order-by-param: orderby", after="\n  /sessions:")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        run = run_suite(None, "--spec", str(bad_spec), "--profile", "smoke",
+                        base_url=f"http://127.0.0.1:{server.server_port}", keys={"primary": "iris_not-used"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.returncode == 4, run.output[-3000:]
+    assert "order-by-param" in run.output and "orderby-param" in run.output
+    assert "paths./sessions.get.x-resource.sort" in run.output
+    assert heard == [], f"the suite sent requests although the spec is unusable: {heard}"
+    assert run.testcases == [] and not (run.report_dir / "conformance.json").exists()
