@@ -25,8 +25,8 @@ class Walk:
 
 def fetch_page(api: ApiClient, env: Envelope, op: Operation, params: dict[str, Any], page: int, pagesize: int,
                requirement_id: str = "PAGE-03") -> tuple[Exchange, list[dict[str, Any]], dict[str, int]]:
-    pag = op.pagination
-    query = dict(params, **{pag["page-param"]: page, pag["pagesize-param"]: pagesize})
+    pag = op.paging
+    query = dict(params, **{pag.page_param: page, pag.pagesize_param: pagesize})
     exchange = api.get(op.path, query)
     expect(exchange.status == 200, requirement_id, f"a valid list request was not answered 200 (got {exchange.status})",
            exchange)
@@ -37,7 +37,7 @@ def walk(api: ApiClient, env: Envelope, op: Operation, params: dict[str, Any] | 
          pagesize: int | None = None, max_pages: int = 50, requirement_id: str = "PAGE-04") -> Walk:
     """Fetch pages 1..totalpages (at most ``max_pages``) of ``op`` with ``params``."""
     params = dict(params or {})
-    pagesize = pagesize or op.pagination["max-pagesize"]
+    pagesize = pagesize or op.paging.max_pagesize
     result = Walk()
     page = 1
     while True:

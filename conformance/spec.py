@@ -13,13 +13,14 @@ never a KeyError in a test reported as the deployment's fault.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping, TypeVar
 from zoneinfo import ZoneInfo
 
 import jsonschema
@@ -47,6 +48,319 @@ class SpecError(ValueError):
     verdict against the deployment. The message names the file and the element."""
 
 
+# ------------------------------------------------------------------------------ typed views
+# Frozen, hashable views of the validated extensions: attribute ``max_pagesize`` is the key
+# ``max-pagesize``. Lists are tuples and objects FrozenMaps, so a view can be neither changed nor
+# mistaken for the spec's dictionaries.
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenMap(Mapping[K, V]):
+    """A read-only, hashable mapping (equal to a dict with the same items)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] = ()):
+        self._items = dict(items)
+
+    def __getitem__(self, key: K) -> V:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._items!r})"
+
+
+def _view(cls: type, data: Mapping[str, Any], **converted: Any) -> Any:
+    """``cls`` from the extension object ``data``: field ``a_b`` is key ``a-b``; ``converted`` gives
+    the fields that are views themselves; a key the (validated) spec leaves out takes the default."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        key = f.name.replace("_", "-")
+        if f.name in converted:
+            values[f.name] = converted[f.name]
+        elif key in data:
+            value = data[key]
+            values[f.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """``x-pagination`` of a list operation: the page parameters, their defaults and limit, and the
+    names of the pagination object (``meta_field``) and its members."""
+
+    page_param: str
+    pagesize_param: str
+    default_page: int
+    default_pagesize: int
+    max_pagesize: int
+    meta_field: str
+    page_field: str
+    pagesize_field: str
+    total_field: str
+    totalpages_field: str
+
+    @property
+    def info_fields(self) -> dict[str, str]:
+        """The member of the pagination object holding each of page, pagesize, total, totalpages."""
+        return {"page": self.page_field, "pagesize": self.pagesize_field, "total": self.total_field,
+                "totalpages": self.totalpages_field}
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Pagination:
+        return _view(cls, data)
+
+
+@dataclass(frozen=True)
+class Sort:
+    """``x-resource.sort``: the parameters, the sortable fields with their kind (``integer``,
+    ``number``, ``string``, ``timestamp``), the default field and order, the tiebreak field."""
+
+    sortby_param: str
+    orderby_param: str
+    fields: FrozenMap[str, str]
+    default: str
+    orders: tuple[str, ...]
+    default_order: str
+    tiebreak: str
+    strings_case_insensitive: bool = True
+    nulls: str = "last-in-asc"
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Sort:
+        return _view(cls, data, fields=FrozenMap(data["fields"]))
+
+
+@dataclass(frozen=True)
+class Search:
+    """``x-resource.search``: the parameter and the fields it searches."""
+
+    param: str
+    fields: tuple[str, ...]
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Search:
+        return _view(cls, data)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One of ``x-resource.filters``: the parameter, the record field it applies to and how it
+    matches (``enum`` with its ``values``, ``equals``, ``equals-ci``, ``boolean``, ``integer-equals``,
+    ``datetime-from``/``datetime-to`` with their ``format`` and ``timezone``)."""
+
+    param: str
+    field: str
+    match: str
+    values: tuple[str, ...] = ()
+    format: str | None = None
+    timezone: str = "UTC"
+    inclusive: bool = True
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Filter:
+        return _view(cls, data)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One of ``x-resource.references`` (REF-01): ``field`` resolves through the detail ``operation``."""
+
+    field: str
+    operation: str
+    nullable: bool = False
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Reference:
+        return _view(cls, data)
+
+
+@dataclass(frozen=True)
+class ReferenceMember:
+    """One of ``x-resource.reference-members`` (REF-01): ``field`` is the ``member_id_field`` of a
+    member of ``collection`` of its parent, the record of ``parent_operation`` for ``parent_field``,
+    or the member found for ``parent_field`` by an earlier rule."""
+
+    field: str
+    parent_field: str
+    collection: str
+    member_id_field: str
+    parent_operation: str | None = None
+    parent_collection: str | None = None
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> ReferenceMember:
+        return _view(cls, data)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """``x-resource`` of a resource list operation."""
+
+    name: str
+    id_field: str
+    id_type: str  # integer | string
+    detail_operation: str
+    sort: Sort
+    search: Search | None = None
+    filters: tuple[Filter, ...] = ()
+    references: tuple[Reference, ...] = ()
+    reference_members: tuple[ReferenceMember, ...] = ()
+
+    @property
+    def search_param(self) -> str | None:
+        """The search parameter, or None when the spec declares no search (or no searched field)."""
+        return self.search.param if self.search is not None and self.search.fields else None
+
+    def filter_for(self, param: str) -> Filter:
+        """The filter whose parameter is ``param``."""
+        for flt in self.filters:
+            if flt.param == param:
+                return flt
+        raise KeyError(f"the {self.name} list has no filter {param!r} in the spec")
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Resource:
+        return _view(cls, data, sort=Sort.from_spec(data["sort"]),
+                     search=Search.from_spec(data["search"]) if "search" in data else None,
+                     filters=tuple(Filter.from_spec(f) for f in data.get("filters", [])),
+                     references=tuple(Reference.from_spec(r) for r in data.get("references", [])),
+                     reference_members=tuple(ReferenceMember.from_spec(m) for m in data.get("reference-members", [])))
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``x-geo.tolerance``: a distance is right within ``relative`` of it or ``absolute_m`` metres."""
+
+    relative: float
+    absolute_m: float
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Tolerance:
+        return _view(cls, data)
+
+
+@dataclass(frozen=True)
+class Geo:
+    """``x-geo`` of the geo list: parameters, units (factor to km), Earth radius, tolerance, the item
+    fields, the result order and the station operations the items agree with."""
+
+    lat_param: str
+    lng_param: str
+    radius_param: str
+    unit_param: str
+    units: FrozenMap[str, float]
+    default_unit: str
+    earth_radius_km: float
+    tolerance: Tolerance
+    distance_field: str
+    station_id_field: str
+    charge_point_id_field: str
+    lat_field: str
+    lng_field: str
+    order: tuple[str, ...]
+    station_operation: str
+    station_list_operation: str
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Geo:
+        return _view(cls, data, units=FrozenMap(data["units"]), tolerance=Tolerance.from_spec(data["tolerance"]))
+
+
+@dataclass(frozen=True)
+class AuthCodes:
+    """``x-api.auth.codes``: the error code of each kind of refused credential."""
+
+    missing: str
+    format: str
+    invalid: str
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> AuthCodes:
+        return _view(cls, data)
+
+
+@dataclass(frozen=True)
+class Auth:
+    """``x-api.auth``: how a key is sent, its prefix, how a refusal looks, what must be ignored."""
+
+    api_key_header: str
+    bearer_scheme: str
+    key_prefix: str
+    status: int
+    codes: AuthCodes
+    tenant_override_params: tuple[str, ...]
+    tenant_override_headers: tuple[str, ...]
+    www_authenticate: bool = True
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Auth:
+        return _view(cls, data, codes=AuthCodes.from_spec(data["codes"]))
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``x-api.rate-limit``: the refusal's status and code, and the header names."""
+
+    status: int
+    code: str
+    retry_after_header: str
+    limit_header: str
+    remaining_header: str
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> RateLimit:
+        return _view(cls, data)
+
+
+@dataclass(frozen=True)
+class EnvelopeFields:
+    """``x-api.envelope``: the members of every body and of its error object."""
+
+    success_field: str
+    data_field: str
+    error_field: str
+    error_code_field: str
+    error_message_field: str
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> EnvelopeFields:
+        return _view(cls, data)
+
+
+@dataclass(frozen=True)
+class Api:
+    """``x-api``: auth, rate limit, envelope, error code -> status, the timestamp form."""
+
+    auth: Auth
+    rate_limit: RateLimit
+    envelope: EnvelopeFields
+    errors: FrozenMap[str, int]
+    timestamp_pattern: str
+    base_path: str | None = None
+
+    def error_status(self, code: str) -> int:
+        return int(self.errors[code])
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Api:
+        return _view(cls, data, auth=Auth.from_spec(data["auth"]), rate_limit=RateLimit.from_spec(data["rate-limit"]),
+                     envelope=EnvelopeFields.from_spec(data["envelope"]), errors=FrozenMap(data["errors"]))
+
+
+# ------------------------------------------------------------------------------- the spec
+
 @dataclass(frozen=True)
 class Operation:
     operation_id: str
@@ -64,14 +378,36 @@ class Operation:
 
     @property
     def pagination(self) -> dict[str, Any]:
+        """``x-pagination`` as a dictionary (prefer :attr:`paging`)."""
         return self.raw["x-pagination"]
+
+    @functools.cached_property
+    def paging(self) -> Pagination:
+        """The typed ``x-pagination`` of a list operation."""
+        if "x-pagination" not in self.raw:
+            raise LookupError(f"{self.operation_id} is not a list operation: the spec gives it no x-pagination")
+        return Pagination.from_spec(self.raw["x-pagination"])
+
+    @functools.cached_property
+    def resource_view(self) -> Resource | None:
+        """The typed ``x-resource`` of a resource list, else None."""
+        data = self.raw.get("x-resource")
+        return Resource.from_spec(data) if data else None
+
+    @functools.cached_property
+    def geo_view(self) -> Geo | None:
+        """The typed ``x-geo`` of the geo list, else None."""
+        data = self.raw.get("x-geo")
+        return Geo.from_spec(data) if data else None
 
     @property
     def resource(self) -> dict[str, Any] | None:
+        """``x-resource`` as a dictionary (prefer :attr:`resource_view`)."""
         return self.raw.get("x-resource")
 
     @property
     def geo(self) -> dict[str, Any] | None:
+        """``x-geo`` as a dictionary (prefer :attr:`geo_view`)."""
         return self.raw.get("x-geo")
 
     @property
@@ -88,6 +424,10 @@ class Operation:
                 return param
         raise KeyError(f"{self.operation_id} has no parameter {name!r} in the spec")
 
+    def parameter_requirements(self, name: str) -> tuple[str, ...]:
+        """The ``x-requirements`` of the parameter ``name``."""
+        return tuple(self.parameter(name).get("x-requirements", []))
+
 
 class Spec:
     """A loaded spec with $refs resolved (the spec is small and acyclic)."""
@@ -103,6 +443,9 @@ class Spec:
         self.document = _resolve_refs(self.raw, self.raw, problems=unresolved)
         self._fail_on(unresolved, "$refs that do not resolve")
         self._fail_on(_semantic_problems(self.raw, self.document), "is inconsistent")
+        self.api_view  # noqa: B018  the typed views, built once here from the validated spec
+        for op in self.operations.values():
+            op.resource_view, op.geo_view, op.paging if op.is_list else None  # noqa: B018
 
     def _fail_on(self, problems: list[Problem], what: str) -> None:
         if problems:
@@ -118,12 +461,22 @@ class Spec:
 
     @property
     def api(self) -> dict[str, Any]:
-        """The top-level ``x-api`` extension: auth, rate limit, envelope and error codes."""
+        """The top-level ``x-api`` extension as a dictionary (prefer :attr:`api_view`)."""
         return self.document["x-api"]
 
     @property
     def envelope(self) -> dict[str, Any]:
         return self.api["envelope"]
+
+    @functools.cached_property
+    def api_view(self) -> Api:
+        """The typed top-level ``x-api``."""
+        return Api.from_spec(self.document["x-api"])
+
+    @property
+    def envelope_view(self) -> EnvelopeFields:
+        """The typed ``x-api.envelope``: the field names of every body."""
+        return self.api_view.envelope
 
     @functools.cached_property
     def operations(self) -> dict[str, Operation]:

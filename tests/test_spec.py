@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -208,7 +209,8 @@ def test_a_name_that_refers_to_nothing_is_refused(tmp_path):
     path = mutated(tmp_path, "detail-operation: getStation", "detail-operation: getStations")
     assert "paths./stations.get.x-resource: key 'detail-operation': no operation has the operationId " \
            "'getStations' (did you mean 'getStation'?)" in load_error(path)
-    path = mutated(tmp_path, "{param: city, field: city, match: equals-ci}", "{param: town, field: city, match: equals-ci}")
+    path = mutated(tmp_path, "{param: city, field: city, match: equals-ci}",
+                   "{param: town, field: city, match: equals-ci}")
     assert "paths./stations.get.x-resource.filters[0]: key 'param': listStations declares no query parameter 'town'" \
         in load_error(path)
 
@@ -266,3 +268,147 @@ def test_a_misspelt_key_makes_the_suite_a_usage_error_before_any_request(tmp_pat
     assert "paths./sessions.get.x-resource.sort" in run.output
     assert heard == [], f"the suite sent requests although the spec is unusable: {heard}"
     assert run.testcases == [] and not (run.report_dir / "conformance.json").exists()
+
+
+# ----------------------------------------------------------------------------- typed views
+
+def assert_view_of(view, data, where: str) -> None:
+    """Every key of the extension object ``data`` is an attribute of ``view`` (``a-b`` is ``a_b``) with
+    the same value, recursively; an attribute without its key holds its documented default."""
+    names = {f.name for f in dataclasses.fields(view)}
+    missing = {key for key in data if key.replace("-", "_") not in names}
+    assert not missing, f"{where}: {type(view).__name__} has no attribute for {sorted(missing)}"
+    for name in names:
+        key = name.replace("_", "-")
+        value = getattr(view, name)
+        if key not in data:
+            continue
+        if dataclasses.is_dataclass(value):
+            assert_view_of(value, data[key], f"{where}.{key}")
+        elif isinstance(data[key], list) and data[key] and isinstance(data[key][0], dict):
+            assert len(value) == len(data[key]), f"{where}.{key}"
+            for index, (item, raw) in enumerate(zip(value, data[key])):
+                assert_view_of(item, raw, f"{where}.{key}[{index}]")
+        elif isinstance(data[key], list):
+            assert value == tuple(data[key]), f"{where}.{key}"
+        else:
+            assert value == data[key], f"{where}.{key}"
+
+
+def test_the_views_hold_every_key_of_every_extension(spec):
+    assert_view_of(spec.api_view, spec.api, "x-api")
+    for op in spec.operations.values():
+        if op.is_list:
+            assert_view_of(op.paging, op.pagination, f"{op.operation_id}.x-pagination")
+        if op.resource:
+            assert_view_of(op.resource_view, op.resource, f"{op.operation_id}.x-resource")
+        else:
+            assert op.resource_view is None
+        if op.geo:
+            assert_view_of(op.geo_view, op.geo, f"{op.operation_id}.x-geo")
+        else:
+            assert op.geo_view is None
+
+
+def test_pagination_view(spec):
+    paging = spec.operation("listTariffs").paging
+    assert isinstance(paging, specs.Pagination)
+    assert (paging.page_param, paging.pagesize_param, paging.default_page, paging.default_pagesize,
+            paging.max_pagesize) == ("page", "pagesize", 1, 10, 100)
+    assert paging.meta_field == "pagination"
+    assert paging.info_fields == {"page": "page", "pagesize": "pagesize", "total": "total",
+                                  "totalpages": "totalpages"}
+    with pytest.raises(LookupError, match="getTariff is not a list operation"):
+        spec.operation("getTariff").paging
+
+
+def test_resource_sort_search_and_filter_views(spec):
+    res = spec.operation("listSessions").resource_view
+    assert isinstance(res, specs.Resource) and isinstance(res.sort, specs.Sort)
+    assert (res.name, res.id_field, res.id_type, res.detail_operation) == ("session", "id", "integer", "getSession")
+    sort = res.sort
+    assert (sort.sortby_param, sort.orderby_param, sort.default, sort.default_order, sort.tiebreak) == \
+        ("sortby", "orderby", "start_time", "ASC", "id")
+    assert sort.orders == ("ASC", "DESC")
+    assert sort.fields == {"id": "integer", "start_time": "timestamp", "energy_kwh": "number", "cost": "number"}
+    assert res.search == specs.Search(param="search", fields=("user_id", "charge_point_id"))
+    assert res.search_param == "search"
+    status = res.filter_for("status")
+    assert status == specs.Filter(param="status", field="status", match="enum", values=("STARTED", "STOPPED", "FAILED"))
+    start = res.filter_for("start_date")
+    assert (start.match, start.format, start.timezone, start.inclusive) == \
+        ("datetime-from", "%Y-%m-%d %H:%M:%S", "UTC", True)
+    with pytest.raises(KeyError, match="no filter 'colour'"):
+        res.filter_for("colour")
+    assert res.references[2] == specs.Reference(field="tariff_id", operation="getTariff", nullable=True)
+    assert res.reference_members[0].parent_operation == "getStation"
+    assert res.reference_members[1].parent_operation is None
+    assert res.reference_members[1].parent_collection == "charge_points"
+    assert spec.operation("listCustomers").resource_view.filters == ()
+    assert spec.operation("listTariffs").resource_view.filter_for("isactive").values == ()
+
+
+def test_search_param_is_none_without_searched_fields():
+    sort = {"sortby-param": "s", "orderby-param": "o", "fields": {"id": "integer"}, "default": "id",
+            "orders": ["ASC"], "default-order": "ASC", "tiebreak": "id"}
+    base = {"name": "x", "id-field": "id", "id-type": "integer", "detail-operation": "getX", "sort": sort}
+    assert specs.Resource.from_spec(base).search_param is None
+    assert specs.Resource.from_spec(dict(base, search={"param": "q", "fields": []})).search_param is None
+    assert specs.Resource.from_spec(dict(base, search={"param": "q", "fields": ["name"]})).search_param == "q"
+
+
+def test_geo_view(spec):
+    geo = spec.operation("getChargerStatus").geo_view
+    assert isinstance(geo, specs.Geo)
+    assert (geo.lat_param, geo.lng_param, geo.radius_param, geo.unit_param) == ("lat", "lng", "radius", "radius_unit")
+    assert geo.units == {"km": 1.0, "m": 0.001} and geo.default_unit == "km"
+    assert geo.earth_radius_km == pytest.approx(6371.0088)
+    assert geo.tolerance == specs.Tolerance(relative=0.005, absolute_m=5)
+    assert geo.order == ("distance", "station_id", "charge_point_id")
+    assert (geo.station_operation, geo.station_list_operation) == ("getStation", "listStations")
+
+
+def test_api_view(spec):
+    api = spec.api_view
+    assert isinstance(api, specs.Api)
+    assert (api.auth.api_key_header, api.auth.bearer_scheme, api.auth.key_prefix, api.auth.status) == \
+        ("x-api-key", "Bearer", "iris_", 401)
+    assert api.auth.codes == specs.AuthCodes(missing="MISSING_API_KEY", format="INVALID_KEY_FORMAT",
+                                             invalid="INVALID_API_KEY")
+    assert api.auth.www_authenticate is True
+    assert api.auth.tenant_override_params == ("tenant_id", "tenantId")
+    assert api.rate_limit == specs.RateLimit(status=429, code="RATE_LIMIT_EXCEEDED", retry_after_header="Retry-After",
+                                             limit_header="X-RateLimit-Limit",
+                                             remaining_header="X-RateLimit-Remaining")
+    assert spec.envelope_view is api.envelope
+    assert api.envelope == specs.EnvelopeFields(success_field="success", data_field="data", error_field="error",
+                                                error_code_field="code", error_message_field="message")
+    assert api.errors == spec.api["errors"] and api.error_status("NOT_FOUND") == 404 == spec.error_status("NOT_FOUND")
+    assert re.fullmatch(api.timestamp_pattern, "2026-11-20T08:15:00Z")
+    assert api.base_path == "/api/v1/d2s/external"
+
+
+def test_an_optional_key_takes_its_default():
+    auth = specs.Auth.from_spec({"api-key-header": "k", "bearer-scheme": "Bearer", "key-prefix": "p_", "status": 401,
+                                 "codes": {"missing": "A", "format": "B", "invalid": "C"},
+                                 "tenant-override-params": [], "tenant-override-headers": []})
+    assert auth.www_authenticate is True and auth.tenant_override_params == ()
+
+
+def test_views_are_frozen_and_hashable(spec):
+    res = spec.operation("listStations").resource_view
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.sort.default = "name"
+    with pytest.raises(TypeError):
+        res.sort.fields["id"] = "string"
+    assert hash(res) == hash(specs.Resource.from_spec(spec.operation("listStations").resource))
+    assert {spec.api_view, spec.operation("getChargerStatus").geo_view, spec.operation("listStations").paging}
+    assert spec.operation("listStations").resource_view is res, "built once per operation"
+
+
+def test_parameter_requirements(spec):
+    op = spec.operation("listStations")
+    assert op.parameter_requirements("city") == ("FLT-STA-01", "FLT-01")
+    assert spec.operation("listCustomers").parameter_requirements("orderby") == ("SORT-01",)
+    with pytest.raises(KeyError):
+        op.parameter_requirements("colour")

@@ -17,7 +17,7 @@ from hypothesis import example, given, strategies as st
 from conformance.client import ApiClient, Exchange
 from conformance.expect import expect
 from conformance.plugin import KEY_OPTIONS
-from conformance.spec import Operation, Spec
+from conformance.spec import Auth, Operation, Spec
 from conformance.suite.conftest import record_key
 
 AUTHORIZATION = "Authorization"  # RFC 9110 / RFC 6750: not a deployment choice
@@ -41,7 +41,7 @@ class Target:
 
 def list_of(spec: Spec, detail: Operation) -> Operation:
     """The list operation whose ``x-resource.detail-operation`` is ``detail``."""
-    return next(op for op in spec.resource_list_operations if op.resource["detail-operation"] == detail.operation_id)
+    return next(op for op in spec.resource_list_operations if op.resource_view.detail_operation == detail.operation_id)
 
 
 def detail_path(detail: Operation, record_id: Any) -> str:
@@ -61,7 +61,7 @@ def target(iris_spec: Spec, first_page, base_query) -> Callable[[Operation], Tar
                 records = first_page(listing)
                 if not records:
                     pytest.skip(f"not run: no data: {listing.operation_id} is empty, no live id for {op.operation_id}")
-                record_id = records[0][listing.resource["id-field"]]
+                record_id = records[0][listing.resource_view.id_field]
                 cache[op.operation_id] = Target(op, detail_path(op, record_id), {}, record_key(listing))
         return cache[op.operation_id]
 
@@ -69,8 +69,8 @@ def target(iris_spec: Spec, first_page, base_query) -> Callable[[Operation], Tar
 
 
 @pytest.fixture(scope="session")
-def auth(iris_spec: Spec) -> dict[str, Any]:
-    return iris_spec.api["auth"]
+def auth(iris_spec: Spec) -> Auth:
+    return iris_spec.api_view.auth
 
 
 @pytest.fixture(scope="session")
@@ -101,31 +101,31 @@ def send(api: ApiClient, path: str, params: dict[str, Any] | None, headers: dict
     return Exchange(api.session.send(prepared, timeout=api.timeout, allow_redirects=False))
 
 
-def key_header(auth: dict[str, Any], key: str) -> dict[str, str]:
-    return {auth["api-key-header"]: key}
+def key_header(auth: Auth, key: str) -> dict[str, str]:
+    return {auth.api_key_header: key}
 
 
-def bearer(auth: dict[str, Any], token: str) -> dict[str, str]:
-    return {AUTHORIZATION: f"{auth['bearer-scheme']} {token}"}
+def bearer(auth: Auth, token: str) -> dict[str, str]:
+    return {AUTHORIZATION: f"{auth.bearer_scheme} {token}"}
 
 
-def styles(auth: dict[str, Any], key: str) -> dict[str, dict[str, str]]:
+def styles(auth: Auth, key: str) -> dict[str, dict[str, str]]:
     """The key in each documented way of sending it."""
-    return {f"{auth['api-key-header']} header": key_header(auth, key),
-            f"{auth['bearer-scheme']} token": bearer(auth, key)}
+    return {f"{auth.api_key_header} header": key_header(auth, key),
+            f"{auth.bearer_scheme} token": bearer(auth, key)}
 
 
 def recase(word: str, mask: list[bool]) -> str:
     return "".join(c.upper() if mask[i % len(mask)] else c.lower() for i, c in enumerate(word))
 
 
-def unknown_key(auth: dict[str, Any]) -> str:
-    return auth["key-prefix"] + uuid.uuid4().hex
+def unknown_key(auth: Auth) -> str:
+    return auth.key_prefix + uuid.uuid4().hex
 
 
-def refusals(auth: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+def refusals(auth: Auth) -> list[tuple[str, dict[str, str]]]:
     """(what, headers): a refused request per kind of bad credential (AUTH-02..04) and header style."""
-    malformed = "not-" + auth["key-prefix"] + uuid.uuid4().hex
+    malformed = "not-" + auth.key_prefix + uuid.uuid4().hex
     out = [("no credential", {})]
     out += [(f"a key without the prefix in the {style}", h) for style, h in styles(auth, malformed).items()]
     out += [(f"an unknown key in the {style}", h) for style, h in styles(auth, unknown_key(auth)).items()]
@@ -136,16 +136,18 @@ def invalid_requests(spec: Spec, op: Operation) -> list[tuple[str, str, dict[str
     """(what, path, query): requests a valid key would get a 400 or a 404 for."""
     if not op.is_list:
         return [("the id 'abc'", detail_path(op, "abc"), {})]
-    out = [(f"{op.pagination['pagesize-param']}=0", op.path, {op.pagination["pagesize-param"]: 0})]
-    if op.geo:
-        out.append((f"no {op.geo['lat-param']}", op.path, {op.geo["lng-param"]: 0, op.geo["radius-param"]: 1}))
+    pagesize = op.paging.pagesize_param
+    out = [(f"{pagesize}=0", op.path, {pagesize: 0})]
+    geo = op.geo_view
+    if geo:
+        out.append((f"no {geo.lat_param}", op.path, {geo.lng_param: 0, geo.radius_param: 1}))
     return out
 
 
 def signature(envelope, target: Target, exchange: Exchange) -> tuple:
     """What a result is about: status, error code and the records' identities."""
     body = exchange.body
-    data = body.get(envelope.fields["data-field"]) if isinstance(body, dict) else None
+    data = body.get(envelope.names.data_field) if isinstance(body, dict) else None
     if isinstance(data, list):
         ids: Any = [target.key(item) for item in data if isinstance(item, dict)]
     else:
@@ -192,7 +194,7 @@ def test_x_api_key_and_bearer_give_identical_results(api, envelope, auth, any_op
     t = target(any_operation)
     base = baseline(any_operation)
     exchange = send(api, t.path, t.params, bearer(auth, api.key))
-    expect_same_result(api, envelope, t, base, exchange, f"Authorization: {auth['bearer-scheme']} <key>")
+    expect_same_result(api, envelope, t, base, exchange, f"Authorization: {auth.bearer_scheme} <key>")
 
 
 @pytest.mark.requirement("AUTH-01")
@@ -202,7 +204,7 @@ def test_x_api_key_and_bearer_give_identical_results(api, envelope, auth, any_op
 def test_header_names_are_case_insensitive(mask, api, envelope, auth, any_operation, target, baseline):
     t = target(any_operation)
     base = baseline(any_operation)
-    for name, value in ((auth["api-key-header"], api.key), (AUTHORIZATION, f"{auth['bearer-scheme']} {api.key}")):
+    for name, value in ((auth.api_key_header, api.key), (AUTHORIZATION, f"{auth.bearer_scheme} {api.key}")):
         exchange = send(api, t.path, t.params, {recase(name, mask): value})
         expect_same_result(api, envelope, t, base, exchange, f"the header name {recase(name, mask)!r}")
 
@@ -213,7 +215,7 @@ def test_header_names_are_case_insensitive(mask, api, envelope, auth, any_operat
 @example(mask=[True])   # BEARER
 def test_bearer_scheme_name_is_case_insensitive(mask, api, envelope, auth, any_operation, target, baseline):
     t = target(any_operation)
-    scheme = recase(auth["bearer-scheme"], mask)
+    scheme = recase(auth.bearer_scheme, mask)
     exchange = send(api, t.path, t.params, {AUTHORIZATION: f"{scheme} {api.key}"})
     expect_same_result(api, envelope, t, baseline(any_operation), exchange, f"the scheme name {scheme!r}")
 
@@ -224,11 +226,11 @@ def test_x_api_key_wins_when_both_headers_are_sent(api, envelope, auth, any_oper
     other = unknown_key(auth)
     exchange = send(api, t.path, t.params, {**key_header(auth, api.key), **bearer(auth, other)})
     expect_same_result(api, envelope, t, baseline(any_operation), exchange,
-                       f"a valid {auth['api-key-header']} with an unknown Bearer token")
+                       f"a valid {auth.api_key_header} with an unknown Bearer token")
     exchange = send(api, t.path, t.params, {**key_header(auth, other), **bearer(auth, api.key)})
-    envelope.expect_error(exchange, auth["codes"]["invalid"], "AUTH-01",
-                          f"an unknown {auth['api-key-header']} with a valid Bearer token must be judged by "
-                          f"{auth['api-key-header']}")
+    envelope.expect_error(exchange, auth.codes.invalid, "AUTH-01",
+                          f"an unknown {auth.api_key_header} with a valid Bearer token must be judged by "
+                          f"{auth.api_key_header}")
 
 
 # ---------------------------------------------------------------------------------------- AUTH-02
@@ -236,7 +238,7 @@ def test_x_api_key_wins_when_both_headers_are_sent(api, envelope, auth, any_oper
 @pytest.mark.requirement("AUTH-02")
 def test_no_credential_is_missing_api_key(api, envelope, auth, any_operation, target):
     t = target(any_operation)
-    name, scheme = auth["api-key-header"], auth["bearer-scheme"]
+    name, scheme = auth.api_key_header, auth.bearer_scheme
     cases = {
         "no credential": {},
         f"an empty {name}": {name: ""},
@@ -249,7 +251,7 @@ def test_no_credential_is_missing_api_key(api, envelope, auth, any_operation, ta
     }
     for what, headers in cases.items():
         exchange = send(api, t.path, t.params, headers)
-        envelope.expect_error(exchange, auth["codes"]["missing"], "AUTH-02", f"{what} is no credential")
+        envelope.expect_error(exchange, auth.codes.missing, "AUTH-02", f"{what} is no credential")
 
 
 # ---------------------------------------------------------------------------------------- AUTH-03
@@ -257,7 +259,7 @@ def test_no_credential_is_missing_api_key(api, envelope, auth, any_operation, ta
 @pytest.mark.requirement("AUTH-03")
 def test_near_misses_of_the_prefix_are_invalid_key_format(api, envelope, auth, any_operation, target, judged_styles):
     t = target(any_operation)
-    prefix = auth["key-prefix"]
+    prefix = auth.key_prefix
     secret = api.key[len(prefix):] if api.key.startswith(prefix) else api.key
     stem = prefix.rstrip("_")
     near_misses = {prefix.upper() + secret, prefix.capitalize() + secret, prefix, stem + secret,
@@ -265,7 +267,7 @@ def test_near_misses_of_the_prefix_are_invalid_key_format(api, envelope, auth, a
     for key in sorted(near_misses - {api.key}):
         for style, headers in judged_styles(key).items():
             exchange = send(api, t.path, t.params, headers)
-            envelope.expect_error(exchange, auth["codes"]["format"], "AUTH-03",
+            envelope.expect_error(exchange, auth.codes.format, "AUTH-03",
                                   f"{key!r} (in the {style}) does not begin with {prefix!r} and a non-whitespace "
                                   f"character")
 
@@ -275,12 +277,12 @@ def test_near_misses_of_the_prefix_are_invalid_key_format(api, envelope, auth, a
 def test_keys_without_the_prefix_are_invalid_key_format(data, api, envelope, auth, any_operation, target,
                                                         judged_styles):
     t = target(any_operation)
-    prefix = auth["key-prefix"]
+    prefix = auth.key_prefix
     key = data.draw(st.text(PRINTABLE_ASCII, min_size=1, max_size=64).map(str.strip)
                     .filter(lambda s: s and not s.startswith(prefix)), label="key")
     style = data.draw(st.sampled_from(sorted(judged_styles(key))), label="style")
     exchange = send(api, t.path, t.params, judged_styles(key)[style])
-    envelope.expect_error(exchange, auth["codes"]["format"], "AUTH-03",
+    envelope.expect_error(exchange, auth.codes.format, "AUTH-03",
                           f"{key!r} (in the {style}) does not begin with {prefix!r}")
 
 
@@ -291,11 +293,11 @@ def test_keys_without_the_prefix_are_invalid_key_format(data, api, envelope, aut
 def test_unknown_well_formed_keys_are_invalid_api_key(data, api, envelope, auth, any_operation, target, known_keys,
                                                       judged_styles):
     t = target(any_operation)
-    key = data.draw(st.text(TOKEN_CHARS, min_size=1, max_size=64).map(auth["key-prefix"].__add__)
+    key = data.draw(st.text(TOKEN_CHARS, min_size=1, max_size=64).map(auth.key_prefix.__add__)
                     .filter(lambda k: k not in known_keys), label="key")
     style = data.draw(st.sampled_from(sorted(judged_styles(key))), label="style")
     exchange = send(api, t.path, t.params, judged_styles(key)[style])
-    envelope.expect_error(exchange, auth["codes"]["invalid"], "AUTH-04", f"the unknown key {key!r} (in the {style})")
+    envelope.expect_error(exchange, auth.codes.invalid, "AUTH-04", f"the unknown key {key!r} (in the {style})")
 
 
 @pytest.mark.requirement("AUTH-04")
@@ -306,7 +308,7 @@ def test_revoked_and_expired_keys_are_invalid_api_key(which, request, api, envel
     t = target(any_operation)
     for style, headers in judged_styles(key).items():
         exchange = send(api, t.path, t.params, headers)
-        envelope.expect_error(exchange, auth["codes"]["invalid"], "AUTH-04", f"the {which} key (in the {style})")
+        envelope.expect_error(exchange, auth.codes.invalid, "AUTH-04", f"the {which} key (in the {style})")
 
 
 # ---------------------------------------------------------------------------------------- AUTH-05
@@ -349,13 +351,13 @@ def test_authentication_comes_before_routing(api, envelope, auth, iris_spec):
 
 @pytest.mark.requirement("AUTH-06")
 def test_every_401_carries_www_authenticate(api, auth, any_operation, target):
-    if not auth.get("www-authenticate", True):
+    if not auth.www_authenticate:
         pytest.skip("not run: the spec (x-api.auth.www-authenticate) declares no WWW-Authenticate challenge")
     t = target(any_operation)
     for what, headers in refusals(auth):
         exchange = send(api, t.path, t.params, headers)
-        expect(exchange.status != auth["status"] or exchange.headers.get("WWW-Authenticate", "").strip(), "AUTH-06",
-               f"the {auth['status']} to {what} has no WWW-Authenticate header", exchange)
+        expect(exchange.status != auth.status or exchange.headers.get("WWW-Authenticate", "").strip(), "AUTH-06",
+               f"the {auth.status} to {what} has no WWW-Authenticate header", exchange)
 
 
 # ---------------------------------------------------------------------------------------- AUTH-07
@@ -377,7 +379,7 @@ def test_the_valid_key_is_never_in_a_response(api, auth, iris_spec, any_operatio
     for what, path, params in requests_:
         for style, headers in styles(auth, api.key).items():
             exchange = send(api, path, params, headers)
-            expect_key_not_echoed(exchange, api.key, auth["key-prefix"], f"{what} (key in the {style})")
+            expect_key_not_echoed(exchange, api.key, auth.key_prefix, f"{what} (key in the {style})")
 
 
 @pytest.mark.requirement("AUTH-07")
@@ -385,7 +387,7 @@ def test_the_valid_key_is_never_in_a_response(api, auth, iris_spec, any_operatio
 def test_a_refused_key_is_never_in_the_response(data, pytestconfig, api, auth, any_operation, target, known_keys,
                                                 judged_styles):
     t = target(any_operation)
-    prefix = auth["key-prefix"]
+    prefix = auth.key_prefix
     token = st.text(string.ascii_letters + string.digits, min_size=12, max_size=48)
     kinds = {"an unknown key": token.map(prefix.__add__).filter(lambda k: k not in known_keys),
              "a key without the prefix": token}

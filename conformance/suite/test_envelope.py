@@ -26,21 +26,21 @@ from conformance.suite.test_transport import FEW, concrete, draw_target, live_id
 @given(data=st.data())
 def test_success_bodies_have_success_true_and_data(data, api, iris_spec, any_operation, first_page, base_query):
     op = any_operation
-    env = iris_spec.envelope
+    env = iris_spec.envelope_view
     exchange = draw_target(data, iris_spec, op, first_page, base_query).valid(api)
     if not 200 <= exchange.status < 300:  # which status it deserves is other requirements' business
         pytest.skip(f"not run: a valid request of {op.operation_id} was answered {exchange.status}")
     body = exchange.body
-    expect(isinstance(body, dict) and body.get(env["success-field"]) is True, "ENV-01",
-           f"a {exchange.status} body must have {env['success-field']}: true", exchange)
-    expect(env["data-field"] in body, "ENV-01", f"a {exchange.status} body must have {env['data-field']!r}", exchange)
+    expect(isinstance(body, dict) and body.get(env.success_field) is True, "ENV-01",
+           f"a {exchange.status} body must have {env.success_field}: true", exchange)
+    expect(env.data_field in body, "ENV-01", f"a {exchange.status} body must have {env.data_field!r}", exchange)
     if op.is_list:
-        meta = op.pagination["meta-field"]
-        expect(isinstance(body[env["data-field"]], list) and isinstance(body.get(meta), dict), "ENV-01",
-               f"a list body must have an array {env['data-field']!r} and an object {meta!r}", exchange)
+        meta = op.paging.meta_field
+        expect(isinstance(body[env.data_field], list) and isinstance(body.get(meta), dict), "ENV-01",
+               f"a list body must have an array {env.data_field!r} and an object {meta!r}", exchange)
     else:
-        expect(isinstance(body[env["data-field"]], dict), "ENV-01",
-               f"a detail body must have an object {env['data-field']!r}", exchange)
+        expect(isinstance(body[env.data_field], dict), "ENV-01",
+               f"a detail body must have an object {env.data_field!r}", exchange)
 
 
 @pytest.mark.requirement("ENV-01")
@@ -49,8 +49,8 @@ def test_success_bodies_have_success_true_and_data(data, api, iris_spec, any_ope
 def test_error_bodies_have_success_false_and_the_code_of_their_status(data, api, envelope, iris_spec, any_operation,
                                                                       first_page, base_query):
     op = any_operation
-    env = iris_spec.envelope
-    codes = iris_spec.api["errors"]
+    env = iris_spec.envelope_view
+    codes = iris_spec.api_view.errors
     # Which status each provocation deserves is other requirements' business (AUTH-02, TRN-02,
     # PAGE-01, DET-02); here every error that comes back must be a well-formed error envelope.
     errors = [(what, ex) for what, ex in draw_target(data, iris_spec, op, first_page, base_query).errors(api)
@@ -59,10 +59,10 @@ def test_error_bodies_have_success_false_and_the_code_of_their_status(data, api,
         pytest.skip(f"not run: no request provoked an error from {op.operation_id}")
     for what, exchange in errors:
         body = exchange.body
-        error = body.get(env["error-field"]) if isinstance(body, dict) else None
-        expect(isinstance(body, dict) and body.get(env["success-field"]) is False and isinstance(error, dict),
-               "ENV-01", f"the error body ({what}) must have {env['success-field']}: false and an object "
-                         f"{env['error-field']!r}", exchange)
+        error = body.get(env.error_field) if isinstance(body, dict) else None
+        expect(isinstance(body, dict) and body.get(env.success_field) is False and isinstance(error, dict),
+               "ENV-01", f"the error body ({what}) must have {env.success_field}: false and an object "
+                         f"{env.error_field!r}", exchange)
         code = envelope.error_code(exchange)
         expect(code in codes, "ENV-01", f"the error code ({what}) {code!r} is not one of {sorted(codes)}", exchange)
         expect(int(codes[code]) == exchange.status, "ENV-01",
@@ -130,11 +130,11 @@ def test_list_timestamps_are_iso8601_utc(api, iris_spec, list_operation, base_qu
     op = list_operation
     if not declares_timestamps(ok_schema(op)):
         pytest.skip(f"not applicable: the spec declares no timestamp in {op.operation_id}")
-    pag = op.pagination
-    exchange = api.get(op.path, dict(base_query(op), **{pag["pagesize-param"]: pag["max-pagesize"]}))
+    pag = op.paging
+    exchange = api.get(op.path, dict(base_query(op), **{pag.pagesize_param: pag.max_pagesize}))
     if exchange.status != 200:
         pytest.skip(f"not run: {op.operation_id} was answered {exchange.status}")
-    expect_utc_timestamps(iris_spec.api["timestamp-pattern"], ok_schema(op), exchange.body, exchange,
+    expect_utc_timestamps(iris_spec.api_view.timestamp_pattern, ok_schema(op), exchange.body, exchange,
                           f"the first page of {op.operation_id}")
 
 
@@ -148,5 +148,5 @@ def test_detail_timestamps_are_iso8601_utc(data, api, iris_spec, detail_operatio
     exchange = api.get(concrete(op, record_id))
     if exchange.status != 200:
         pytest.skip(f"not run: {op.operation_id} of a live id was answered {exchange.status}")
-    expect_utc_timestamps(iris_spec.api["timestamp-pattern"], ok_schema(op), exchange.body, exchange,
+    expect_utc_timestamps(iris_spec.api_view.timestamp_pattern, ok_schema(op), exchange.body, exchange,
                           f"{op.operation_id}({record_id!r})")

@@ -21,6 +21,7 @@ from hypothesis import assume, given, strategies as st
 
 from conformance.expect import expect
 from conformance.pagination import Walk, fetch_page, walk
+from conformance.spec import Filter
 from conformance.suite.conftest import record_key
 
 BOOLEANS = (json.dumps(True), json.dumps(False))
@@ -35,30 +36,29 @@ Record = dict[str, Any]
 
 # ----------------------------------------------------------------------------------- the spec
 
-def filters_for(spec, requirement_id: str, *matches: str) -> list[tuple[Any, dict[str, Any]]]:
+def filters_for(spec, requirement_id: str, *matches: str) -> list[tuple[Any, Filter]]:
     """(operation, filter) for every filter whose parameter implements ``requirement_id``."""
-    found = [(op, flt) for op in spec.resource_list_operations for flt in op.resource.get("filters", [])
-             if requirement_id in op.parameter(flt["param"]).get("x-requirements", [])
-             and (not matches or flt["match"] in matches)]
+    found = [(op, flt) for op in spec.resource_list_operations for flt in op.resource_view.filters
+             if requirement_id in op.parameter_requirements(flt.param)
+             and (not matches or flt.match in matches)]
     if not found:
         pytest.skip(f"not run: the spec declares no {'/'.join(matches) or ''} filter for {requirement_id}")
     return found
 
 
 def search_param(op) -> str | None:
-    search = op.resource.get("search") or {}
-    return search.get("param") if search.get("fields") else None
+    return op.resource_view.search_param
 
 
 def conditions(op) -> list[str]:
     """The parameters that narrow a list: its filters and its search."""
-    names = [flt["param"] for flt in op.resource.get("filters", [])]
+    names = [flt.param for flt in op.resource_view.filters]
     return names + ([search_param(op)] if search_param(op) else [])
 
 
 def by_tiebreak(op) -> dict[str, str]:
-    sort = op.resource["sort"]
-    return {sort["sortby-param"]: sort["tiebreak"]}
+    sort = op.resource_view.sort
+    return {sort.sortby_param: sort.tiebreak}
 
 
 def known_records(op, first_page) -> list[Record]:
@@ -70,8 +70,8 @@ def known_records(op, first_page) -> list[Record]:
 
 # ---------------------------------------------------------------------------------- matching
 
-def zone(flt: dict[str, Any]):
-    name = flt.get("timezone", "UTC")
+def zone(flt: Filter):
+    name = flt.timezone
     return timezone.utc if name.upper() == "UTC" else ZoneInfo(name)
 
 
@@ -84,14 +84,14 @@ def moment(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def date_param(flt: dict[str, Any], instant: datetime) -> str:
+def date_param(flt: Filter, instant: datetime) -> str:
     """``instant`` as the filter's date parameter (its format, in its time zone)."""
-    return instant.astimezone(zone(flt)).strftime(flt["format"])
+    return instant.astimezone(zone(flt)).strftime(flt.format)
 
 
-def well_formed_date(flt: dict[str, Any], raw: str) -> bool:
+def well_formed_date(flt: Filter, raw: str) -> bool:
     try:
-        return datetime.strptime(raw, flt["format"]).strftime(flt["format"]) == raw
+        return datetime.strptime(raw, flt.format).strftime(flt.format) == raw
     except ValueError:
         return False
 
@@ -106,9 +106,9 @@ def matches(op, param: str, value: str, record: Record, strict: bool = False) ->
     """The record satisfies ``param=value``. ``strict`` matters for case folding only: loosely
     ``str.lower`` or ``str.casefold`` agrees, strictly both do (the contract does not choose)."""
     if param == search_param(op):
-        return any(text_contains(record.get(field), value, strict) for field in op.resource["search"]["fields"])
-    flt = next(f for f in op.resource["filters"] if f["param"] == param)
-    actual, kind = record.get(flt["field"]), flt["match"]
+        return any(text_contains(record.get(field), value, strict) for field in op.resource_view.search.fields)
+    flt = op.resource_view.filter_for(param)
+    actual, kind = record.get(flt.field), flt.match
     if kind in ("enum", "equals"):
         return actual is not None and str(actual) == value
     if kind == "equals-ci":
@@ -119,7 +119,7 @@ def matches(op, param: str, value: str, record: Record, strict: bool = False) ->
     if kind == "integer-equals":
         return isinstance(actual, int) and not isinstance(actual, bool) and actual == int(value)
     if kind in ("datetime-from", "datetime-to"):
-        at, bound = moment(actual), datetime.strptime(value, flt["format"]).replace(tzinfo=zone(flt))
+        at, bound = moment(actual), datetime.strptime(value, flt.format).replace(tzinfo=zone(flt))
         return at is not None and (at >= bound if kind == "datetime-from" else at <= bound)
     pytest.fail(f"the suite does not know the match kind {kind!r} of filter {param!r}")
 
@@ -131,13 +131,13 @@ def matcher(op, query: dict[str, str], strict: bool = False) -> Callable[[Record
 
 def value_of(op, param: str, record: Record) -> str | None:
     """The value of filter ``param`` that selects ``record`` (for a date bound: its own instant)."""
-    flt = next(f for f in op.resource["filters"] if f["param"] == param)
-    actual = record.get(flt["field"])
+    flt = op.resource_view.filter_for(param)
+    actual = record.get(flt.field)
     if actual is None:
         return None
-    if flt["match"] == "boolean":
+    if flt.match == "boolean":
         return BOOLEANS[0] if actual is True else BOOLEANS[1] if actual is False else None
-    if flt["match"] in ("datetime-from", "datetime-to"):
+    if flt.match in ("datetime-from", "datetime-to"):
         at = moment(actual)
         return None if at is None else date_param(flt, at)
     return str(actual)
@@ -158,7 +158,7 @@ def filtered(api, envelope, op, query: dict[str, str], requirement_id: str, firs
     key = record_key(op)
     result = walk(api, envelope, op, dict(query, **by_tiebreak(op)), max_pages=max_pages, requirement_id=requirement_id)
     sound, required = matcher(op, query), matcher(op, query, strict=True)
-    fields = {f["param"]: f["field"] for f in op.resource.get("filters", [])}
+    fields = {f.param: f.field for f in op.resource_view.filters}
     shown = sorted({fields[p] for p in query if p in fields})
     wrong = [(key(item), {f: item.get(f) for f in shown}) for item in result.items if not sound(item)]
     found = {key(item) for item in result.items}
@@ -187,8 +187,8 @@ def expect_refused(api, envelope, op, query: dict[str, str], params: list[str], 
 def check_enum_values(api, envelope, spec, requirement_id: str, first_page, budget) -> None:
     for op, flt in filters_for(spec, requirement_id, "enum"):
         known_records(op, first_page)
-        for value in flt["values"]:
-            expect_filtered(api, envelope, op, {flt["param"]: value}, requirement_id, first_page, budget["max_pages"])
+        for value in flt.values:
+            expect_filtered(api, envelope, op, {flt.param: value}, requirement_id, first_page, budget["max_pages"])
 
 
 def check_boolean_values(api, envelope, spec, requirement_id: str, first_page, budget) -> None:
@@ -196,11 +196,11 @@ def check_boolean_values(api, envelope, spec, requirement_id: str, first_page, b
         known_records(op, first_page)
         for value in BOOLEANS:
             for spelled in dict.fromkeys((value, value.upper(), value.capitalize(), value.capitalize().swapcase())):
-                expect_filtered(api, envelope, op, {flt["param"]: spelled}, requirement_id, first_page,
+                expect_filtered(api, envelope, op, {flt.param: spelled}, requirement_id, first_page,
                                 budget["max_pages"])
 
 
-def date_near_misses(flt: dict[str, Any], at: datetime) -> list[str]:
+def date_near_misses(flt: Filter, at: datetime) -> list[str]:
     """Near misses of the date format, made from the instant ``at``."""
     good = date_param(flt, at)
     return [at.strftime("%Y-%m-%dT%H:%M:%SZ"), good.replace(" ", "T"), good[:10], good[:16], good + ".000",
@@ -210,15 +210,15 @@ def date_near_misses(flt: dict[str, Any], at: datetime) -> list[str]:
 
 
 #: What each match kind accepts, and values just outside it (every one of which must be a 400).
-VALID: dict[str, Callable[[dict[str, Any], str], bool]] = {
-    "enum": lambda flt, v: v in flt["values"],
+VALID: dict[str, Callable[[Filter, str], bool]] = {
+    "enum": lambda flt, v: v in flt.values,
     "boolean": lambda flt, v: v.lower() in BOOLEANS or v.casefold() in BOOLEANS,
     "integer-equals": lambda flt, v: v.isascii() and v.isdigit() and int(v) >= 1,
     "datetime-from": well_formed_date,
     "datetime-to": well_formed_date,
 }
-NEAR_MISSES: dict[str, Callable[[dict[str, Any]], list[str]]] = {
-    "enum": lambda flt: sorted({change(v) for v in flt["values"] for change in (
+NEAR_MISSES: dict[str, Callable[[Filter], list[str]]] = {
+    "enum": lambda flt: sorted({change(v) for v in flt.values for change in (
         str.lower, str.capitalize, str.swapcase, lambda v: v + " ", lambda v: " " + v, lambda v: v[:-1])}),
     "boolean": lambda flt: ["yes", "no", "1", "0", "", "t", "f", "on", "off", "null", "True ", " false", "truee",
                             "fals"],
@@ -228,23 +228,23 @@ NEAR_MISSES: dict[str, Callable[[dict[str, Any]], list[str]]] = {
 
 def check_near_misses(api, envelope, spec, requirement_id: str, *matches: str) -> None:
     for op, flt in filters_for(spec, requirement_id, *matches):
-        for value in NEAR_MISSES[flt["match"]](flt):
-            if not VALID[flt["match"]](flt, value):
-                expect_refused(api, envelope, op, {flt["param"]: value}, [flt["param"]], requirement_id,
-                               f"{flt['param']}={value!r} is not a valid {flt['match']} value")
+        for value in NEAR_MISSES[flt.match](flt):
+            if not VALID[flt.match](flt, value):
+                expect_refused(api, envelope, op, {flt.param: value}, [flt.param], requirement_id,
+                               f"{flt.param}={value!r} is not a valid {flt.match} value")
 
 
 def check_arbitrary_text(data, api, envelope, spec, requirement_id: str, *matches: str) -> None:
     op, flt = data.draw(st.sampled_from(filters_for(spec, requirement_id, *matches)), label="filter")
     value = data.draw(st.one_of(QUERY_TEXT, st.integers(max_value=0).map(str)).filter(
-        lambda v: not VALID[flt["match"]](flt, v)), label="value")
-    expect_refused(api, envelope, op, {flt["param"]: value}, [flt["param"]], requirement_id,
-                   f"{flt['param']}={value!r} is not a valid {flt['match']} value")
+        lambda v: not VALID[flt.match](flt, v)), label="value")
+    expect_refused(api, envelope, op, {flt.param: value}, [flt.param], requirement_id,
+                   f"{flt.param}={value!r} is not a valid {flt.match} value")
 
 
 def draw_filter_value(data, spec, requirement_id: str, first_page, *matches: str):
     op, flt = data.draw(st.sampled_from(filters_for(spec, requirement_id, *matches)), label="filter")
-    value = data.draw(st.sampled_from(live_values(op, flt["param"], first_page)), label="live value")
+    value = data.draw(st.sampled_from(live_values(op, flt.param, first_page)), label="live value")
     return op, flt, value
 
 
@@ -293,10 +293,10 @@ def test_city_and_state_filters_ignore_case(data, api, envelope, iris_spec, firs
     spelled = data.draw(st.sampled_from([value.upper(), value.lower(), value.swapcase(), mixed]), label="spelling")
     assume(spelled != value and spelled.lower() == value.lower())
     key = record_key(op)
-    exact = expect_filtered(api, envelope, op, {flt["param"]: value}, "FLT-STA-01", first_page, budget["max_pages"])
-    other = expect_filtered(api, envelope, op, {flt["param"]: spelled}, "FLT-STA-01", first_page, budget["max_pages"])
+    exact = expect_filtered(api, envelope, op, {flt.param: value}, "FLT-STA-01", first_page, budget["max_pages"])
+    other = expect_filtered(api, envelope, op, {flt.param: spelled}, "FLT-STA-01", first_page, budget["max_pages"])
     expect(other.total == exact.total and [key(i) for i in other.items] == [key(i) for i in exact.items], "FLT-STA-01",
-           f"{flt['param']}={spelled!r} found {other.total} records, {flt['param']}={value!r} found {exact.total} "
+           f"{flt.param}={spelled!r} found {other.total} records, {flt.param}={value!r} found {exact.total} "
            f"(or other records): case must not matter", other.first, exact.first)
 
 
@@ -309,7 +309,7 @@ def test_city_and_state_filters_do_not_match_substrings(data, api, envelope, iri
     end = data.draw(st.integers(start + 1, len(value)), label="end")
     part = value[start:end].strip()
     assume(part and part.lower() != value.lower())
-    expect_filtered(api, envelope, op, {flt["param"]: part}, "FLT-STA-01", first_page, budget["max_pages"])
+    expect_filtered(api, envelope, op, {flt.param: part}, "FLT-STA-01", first_page, budget["max_pages"])
 
 
 @pytest.mark.requirement("FLT-STA-02")
@@ -335,15 +335,15 @@ def draw_date_bounds(data, spec, first_page):
     """A list with a from- and a to-filter on the same field, and a live record with its instant."""
     pairs = [(op, low, high) for op, low in filters_for(spec, "FLT-SES-01", "datetime-from")
              for other, high in filters_for(spec, "FLT-SES-01", "datetime-to")
-             if other is op and high["field"] == low["field"]]
+             if other is op and high.field == low.field]
     if not pairs:
         pytest.skip("not run: the spec declares no pair of date bounds on one field for FLT-SES-01")
     op, low, high = data.draw(st.sampled_from(pairs), label="filters")
-    records = [r for r in known_records(op, first_page) if moment(r.get(low["field"])) is not None]
+    records = [r for r in known_records(op, first_page) if moment(r.get(low.field)) is not None]
     if not records:
-        pytest.skip(f"not run: no data: no {op.operation_id} record has a {low['field']}")
+        pytest.skip(f"not run: no data: no {op.operation_id} record has a {low.field}")
     record = data.draw(st.sampled_from(records), label="record")
-    return op, low, high, record, moment(record[low["field"]])
+    return op, low, high, record, moment(record[low.field])
 
 
 def floor_second(instant: datetime) -> datetime:
@@ -361,17 +361,17 @@ def test_date_bounds_are_inclusive_to_the_second(data, api, envelope, iris_spec,
     key = record_key(op)
     first, last = floor_second(at), ceil_second(at)
     windows = [  # (query, whether the record is inside, pages to walk)
-        ({low["param"]: date_param(low, first), high["param"]: date_param(high, last)}, True, budget["max_pages"]),
-        ({low["param"]: date_param(low, first)}, True, 1),
-        ({high["param"]: date_param(high, last)}, True, 1),
-        ({low["param"]: date_param(low, last + SECOND if last == at else last)}, False, 1),
-        ({high["param"]: date_param(high, first - SECOND if first == at else first)}, False, 1),
+        ({low.param: date_param(low, first), high.param: date_param(high, last)}, True, budget["max_pages"]),
+        ({low.param: date_param(low, first)}, True, 1),
+        ({high.param: date_param(high, last)}, True, 1),
+        ({low.param: date_param(low, last + SECOND if last == at else last)}, False, 1),
+        ({high.param: date_param(high, first - SECOND if first == at else first)}, False, 1),
     ]
     for query, inside, pages in windows:
         result = expect_filtered(api, envelope, op, query, "FLT-SES-01", first_page, pages)
         if inside:
             expect(key(record) in {key(i) for i in result.items}, "FLT-SES-01",
-                   f"{query} did not return record {key(record)!r}, whose {low['field']} is {record[low['field']]!r} "
+                   f"{query} did not return record {key(record)!r}, whose {low.field} is {record[low.field]!r} "
                    f"(both bounds are inclusive)", result.first)
 
 
@@ -385,29 +385,29 @@ def test_dates_are_read_as_utc(data, api, envelope, iris_spec, first_page, budge
     half = timedelta(seconds=data.draw(st.integers(0, 3600), label="half window (s)"))
     shift = data.draw(st.sampled_from(TIME_ZONE_SHIFTS), label="shift")
     first, last = floor_second(at - half), ceil_second(at + half)
-    query = {low["param"]: date_param(low, first), high["param"]: date_param(high, last)}
+    query = {low.param: date_param(low, first), high.param: date_param(high, last)}
     result = expect_filtered(api, envelope, op, query, "FLT-SES-01", first_page, budget["max_pages"])
     expect(key(record) in {key(i) for i in result.items}, "FLT-SES-01",
-           f"{query} (UTC) did not return record {key(record)!r}, whose {low['field']} is {record[low['field']]!r}",
+           f"{query} (UTC) did not return record {key(record)!r}, whose {low.field} is {record[low.field]!r}",
            result.first)
-    shifted = {low["param"]: date_param(low, first + shift), high["param"]: date_param(high, last + shift)}
+    shifted = {low.param: date_param(low, first + shift), high.param: date_param(high, last + shift)}
     moved = walk(api, envelope, op, dict(shifted, **by_tiebreak(op)), max_pages=budget["max_pages"],
                  requirement_id="FLT-SES-01")
     expect(key(record) not in {key(i) for i in moved.items}, "FLT-SES-01",
-           f"{shifted} returned record {key(record)!r} ({low['field']} {record[low['field']]!r}): the dates were read "
+           f"{shifted} returned record {key(record)!r} ({low.field} {record[low.field]!r}): the dates were read "
            f"in a time zone {shift} away from UTC", moved.first, result.first)
 
 
 @pytest.mark.requirement("FLT-SES-01")
 def test_malformed_dates_are_validation_errors(api, envelope, iris_spec, first_page):
     for op, flt in filters_for(iris_spec, "FLT-SES-01", "datetime-from", "datetime-to"):
-        at = next((m for r in known_records(op, first_page) if (m := moment(r.get(flt["field"])))), None)
+        at = next((m for r in known_records(op, first_page) if (m := moment(r.get(flt.field)))), None)
         if at is None:
-            pytest.skip(f"not run: no data: no {op.operation_id} record has a {flt['field']}")
+            pytest.skip(f"not run: no data: no {op.operation_id} record has a {flt.field}")
         for value in date_near_misses(flt, at):
             if not well_formed_date(flt, value):
-                expect_refused(api, envelope, op, {flt["param"]: value}, [flt["param"]], "FLT-SES-01",
-                               f"{flt['param']}={value!r} is not a date-time in the format {flt['format']}")
+                expect_refused(api, envelope, op, {flt.param: value}, [flt.param], "FLT-SES-01",
+                               f"{flt.param}={value!r} is not a date-time in the format {flt.format}")
 
 
 @pytest.mark.requirement("FLT-SES-01")
@@ -421,9 +421,9 @@ def test_arbitrary_text_dates_are_validation_errors(data, api, envelope, iris_sp
 def test_start_date_after_end_date_is_a_validation_error(data, api, envelope, iris_spec, first_page):
     op, low, high, _, at = draw_date_bounds(data, iris_spec, first_page)
     gap = timedelta(seconds=data.draw(st.integers(1, 400 * 86400), label="gap (s)"))
-    query = {low["param"]: date_param(low, at + gap), high["param"]: date_param(high, at)}
-    expect_refused(api, envelope, op, query, [low["param"], high["param"]], "FLT-SES-01",
-                   f"{low['param']} is later than {high['param']}")
+    query = {low.param: date_param(low, at + gap), high.param: date_param(high, at)}
+    expect_refused(api, envelope, op, query, [low.param, high.param], "FLT-SES-01",
+                   f"{low.param} is later than {high.param}")
 
 
 @pytest.mark.requirement("FLT-SES-02")
@@ -448,14 +448,14 @@ def test_station_and_user_filters_match_exactly(data, api, envelope, iris_spec, 
     """A live station or user returns its sessions and no other; for a string, near misses (the value
     cut short at either end, or in another case) return only records equal to them."""
     for op, flt in filters_for(iris_spec, "FLT-SES-02", "integer-equals", "equals"):
-        value = data.draw(st.sampled_from(live_values(op, flt["param"], first_page)), label=f"live {flt['param']}")
-        result = expect_filtered(api, envelope, op, {flt["param"]: value}, "FLT-SES-02", first_page,
+        value = data.draw(st.sampled_from(live_values(op, flt.param, first_page)), label=f"live {flt.param}")
+        result = expect_filtered(api, envelope, op, {flt.param: value}, "FLT-SES-02", first_page,
                                  budget["max_pages"])
-        expect(result.items, "FLT-SES-02", f"{flt['param']}={value!r} (a live value) returned nothing", result.first)
-        if flt["match"] == "equals":
+        expect(result.items, "FLT-SES-02", f"{flt.param}={value!r} (a live value) returned nothing", result.first)
+        if flt.match == "equals":
             for miss in dict.fromkeys((value[:-1], value[1:], value.upper(), value.lower(), value.swapcase())):
                 if miss and miss != value:
-                    expect_filtered(api, envelope, op, {flt["param"]: miss}, "FLT-SES-02", first_page,
+                    expect_filtered(api, envelope, op, {flt.param: miss}, "FLT-SES-02", first_page,
                                     budget["max_pages"])
 
 
@@ -463,21 +463,21 @@ def test_station_and_user_filters_match_exactly(data, api, envelope, iris_spec, 
 @given(data=st.data())
 def test_unknown_station_or_user_gives_an_empty_list(data, api, envelope, iris_spec, first_page):
     op, flt, value = draw_filter_value(data, iris_spec, "FLT-SES-02", first_page, "integer-equals", "equals")
-    reference = next((r for r in op.resource.get("references", []) if r["field"] == flt["field"]), None)
+    reference = next((r for r in op.resource_view.references if r.field == flt.field), None)
     if reference is None:
-        pytest.skip(f"not run: the spec names no detail operation for {op.operation_id}.{flt['field']}")
-    if flt["match"] == "integer-equals":
-        unknown = str(max(int(v) for v in live_values(op, flt["param"], first_page))
+        pytest.skip(f"not run: the spec names no detail operation for {op.operation_id}.{flt.field}")
+    if flt.match == "integer-equals":
+        unknown = str(max(int(v) for v in live_values(op, flt.param, first_page))
                       + data.draw(st.integers(10**6, 10**9), label="offset"))
     else:
         unknown = value + "-" + data.draw(st.from_regex(r"[a-z0-9]{8}", fullmatch=True), label="suffix")
-    detail = iris_spec.operation(reference["operation"])
+    detail = iris_spec.operation(reference.operation)
     path = detail.path.replace("{" + detail.path_params[0] + "}", quote(unknown, safe=""))
     if api.get(path).status != 404:
-        pytest.skip(f"not run: cannot confirm that {flt['field']}={unknown!r} is unknown ({detail.operation_id})")
-    exchange, items, _ = fetch_page(api, envelope, op, {flt["param"]: unknown}, 1,
-                                       op.pagination["max-pagesize"], "FLT-SES-02")
-    expect(items == [], "FLT-SES-02", f"{flt['param']}={unknown!r} (unknown) returned {len(items)} records", exchange)
+        pytest.skip(f"not run: cannot confirm that {flt.field}={unknown!r} is unknown ({detail.operation_id})")
+    exchange, items, _ = fetch_page(api, envelope, op, {flt.param: unknown}, 1,
+                                       op.paging.max_pagesize, "FLT-SES-02")
+    expect(items == [], "FLT-SES-02", f"{flt.param}={unknown!r} (unknown) returned {len(items)} records", exchange)
 
 
 # ------------------------------------------------------------------------------------- FLT-01
@@ -485,20 +485,20 @@ def test_unknown_station_or_user_gives_an_empty_list(data, api, envelope, iris_s
 def condition_value(data, op, param: str, record: Record) -> str | None:
     """A value of ``param`` that ``record`` satisfies."""
     if param == search_param(op):
-        texts = [str(record[f]) for f in op.resource["search"]["fields"] if str(record.get(f) or "").strip()]
+        texts = [str(record[f]) for f in op.resource_view.search.fields if str(record.get(f) or "").strip()]
         if not texts:
             return None
         value = data.draw(st.sampled_from(texts), label="searched text")
         start = data.draw(st.integers(0, len(value) - 1), label="start")
         term = value[start:start + data.draw(st.integers(1, len(value) - start), label="size")].strip()
         return term or None
-    flt = next(f for f in op.resource["filters"] if f["param"] == param)
-    if flt["match"] in ("datetime-from", "datetime-to"):
-        at = moment(record.get(flt["field"]))
+    flt = op.resource_view.filter_for(param)
+    if flt.match in ("datetime-from", "datetime-to"):
+        at = moment(record.get(flt.field))
         if at is None:
             return None
         slack = timedelta(seconds=data.draw(st.integers(0, 30 * 86400), label=f"{param} slack (s)"))
-        return date_param(flt, floor_second(at) - slack if flt["match"] == "datetime-from" else ceil_second(at) + slack)
+        return date_param(flt, floor_second(at) - slack if flt.match == "datetime-from" else ceil_second(at) + slack)
     return value_of(op, param, record)
 
 
@@ -509,7 +509,7 @@ def expect_total_counts_walk(envelope, op, query: dict[str, str], result: Walk) 
     __tracebackhide__ = True
     key = record_key(op)
     seen = len({key(item) for item in result.items})
-    last_page_full = len(envelope.items(result.pages[-1])) >= op.pagination["max-pagesize"]
+    last_page_full = len(envelope.items(result.pages[-1])) >= op.paging.max_pagesize
     if result.complete and (not last_page_full or seen >= result.total):
         expect(seen == result.total, "FLT-01", f"{query}: total is {result.total} but the pages hold {seen} records",
                result.pages[-1], result.first)
@@ -548,7 +548,7 @@ def test_filters_and_search_combine_with_and(data, api, envelope, resource_opera
            f"{query} did not return record {key(record)!r}, which satisfies every condition", result.first)
     expect_total_counts_walk(envelope, op, query, result)
     for param, value in query.items():
-        _, _, alone = fetch_page(api, envelope, op, {param: value}, 1, op.pagination["max-pagesize"], "FLT-01")
+        _, _, alone = fetch_page(api, envelope, op, {param: value}, 1, op.paging.max_pagesize, "FLT-01")
         expect(result.total <= alone["total"], "FLT-01",
                f"{query} counts {result.total} records, more than {param}={value!r} alone ({alone['total']})",
                result.first)
@@ -564,7 +564,7 @@ def test_total_counts_the_filtered_set(data, api, envelope, resource_operation, 
     result = walk(api, envelope, op, dict(query, **by_tiebreak(op)), max_pages=budget["max_pages"],
                   requirement_id="FLT-01")
     expect_total_counts_walk(envelope, op, query, result)
-    _, _, everything = fetch_page(api, envelope, op, {}, 1, op.pagination["max-pagesize"], "FLT-01")
+    _, _, everything = fetch_page(api, envelope, op, {}, 1, op.paging.max_pagesize, "FLT-01")
     seen = len({record_key(op)(item) for item in result.items})
     expect(seen <= result.total <= everything["total"], "FLT-01",
            f"{query}: total is {result.total}, but the walk holds {seen} records and the unfiltered list "
@@ -578,13 +578,13 @@ def test_total_counts_the_filtered_set(data, api, envelope, resource_operation, 
 def test_unknown_query_parameters_are_ignored(data, api, envelope, list_operation, base_query, iris_spec):
     op = list_operation
     taken = {p["name"].lower() for p in op.parameters} \
-        | {p.lower() for p in iris_spec.api["auth"]["tenant-override-params"]}
+        | {p.lower() for p in iris_spec.api_view.auth.tenant_override_params}
     names = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,15}", fullmatch=True).filter(
         lambda n: n.lower() not in taken and not any(w in n.lower() for w in ("key", "token", "auth", "tenant")))
     extra = data.draw(st.dictionaries(names, st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20),
                                       min_size=1, max_size=3), label="unknown parameters")
-    query = dict(base_query(op), **{op.pagination["pagesize-param"]: op.pagination["max-pagesize"]})
-    if op.resource:  # a total order, so that the two answers can be compared record by record
+    query = dict(base_query(op), **{op.paging.pagesize_param: op.paging.max_pagesize})
+    if op.resource_view:  # a total order, so that the two answers can be compared record by record
         query.update(by_tiebreak(op))
     key = record_key(op)
     plain, with_extra = api.get(op.path, query), api.get(op.path, dict(query, **extra))

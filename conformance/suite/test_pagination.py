@@ -21,10 +21,10 @@ INVALID_INTEGERS = st.one_of(
 @given(data=st.data())
 def test_page_and_pagesize_out_of_range_are_validation_errors(data, api, envelope, list_operation, base_query):
     op = list_operation
-    pag = op.pagination
-    param = data.draw(st.sampled_from([pag["page-param"], pag["pagesize-param"]]), label="parameter")
-    bad = st.one_of(INVALID_INTEGERS, st.integers(min_value=pag["max-pagesize"] + 1).map(str)) \
-        if param == pag["pagesize-param"] else INVALID_INTEGERS
+    pag = op.paging
+    param = data.draw(st.sampled_from([pag.page_param, pag.pagesize_param]), label="parameter")
+    bad = st.one_of(INVALID_INTEGERS, st.integers(min_value=pag.max_pagesize + 1).map(str)) \
+        if param == pag.pagesize_param else INVALID_INTEGERS
     value = data.draw(bad, label="value")
     exchange = api.get(op.path, dict(base_query(op), **{param: value}))
     envelope.expect_error(exchange, "VALIDATION_ERROR", "PAGE-01", f"{param}={value!r} is out of its range")
@@ -36,12 +36,12 @@ def test_page_and_pagesize_out_of_range_are_validation_errors(data, api, envelop
 def test_page_and_pagesize_limits_are_exact(api, envelope, list_operation, base_query):
     """The edges, always: pagesize 1 and the maximum are accepted, 0 and maximum + 1 are not; page 0 is not."""
     op = list_operation
-    pag = op.pagination
-    for size in (1, pag["max-pagesize"]):
+    pag = op.paging
+    for size in (1, pag.max_pagesize):
         exchange, items, _ = fetch_page(api, envelope, op, base_query(op), 1, size, "PAGE-01")
         expect(len(items) <= size, "PAGE-01", f"pagesize={size} returned {len(items)} items", exchange)
-    for param, value in ((pag["pagesize-param"], 0), (pag["pagesize-param"], pag["max-pagesize"] + 1),
-                         (pag["page-param"], 0)):
+    for param, value in ((pag.pagesize_param, 0), (pag.pagesize_param, pag.max_pagesize + 1),
+                         (pag.page_param, 0)):
         exchange = api.get(op.path, dict(base_query(op), **{param: value}))
         envelope.expect_error(exchange, "VALIDATION_ERROR", "PAGE-01", f"{param}={value} is out of its range")
 
@@ -49,21 +49,21 @@ def test_page_and_pagesize_limits_are_exact(api, envelope, list_operation, base_
 @pytest.mark.requirement("PAGE-01", "PAGE-02")
 def test_defaults_are_page_1_and_the_documented_page_size(api, envelope, list_operation, base_query):
     op = list_operation
-    pag = op.pagination
+    pag = op.paging
     exchange = api.get(op.path, base_query(op))
     expect(exchange.status == 200, "PAGE-01", "a list without page parameters was not answered 200", exchange)
     info = envelope.page_info(exchange, op)
-    expect(info["page"] == pag["default-page"] and info["pagesize"] == pag["default-pagesize"], "PAGE-02",
-           f"defaults should be page={pag['default-page']}, pagesize={pag['default-pagesize']}; got {info}", exchange)
+    expect(info["page"] == pag.default_page and info["pagesize"] == pag.default_pagesize, "PAGE-02",
+           f"defaults should be page={pag.default_page}, pagesize={pag.default_pagesize}; got {info}", exchange)
 
 
 @pytest.mark.requirement("PAGE-02", "PAGE-03")
 @given(data=st.data())
 def test_page_arithmetic(data, api, envelope, list_operation, base_query):
     op = list_operation
-    pag = op.pagination
+    pag = op.paging
     query = base_query(op)
-    pagesize = data.draw(st.integers(1, pag["max-pagesize"]), label="pagesize")
+    pagesize = data.draw(st.integers(1, pag.max_pagesize), label="pagesize")
     _, _, first = fetch_page(api, envelope, op, query, 1, pagesize)
     total = first["total"]
     page = data.draw(st.integers(1, max(1, math.ceil(total / pagesize)) + 2), label="page")
@@ -97,14 +97,14 @@ def test_walking_all_pages_yields_every_record_once(data, api, envelope, list_op
     """A full walk when it fits the page budget; otherwise the same prefix walked at two page sizes
     must hold the same records in the same order (a skipped or repeated record shows either way)."""
     op = list_operation
-    pag = op.pagination
+    pag = op.paging
     key = record_key(op)
     query = dict(base_query(op))
-    if op.resource:
-        sort = op.resource["sort"]
-        query[sort["sortby-param"]] = data.draw(st.sampled_from(sorted(sort["fields"])), label="sortby")
-        query[sort["orderby-param"]] = data.draw(st.sampled_from(sort["orders"]), label="orderby")
-    size_a = data.draw(st.integers(1, pag["max-pagesize"]), label="pagesize")
+    if op.resource_view:
+        sort = op.resource_view.sort
+        query[sort.sortby_param] = data.draw(st.sampled_from(sorted(sort.fields)), label="sortby")
+        query[sort.orderby_param] = data.draw(st.sampled_from(sort.orders), label="orderby")
+    size_a = data.draw(st.integers(1, pag.max_pagesize), label="pagesize")
     walk_a = walk(api, envelope, op, query, pagesize=size_a, max_pages=budget["max_pages"])
     keys_a = [key(item) for item in walk_a.items]
     duplicates = sorted({k for k in keys_a if keys_a.count(k) > 1}, key=repr)[:5]
@@ -116,8 +116,8 @@ def test_walking_all_pages_yields_every_record_once(data, api, envelope, list_op
                f"{walk_a.total}", walk_a.pages[-1])
         return
     # The walk stopped at its budget: the first len(keys_a) records, walked again at another page size.
-    smallest = min(pag["max-pagesize"], math.ceil(len(keys_a) / budget["max_pages"]))
-    size_b = data.draw(st.integers(smallest, pag["max-pagesize"]).filter(lambda s: s != size_a), label="pagesize_b")
+    smallest = min(pag.max_pagesize, math.ceil(len(keys_a) / budget["max_pages"]))
+    size_b = data.draw(st.integers(smallest, pag.max_pagesize).filter(lambda s: s != size_a), label="pagesize_b")
     walk_b = walk(api, envelope, op, query, pagesize=size_b, max_pages=math.ceil(len(keys_a) / size_b))
     keys_b = [key(item) for item in walk_b.items][: len(keys_a)]
     mismatch = next((i for i, (a, b) in enumerate(zip(keys_a, keys_b)) if a != b), None)
@@ -132,11 +132,11 @@ def test_walking_all_pages_yields_every_record_once(data, api, envelope, list_op
 @given(data=st.data())
 def test_total_and_order_are_stable(data, api, envelope, list_operation, base_query):
     op = list_operation
-    pag = op.pagination
+    pag = op.paging
     query = base_query(op)
     key = record_key(op)
-    size_a = data.draw(st.integers(1, pag["max-pagesize"]), label="pagesize_a")
-    size_b = data.draw(st.integers(1, pag["max-pagesize"]), label="pagesize_b")
+    size_a = data.draw(st.integers(1, pag.max_pagesize), label="pagesize_a")
+    size_b = data.draw(st.integers(1, pag.max_pagesize), label="pagesize_b")
     ex_a, items_a, info_a = fetch_page(api, envelope, op, query, 1, size_a)
     ex_b, items_b, info_b = fetch_page(api, envelope, op, query, 1, size_b)
     expect(info_a["total"] == info_b["total"], "PAGE-05",

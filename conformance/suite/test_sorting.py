@@ -27,12 +27,12 @@ def mixed_case(word: str) -> st.SearchStrategy[str]:
 
 
 def sort_query(op, field: str | None = None, order: str | None = None) -> dict[str, str]:
-    sort = op.resource["sort"]
+    sort = op.resource_view.sort
     query = {}
     if field is not None:
-        query[sort["sortby-param"]] = field
+        query[sort.sortby_param] = field
     if order is not None:
-        query[sort["orderby-param"]] = order
+        query[sort.orderby_param] = order
     return query
 
 
@@ -44,7 +44,7 @@ def column(items: list[dict[str, Any]], field: str) -> list[Any]:
 
 def fetch(api, envelope, op, query: dict[str, Any], requirement_id: str):
     """The first page (largest page size) of ``op`` with ``query``: the exchange and its records."""
-    exchange, items, _ = fetch_page(api, envelope, op, query, 1, op.pagination["max-pagesize"], requirement_id)
+    exchange, items, _ = fetch_page(api, envelope, op, query, 1, op.paging.max_pagesize, requirement_id)
     return exchange, items
 
 
@@ -96,11 +96,11 @@ def comparisons(kind: str, a: Any, b: Any) -> set[int]:
 
 def in_order(op, field: str, descending: bool, first: dict[str, Any], second: dict[str, Any]) -> bool:
     """``first`` may come before ``second`` when sorting by ``field``, ties by the tiebreak field."""
-    sort = op.resource["sort"]
-    tiebreak = sort["tiebreak"]
-    tiebreak_kind = sort["fields"].get(tiebreak, "string")
+    sort = op.resource_view.sort
+    tiebreak = sort.tiebreak
+    tiebreak_kind = sort.fields.get(tiebreak, "string")
     direction = -1 if descending else 1
-    for outcome in comparisons(sort["fields"][field], first.get(field), second.get(field)):
+    for outcome in comparisons(sort.fields[field], first.get(field), second.get(field)):
         if outcome * direction < 0:
             return True
         if outcome == 0 and any(t * direction <= 0 for t in
@@ -112,13 +112,13 @@ def in_order(op, field: str, descending: bool, first: dict[str, Any], second: di
 def expect_ordered(op, field: str, descending: bool, items: list[dict[str, Any]], *exchanges, where: str = "") -> None:
     """Every neighbouring pair of ``items`` is in order (SORT-02)."""
     __tracebackhide__ = True
-    sort = op.resource["sort"]
+    sort = op.resource_view.sort
     key = record_key(op)
     for position, (first, second) in enumerate(zip(items, items[1:])):
         if not in_order(op, field, descending, first, second):
             order = "DESC" if descending else "ASC"
             expect(False, "SORT-02",
-                   f"sorted by {field} {order} (ties by {sort['tiebreak']} {order}, nulls last in ASC){where}, record "
+                   f"sorted by {field} {order} (ties by {sort.tiebreak} {order}, nulls last in ASC){where}, record "
                    f"{key(first)!r} ({field}={first.get(field)!r}) comes before record {key(second)!r} "
                    f"({field}={second.get(field)!r}) at positions {position} and {position + 1}", *exchanges)
 
@@ -129,10 +129,10 @@ def expect_ordered(op, field: str, descending: bool, items: list[dict[str, Any]]
 @given(data=st.data())
 def test_orderby_accepts_asc_and_desc_in_any_case(data, api, envelope, resource_operation, first_page):
     op = resource_operation
-    sort = op.resource["sort"]
+    sort = op.resource_view.sort
     need_records(op, first_page)
-    field = data.draw(st.sampled_from(sorted(sort["fields"])), label="sortby")
-    order = data.draw(st.sampled_from(sort["orders"]), label="order")
+    field = data.draw(st.sampled_from(sorted(sort.fields)), label="sortby")
+    order = data.draw(st.sampled_from(sort.orders), label="order")
     spelled = data.draw(mixed_case(order), label="orderby")
     canonical, expected = fetch(api, envelope, op, sort_query(op, field, order), "SORT-01")
     exchange, items = fetch(api, envelope, op, sort_query(op, field, spelled), "SORT-01")
@@ -143,13 +143,13 @@ def test_orderby_accepts_asc_and_desc_in_any_case(data, api, envelope, resource_
 @pytest.mark.requirement("SORT-01")
 def test_orderby_defaults_to_asc(api, envelope, resource_operation, first_page):
     op = resource_operation
-    sort = op.resource["sort"]
+    sort = op.resource_view.sort
     need_records(op, first_page)
-    for field in [None, *sorted(sort["fields"])]:
+    for field in [None, *sorted(sort.fields)]:
         ex_implicit, implicit = fetch(api, envelope, op, sort_query(op, field), "SORT-01")
-        ex_explicit, explicit = fetch(api, envelope, op, sort_query(op, field, sort["default-order"]), "SORT-01")
-        expect(column(implicit, field or sort["default"]) == column(explicit, field or sort["default"]), "SORT-01",
-               f"without orderby (sortby={field}) the records are not in the order of orderby={sort['default-order']}",
+        ex_explicit, explicit = fetch(api, envelope, op, sort_query(op, field, sort.default_order), "SORT-01")
+        expect(column(implicit, field or sort.default) == column(explicit, field or sort.default), "SORT-01",
+               f"without orderby (sortby={field}) the records are not in the order of orderby={sort.default_order}",
                ex_implicit, ex_explicit)
 
 
@@ -157,19 +157,19 @@ def test_orderby_defaults_to_asc(api, envelope, resource_operation, first_page):
 @given(data=st.data())
 def test_other_orderby_values_are_validation_errors(data, api, envelope, resource_operation):
     op = resource_operation
-    sort = op.resource["sort"]
-    orders = {order.lower() for order in sort["orders"]}
+    sort = op.resource_view.sort
+    orders = {order.lower() for order in sort.orders}
 
     def not_an_order(value: str) -> bool:
         return not {value.lower(), value.casefold(), value.upper().lower()} & orders
 
-    obvious = [f"{o}ending" for o in orders] + [" " + o for o in sort["orders"]] + [o + " " for o in sort["orders"]] \
-        + [",".join(sort["orders"]), "up", "down", "1", "-1", "+", "-", "random", sort["orders"][0][:-1]]
+    obvious = [f"{o}ending" for o in orders] + [" " + o for o in sort.orders] + [o + " " for o in sort.orders] \
+        + [",".join(sort.orders), "up", "down", "1", "-1", "+", "-", "random", sort.orders[0][:-1]]
     value = data.draw(st.one_of(st.sampled_from(obvious), QUERY_TEXT).filter(not_an_order), label="orderby")
     exchange = api.get(op.path, sort_query(op, order=value))
     envelope.expect_error(exchange, "VALIDATION_ERROR", "SORT-01", f"orderby={value!r} is neither ASC nor DESC")
-    expect(sort["orderby-param"] in envelope.error_message(exchange), "SORT-01",
-           f"the error message does not name the parameter {sort['orderby-param']!r}", exchange)
+    expect(sort.orderby_param in envelope.error_message(exchange), "SORT-01",
+           f"the error message does not name the parameter {sort.orderby_param!r}", exchange)
 
 
 # -------------------------------------------------------------------------------------- SORT-02
@@ -177,10 +177,10 @@ def test_other_orderby_values_are_validation_errors(data, api, envelope, resourc
 @pytest.mark.requirement("SORT-02")
 def test_every_sortable_field_orders_the_records_both_ways(api, envelope, resource_operation, first_page):
     op = resource_operation
-    sort = op.resource["sort"]
+    sort = op.resource_view.sort
     need_records(op, first_page)
-    for field in sorted(sort["fields"]):
-        for order in sort["orders"]:
+    for field in sorted(sort.fields):
+        for order in sort.orders:
             exchange, items = fetch(api, envelope, op, sort_query(op, field, order), "SORT-02")
             expect_ordered(op, field, descending(order), items, exchange)
 
@@ -189,11 +189,11 @@ def test_every_sortable_field_orders_the_records_both_ways(api, envelope, resour
 @given(data=st.data())
 def test_sort_order_holds_across_page_boundaries(data, api, envelope, resource_operation, first_page, budget):
     op = resource_operation
-    sort = op.resource["sort"]
+    sort = op.resource_view.sort
     known = need_records(op, first_page)
-    field = data.draw(st.sampled_from(sorted(sort["fields"])), label="sortby")
-    order = data.draw(st.sampled_from(sort["orders"]), label="orderby")
-    pagesize = data.draw(st.integers(1, max(1, min(len(known) - 1, op.pagination["max-pagesize"]))), label="pagesize")
+    field = data.draw(st.sampled_from(sorted(sort.fields)), label="sortby")
+    order = data.draw(st.sampled_from(sort.orders), label="orderby")
+    pagesize = data.draw(st.integers(1, max(1, min(len(known) - 1, op.paging.max_pagesize))), label="pagesize")
     pages = walk(api, envelope, op, sort_query(op, field, order), pagesize=pagesize,
                  max_pages=max(2, min(3, budget["max_pages"])), requirement_id="SORT-02")
     expect_ordered(op, field, descending(order), pages.items, *pages.pages[:2],
@@ -203,15 +203,15 @@ def test_sort_order_holds_across_page_boundaries(data, api, envelope, resource_o
 @pytest.mark.requirement("SORT-02")
 def test_default_sort_field_is_the_documented_one(api, envelope, resource_operation, first_page):
     op = resource_operation
-    sort = op.resource["sort"]
+    sort = op.resource_view.sort
     need_records(op, first_page)
-    for order in [None, *sort["orders"]]:
+    for order in [None, *sort.orders]:
         ex_implicit, implicit = fetch(api, envelope, op, sort_query(op, order=order), "SORT-02")
-        ex_explicit, explicit = fetch(api, envelope, op, sort_query(op, sort["default"], order), "SORT-02")
-        expect(column(implicit, sort["default"]) == column(explicit, sort["default"]), "SORT-02",
-               f"without sortby (orderby={order}) the records are not in the order of sortby={sort['default']}",
+        ex_explicit, explicit = fetch(api, envelope, op, sort_query(op, sort.default, order), "SORT-02")
+        expect(column(implicit, sort.default) == column(explicit, sort.default), "SORT-02",
+               f"without sortby (orderby={order}) the records are not in the order of sortby={sort.default}",
                ex_implicit, ex_explicit)
-        expect_ordered(op, sort["default"], descending(order or sort["default-order"]), implicit, ex_implicit,
+        expect_ordered(op, sort.default, descending(order or sort.default_order), implicit, ex_implicit,
                        where=" (no sortby given)")
 
 
@@ -219,15 +219,15 @@ def test_default_sort_field_is_the_documented_one(api, envelope, resource_operat
 @given(data=st.data())
 def test_other_sortby_values_are_validation_errors(data, api, envelope, resource_operation, first_page, iris_spec):
     op = resource_operation
-    sort = op.resource["sort"]
-    fields = set(sort["fields"])
+    sort = op.resource_view.sort
+    fields = set(sort.fields)
     wrong_case = {variant for field in fields for variant in (field.upper(), field.capitalize(), field.title())}
     record_fields = {name for item in first_page(op)[:1] for name in item}
-    other_fields = {name for other in iris_spec.resource_list_operations for name in other.resource["sort"]["fields"]}
+    other_fields = {name for other in iris_spec.resource_list_operations for name in other.resource_view.sort.fields}
     candidates = sorted((wrong_case | record_fields | other_fields | {"random", "-id", "id DESC", "id,name"}) - fields)
     value = data.draw(st.one_of(st.sampled_from(candidates), QUERY_TEXT).filter(lambda v: v not in fields),
                       label="sortby")
     exchange = api.get(op.path, sort_query(op, field=value))
     envelope.expect_error(exchange, "VALIDATION_ERROR", "SORT-02", f"sortby={value!r} is not a sortable field")
-    expect(sort["sortby-param"] in envelope.error_message(exchange), "SORT-02",
-           f"the error message does not name the parameter {sort['sortby-param']!r}", exchange)
+    expect(sort.sortby_param in envelope.error_message(exchange), "SORT-02",
+           f"the error message does not name the parameter {sort.sortby_param!r}", exchange)

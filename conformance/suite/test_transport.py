@@ -36,7 +36,7 @@ OTHER_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 def list_operation_of(spec: Spec, op: Operation) -> Operation:
     """The list operation whose records carry the ids of the detail operation ``op``."""
     for candidate in spec.resource_list_operations:
-        if candidate.resource.get("detail-operation") == op.operation_id:
+        if candidate.resource_view.detail_operation == op.operation_id:
             return candidate
     raise LookupError(f"no list operation in the spec names {op.operation_id} as its detail-operation")
 
@@ -44,7 +44,7 @@ def list_operation_of(spec: Spec, op: Operation) -> Operation:
 def live_ids(spec: Spec, first_page: Callable, op: Operation) -> list[Any]:
     """Ids of live records for the detail operation ``op`` (skips when the tenant has none)."""
     source = list_operation_of(spec, op)
-    ids = [record.get(source.resource["id-field"]) for record in first_page(source)]
+    ids = [record.get(source.resource_view.id_field) for record in first_page(source)]
     ids = [i for i in ids if i is not None]
     if not ids:
         pytest.skip(f"not run: no data: {source.operation_id} returned no records")
@@ -107,10 +107,10 @@ def draw_target(data: Any, spec: Spec, op: Operation, first_page: Callable, base
         bad = invalid_id(op)
         return Target(op, concrete(op, live), invalid=(concrete(op, bad), {}) if bad is not None else None,
                       absent=concrete(op, absent_id(op, ids)))
-    pag = op.pagination
+    pag = op.paging
     params = dict(base_query(op))
-    params[pag["pagesize-param"]] = data.draw(st.integers(1, pag["max-pagesize"]), label="pagesize")
-    invalid = dict(params, **{pag["pagesize-param"]: pag["max-pagesize"] + 1})
+    params[pag.pagesize_param] = data.draw(st.integers(1, pag.max_pagesize), label="pagesize")
+    invalid = dict(params, **{pag.pagesize_param: pag.max_pagesize + 1})
     return Target(op, op.path, params, invalid=(op.path, invalid))
 
 
@@ -279,7 +279,7 @@ def derived_undefined_paths(spec: Spec, first_page: Callable) -> list[str]:
             source = list_operation_of(spec, op)
             records = first_page(source)
             if records:
-                paths.append(concrete(op, records[0][source.resource["id-field"]]) + "/rules")
+                paths.append(concrete(op, records[0][source.resource_view.id_field]) + "/rules")
         else:
             paths.append("/v2" + template)
         segments = template.strip("/").split("/")
