@@ -62,13 +62,13 @@ class ResponseOracle:
         self.spec = spec
         self.schema = schema  # a schemathesis schema of ``spec`` (response-schema conformance), optional
         self.base_path = urlsplit(base_url).path.rstrip("/")
-        envelope = spec.envelope
-        self.success_field = envelope["success-field"]
-        self.data_field = envelope["data-field"]
-        self.error_field = envelope["error-field"]
-        self.code_field = envelope["error-code-field"]
-        self.errors: dict[str, int] = {code: int(status) for code, status in spec.api["errors"].items()}
-        self.timestamp = re.compile(spec.api["timestamp-pattern"])
+        api = spec.api_view
+        self.success_field = api.envelope.success_field
+        self.data_field = api.envelope.data_field
+        self.error_field = api.envelope.error_field
+        self.code_field = api.envelope.error_code_field
+        self.errors: dict[str, int] = {code: int(status) for code, status in api.errors.items()}
+        self.timestamp = re.compile(api.timestamp_pattern)
 
     def check(self, exchange: Exchange) -> list[Finding]:
         findings: list[Finding] = []

@@ -133,9 +133,9 @@ def run_session(config: pytest.Config, state: RunState, *, evidence: bool = True
 
 
 def make_client(config: pytest.Config, base_url: str, key: str | None, session, spec: specs.Spec) -> ApiClient:
-    auth = spec.api["auth"]
+    auth = spec.api_view.auth
     return ApiClient(base_url, key, session=session, timeout=config.getoption("iris_timeout"),
-                     api_key_header=auth["api-key-header"], bearer_scheme=auth["bearer-scheme"])
+                     api_key_header=auth.api_key_header, bearer_scheme=auth.bearer_scheme)
 
 
 def _set_metadata(config: pytest.Config, state: RunState) -> None:

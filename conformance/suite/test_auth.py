@@ -18,7 +18,7 @@ from conformance.client import ApiClient, Exchange
 from conformance.expect import expect
 from conformance.plugin import KEY_OPTIONS
 from conformance.spec import Auth, Operation, Spec
-from conformance.suite.conftest import record_key
+from conformance.records import record_key
 
 AUTHORIZATION = "Authorization"  # RFC 9110 / RFC 6750: not a deployment choice
 TOKEN_CHARS = string.ascii_letters + string.digits + "-._~+/"  # RFC 6750 b64token

@@ -22,7 +22,7 @@ from hypothesis import assume, given, strategies as st
 from conformance.expect import expect
 from conformance.pagination import Walk, fetch_page, walk
 from conformance.spec import Filter
-from conformance.suite.conftest import record_key
+from conformance.records import record_key
 
 BOOLEANS = (json.dumps(True), json.dumps(False))
 QUERY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)

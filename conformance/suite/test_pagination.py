@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 from conformance.expect import expect
 from conformance.pagination import fetch_page, walk
-from conformance.suite.conftest import record_key
+from conformance.records import record_key
 
 INVALID_INTEGERS = st.one_of(
     st.sampled_from(["abc", "1.5", "1e2", "+1", " 1", "1 ", "0x10", "", "١"]),  # not plain ASCII digits

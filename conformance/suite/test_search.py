@@ -15,7 +15,7 @@ from hypothesis import assume, given, strategies as st
 
 from conformance.expect import expect
 from conformance.pagination import Walk, walk
-from conformance.suite.conftest import record_key
+from conformance.records import record_key
 
 #: Terms that are SQL, LIKE, glob, regex or escape syntax somewhere; as search terms they are data.
 FRAGMENTS = ("'", '"', "%", "_", "*", "\\", "%%", "%_%", "\\%", "\\_", "' OR '1'='1", "' OR 1=1 --",

@@ -14,7 +14,7 @@ from hypothesis import given, strategies as st
 
 from conformance.expect import expect
 from conformance.pagination import fetch_page, walk
-from conformance.suite.conftest import record_key
+from conformance.records import record_key
 
 #: Text that can travel in a query string (no lone surrogates).
 QUERY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
