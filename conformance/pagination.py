@@ -1,13 +1,22 @@
-"""Walking a list operation page by page, the way PAGE-04 describes, within a request bound."""
+"""Walking a list operation page by page, the way PAGE-04 describes, within a request bound.
+
+A page and a walk check what every test that reads them relies on, and blame a break on the
+requirement it breaks, so a test of another requirement that walks a broken list reports its own
+requirement blocked, not failed: a 5xx is TRN-04's, a body without the envelope ENV-01's, a
+pagination object without its integers PAGE-02's, a page of the wrong length PAGE-03's, a complete
+walk with a repeated record or a count other than ``total`` PAGE-04's, a total that changes between
+pages PAGE-05's. A valid request refused (4xx) is the caller's ``requirement_id``'s."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from conformance.client import ApiClient, Exchange
 from conformance.envelope import Envelope
 from conformance.expect import expect
+from conformance.records import record_key
 from conformance.spec import Operation
 
 
@@ -28,14 +37,22 @@ def fetch_page(api: ApiClient, env: Envelope, op: Operation, params: dict[str, A
     pag = op.paging
     query = dict(params, **{pag.page_param: page, pag.pagesize_param: pagesize})
     exchange = api.get(op.path, query)
+    expect(exchange.status < 500, "TRN-04", f"a valid list request was answered {exchange.status}", exchange)
     expect(exchange.status == 200, requirement_id, f"a valid list request was not answered 200 (got {exchange.status})",
            exchange)
-    return exchange, env.items(exchange, requirement_id), env.page_info(exchange, op, requirement_id)
+    items, info = env.items(exchange), env.page_info(exchange, op, "PAGE-02")
+    expected = min(pagesize, max(0, info["total"] - (page - 1) * pagesize))
+    expect(len(items) == expected, "PAGE-03",
+           f"page {page} of size {pagesize} with total {info['total']} should hold {expected} items, it holds "
+           f"{len(items)}", exchange)
+    return exchange, items, info
 
 
 def walk(api: ApiClient, env: Envelope, op: Operation, params: dict[str, Any] | None = None, *,
-         pagesize: int | None = None, max_pages: int = 50, requirement_id: str = "PAGE-04") -> Walk:
-    """Fetch pages 1..totalpages (at most ``max_pages``) of ``op`` with ``params``."""
+         pagesize: int | None = None, max_pages: int = 50, requirement_id: str = "PAGE-04",
+         key: Callable[[dict[str, Any]], Any] | None = None) -> Walk:
+    """Fetch pages 1..totalpages (at most ``max_pages``) of ``op`` with ``params``. A complete walk
+    holds every record once (PAGE-04), records told apart by ``key`` (default: the spec's id)."""
     params = dict(params or {})
     pagesize = pagesize or op.paging.max_pagesize
     result = Walk()
@@ -54,4 +71,13 @@ def walk(api: ApiClient, env: Envelope, op: Operation, params: dict[str, Any] | 
             result.complete = False
             break
         page += 1
+    if result.complete:
+        key = key or record_key(op)
+        keys = [key(item) for item in result.items]
+        repeated = sorted((k for k, n in Counter(keys).items() if n > 1), key=repr)[:5]
+        expect(not repeated, "PAGE-04", f"walking pages of size {pagesize}: records on more than one page: {repeated}",
+               *result.pages[:3])
+        expect(len(keys) == result.total, "PAGE-04",
+               f"walking {len(result.pages)} pages of size {pagesize} yielded {len(keys)} records; total says "
+               f"{result.total}", result.pages[-1])
     return result

@@ -32,10 +32,13 @@ class FakeList:
         self.sent += 1
         pag = self.op.pagination
         page, size = int(params[pag["page-param"]]), int(params[pag["pagesize-param"]])
-        start = max(0, (page - 1) * size - (self.shift if page > 1 else 0))
+        start = (page - 1) * size
         total = len(self.records) + (self.drift if page > 1 else 0)
+        items = self.records[start:start + size]
+        if page > 1 and self.shift:  # the same page length, starting early: the last record of the page before
+            items = (self.records[start - self.shift:start] + items)[:len(items)]
         env = self.spec.envelope
-        body = {env["success-field"]: True, env["data-field"]: self.records[start:start + size],
+        body = {env["success-field"]: True, env["data-field"]: items,
                 pag["meta-field"]: {pag["page-field"]: page, pag["pagesize-field"]: size, pag["total-field"]: total,
                                     pag["totalpages-field"]: math.ceil(total / size)}}
         response = requests.Response()
@@ -71,11 +74,19 @@ def test_a_walk_stops_at_its_page_bound(spec, tariffs):
     assert len(result.items) == 20 and not result.complete
 
 
-def test_a_walk_sees_overlapping_pages(spec, tariffs):
+def test_overlapping_pages_are_a_page_04_violation_of_the_walk(spec, tariffs):
+    """Whoever walks (a SRCH-01 test, a filter test), the overlap is blamed on PAGE-04."""
     op, records = tariffs
-    result = walk(FakeList(spec, op, records, shift=1), Envelope(spec), op, pagesize=10)
-    ids = [r["id"] for r in result.items]
-    assert len(ids) != len(set(ids)), "the walk hands the overlap to the PAGE-04 check"
+    with pytest.raises(Violation) as caught:
+        walk(FakeList(spec, op, records, shift=1), Envelope(spec), op, pagesize=10, requirement_id="SRCH-01")
+    assert caught.value.requirement_ids == ("PAGE-04",)
+
+
+def test_a_page_of_the_wrong_length_is_a_page_03_violation(spec, tariffs):
+    op, records = tariffs
+    with pytest.raises(Violation) as caught:
+        walk(FakeList(spec, op, records, drift=-10), Envelope(spec), op, pagesize=10, requirement_id="FLT-01")
+    assert caught.value.requirement_ids in (("PAGE-03",), ("PAGE-05",))
 
 
 def test_a_total_that_changes_between_pages_is_a_page_05_violation(spec, tariffs):
