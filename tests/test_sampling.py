@@ -1,0 +1,282 @@
+"""Unit tests of the record sampler (conformance.sampling) on fake lists in memory: no server, so
+they run in milliseconds."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from conformance import sampling
+from conformance.sampling import (extreme_queries, filter_value, miss_probability, random_pagesize, run_rng,
+                                  sample_records, sample_size, value_rule_violations)
+
+SORT = {"sortby-param": "sortby", "orderby-param": "orderby", "fields": {"id": "integer", "energy": "number"},
+        "orders": ["ASC", "DESC"]}
+
+
+class FakeList:
+    """A list of ``records`` sorted and paged like a deployment; counts the pages it serves."""
+
+    def __init__(self, records: list[dict]):
+        self.records = records
+        self.requests: list[tuple[dict, int, int]] = []
+
+    def __call__(self, query: dict, page: int, pagesize: int):
+        self.requests.append((dict(query), page, pagesize))
+        rows = list(self.records)
+        if "sortby" in query:
+            rows.sort(key=lambda r: (r[query["sortby"]], r["id"]), reverse=query.get("orderby") == "DESC")
+        start = (page - 1) * pagesize
+        return f"page {page} of {query}", rows[start:start + pagesize], len(rows)
+
+
+def records(count: int, defect_every: int = 0) -> list[dict]:
+    """Records ``1..count``; every ``defect_every``-th one has a negative energy."""
+    rng = random.Random(count)
+    return [{"id": i, "energy": -1.0 if defect_every and i % defect_every == 0 else rng.uniform(0, 80)}
+            for i in range(1, count + 1)]
+
+
+def key(record: dict):
+    return record["id"]
+
+
+def test_sizes_meet_the_promised_catch_probability():
+    for profile, promised in sampling.CATCH_PROBABILITY.items():
+        n = sample_size(profile)
+        assert 1 - miss_probability(n) >= promised
+    assert math.ceil(math.log(0.05) / math.log(0.97)) == 99 <= sample_size("default")
+    assert math.ceil(math.log(0.20) / math.log(0.97)) == 53 <= sample_size("smoke")
+    assert sample_size("thorough") is None
+    assert sample_size("no-such-profile") == sample_size("default")
+
+
+def test_random_pages_are_small_enough_to_spread_the_sample():
+    assert random_pagesize(100, 100) == 10
+    assert random_pagesize(60, 100) == 6
+    assert random_pagesize(100, 4) == 4
+    assert random_pagesize(None, 100) == 100
+
+
+def test_extremes_are_every_sort_field_in_every_order():
+    assert extreme_queries(SORT) == [{"sortby": "energy", "orderby": "ASC"}, {"sortby": "energy", "orderby": "DESC"},
+                                     {"sortby": "id", "orderby": "ASC"}, {"sortby": "id", "orderby": "DESC"}]
+    assert extreme_queries(None) == []
+
+
+def test_a_small_list_is_walked_whole_with_the_largest_pages():
+    fake = FakeList(records(250))
+    sample = sample_records(fake, key=key, n=300, rng=random.Random(1), max_pagesize=100,
+                            orderings=extreme_queries(SORT))
+    assert sample.complete and len(sample.records) == 250 and sample.total == 250
+    # the first page (of the sample's size) tells the total; then pages 1..3 of the largest size
+    assert [(page, size) for _, page, size in fake.requests] == [(1, 30), (1, 100), (2, 100), (3, 100)]
+
+
+def test_a_list_within_one_page_costs_one_request():
+    fake = FakeList(records(7))
+    sample = sample_records(fake, key=key, n=100, rng=random.Random(1), max_pagesize=100)
+    assert sample.complete and len(sample.records) == 7 and sample.requests == 1
+
+
+def test_thorough_walks_everything():
+    fake = FakeList(records(1234))
+    sample = sample_records(fake, key=key, n=None, rng=random.Random(1), max_pagesize=100)
+    assert sample.complete and [r["id"] for r in sample.records] == list(range(1, 1235))
+    assert sample.requests == 13
+
+
+def test_a_large_list_is_sampled_first_page_extremes_and_random_pages():
+    fake = FakeList(records(5000))
+    sample = sample_records(fake, key=key, n=100, rng=random.Random(1), max_pagesize=100,
+                            orderings=extreme_queries(SORT))
+    assert not sample.complete and sample.total == 5000
+    queries = [q for q, _, _ in fake.requests]
+    assert queries[0] == {} and fake.requests[0][1] == 1
+    assert queries[1:5] == extreme_queries(SORT)  # page 1 of each sort field and order
+    assert all(q == {} for q in queries[5:])
+    ids = {r["id"] for r in sample.records}
+    assert {1, 5000} <= ids  # both ends of the id order
+    assert sample.random_records >= 100
+    assert len(sample.records) == len(ids)  # deduplicated
+    assert len(sample.random_pages) == len(set(sample.random_pages)) == 10
+    assert 1 not in sample.random_pages
+    # spread across the whole range, not bunched at the front
+    assert max(sample.random_pages) > 250 and min(sample.random_pages) < 250
+    assert sample.requests == 1 + 4 + 10
+
+
+def test_the_same_seed_samples_the_same_pages_and_another_seed_other_ones():
+    def pages(seed):
+        return sample_records(FakeList(records(5000)), key=key, n=100, rng=run_rng(seed, "listSessions"),
+                              max_pagesize=100).random_pages
+
+    assert pages(7) == pages(7)
+    assert pages(7) != pages(8)
+    assert run_rng(7, "a").random() != run_rng(7, "b").random()
+
+
+def test_records_are_deduplicated_by_id_and_keep_the_page_they_were_seen_on():
+    rows = records(40)
+    fake = FakeList(rows)
+    sample = sample_records(fake, key=key, n=10, rng=random.Random(3), max_pagesize=100,
+                            orderings=[{"sortby": "id", "orderby": "ASC"}])
+    assert len({r["id"] for r in sample.records}) == len(sample.records)
+    first = sample.records[0]
+    assert sample.seen_on(first) == "page 1 of {}"
+
+
+def test_random_pages_stop_when_the_data_is_exhausted():
+    fake = FakeList(records(120))  # 24 pages of 5: the random pages (2..24) hold 115 < n records
+    sample = sample_records(fake, key=key, n=119, rng=random.Random(1), max_pagesize=5)
+    assert sample.complete and len(sample.records) == 120
+    assert sorted(sample.random_pages) == list(range(2, 25))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_three_percent_defect_deep_in_the_data_is_met(seed):
+    """Every 33rd record is defective (3 %): the first page and the extremes of a sort that does not
+    order by the defect can miss it; the random pages meet it (P(miss) = 0.97 ** 100 < 5 %)."""
+    rows = records(3300, defect_every=33)
+    rng = random.Random(seed)
+    rng.shuffle(rows)  # the default order is not the id order
+    sample = sample_records(FakeList(rows), key=key, n=100, rng=run_rng(seed, "x"), max_pagesize=100,
+                            orderings=[{"sortby": "id", "orderby": o} for o in ("ASC", "DESC")])
+    assert any(r["energy"] < 0 for r in sample.records)
+
+
+def test_the_catch_rate_over_many_seeds_is_what_the_math_says():
+    """Over 300 seeds the sample misses a 3 % defect about as often as 0.97 ** n (binomial bound)."""
+    rows = records(6600, defect_every=33)
+    random.Random(0).shuffle(rows)
+    for n, bound in ((100, 0.05), (60, 0.20)):
+        missed = sum(not any(r["energy"] < 0 for r in sample_records(
+            FakeList(rows), key=key, n=n, rng=run_rng(seed, n), max_pagesize=100).records) for seed in range(300))
+        assert missed / 300 <= bound
+
+
+# ---------------------------------------------------------------------------- value rules
+
+SESSION = {
+    "type": "object", "required": ["id", "energy_kwh", "tariff_id", "end_time"],
+    "x-invariants": [{"id": "SES-01"}],
+    "properties": {
+        "id": {"type": "integer", "minimum": 1},
+        "energy_kwh": {"type": "number", "minimum": 0},
+        "power_kw": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
+        "tariff_id": {"type": "integer", "minimum": 1, "nullable": True},
+        "end_time": {"type": "string", "format": "date-time", "nullable": True,
+                     "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$", "example": "2026-01-01T00:00:00Z"},
+        "status": {"type": "string", "enum": ["STARTED", "STOPPED"]},
+    },
+}
+
+
+def test_a_record_within_the_rules_breaks_none():
+    assert value_rule_violations(SESSION, {"id": 1, "energy_kwh": 0, "tariff_id": None, "end_time": None,
+                                           "power_kw": 7.4, "status": "STARTED"}) == []
+
+
+def test_bounds_enums_nulls_and_required_members_are_env_01():
+    found = value_rule_violations(SESSION, {"id": 0, "energy_kwh": -0.5, "tariff_id": None, "power_kw": 0,
+                                            "status": "stopped"})
+    assert {rid for rid, _ in found} == {"ENV-01"}
+    text = " | ".join(what for _, what in found)
+    assert "energy_kwh: -0.5 is less than the minimum of 0" in text
+    assert "power_kw: 0 is less than or equal to the minimum of 0" in text  # exclusiveMinimum (OpenAPI 3.0)
+    assert "id: 0 is less than the minimum of 1" in text
+    assert "status:" in text and "'end_time' is a required property" in text
+
+
+def test_a_timestamp_out_of_form_is_env_02():
+    found = value_rule_violations(SESSION, {"id": 1, "energy_kwh": 1, "tariff_id": 3,
+                                            "end_time": "2026-01-01 00:00:00+05:30"})
+    assert [rid for rid, _ in found] == ["ENV-02"]
+
+
+def test_null_is_refused_where_the_schema_is_not_nullable():
+    found = value_rule_violations(SESSION, {"id": 1, "energy_kwh": None, "tariff_id": None, "end_time": None})
+    assert found and found[0][0] == "ENV-01" and found[0][1].startswith("energy_kwh:")
+
+
+# ---------------------------------------------------------------------------- filter values
+
+def test_filter_values_are_what_a_record_carries_in_the_filters_form():
+    assert filter_value({"match": "equals"}, "user123") == "user123"
+    assert filter_value({"match": "integer-equals"}, 42) == "42"
+    assert filter_value({"match": "boolean"}, True) == "true"
+    assert filter_value({"match": "enum"}, "STOPPED") == "STOPPED"
+    assert filter_value({"match": "datetime-from", "format": "%Y-%m-%d %H:%M:%S", "timezone": "UTC"},
+                        "2026-11-20T08:15:00Z") == "2026-11-20 08:15:00"
+    assert filter_value({"match": "datetime-to", "format": "%Y-%m-%d %H:%M", "timezone": "Asia/Kolkata"},
+                        "2026-11-20T08:15:00Z") == "2026-11-20 13:45"
+    assert filter_value({"match": "equals"}, None) is None
+    assert filter_value({"match": "equals"}, "  ") is None
+    assert filter_value({"match": "equals"}, [1]) is None
+    assert filter_value({"match": "datetime-from"}, "not a time") is None
+
+
+# ---------------------------------------------------------------------------- sharing
+
+class FakeConfig:
+    def __init__(self, profile="default", seed="5"):
+        import pytest as _pytest
+
+        self.stash = _pytest.Stash()
+        self.options = {"iris_profile": profile, "hypothesis_seed": seed}
+
+    def getoption(self, name, default=None):
+        return self.options.get(name, default)
+
+
+class FakeApi:
+    key = "iris_k"
+
+    def __init__(self):
+        self.paths = []
+
+    def get(self, path, params=None):
+        self.paths.append(path)
+        return f"answer for {path}"
+
+
+class FakeSpec:
+    class Op:
+        path = "/stations/{id}"
+        path_params = ["id"]
+
+    def operation(self, operation_id):
+        return self.Op()
+
+
+def test_the_sampler_and_the_detail_cache_are_one_per_run_and_key():
+    config, api = FakeConfig(profile="smoke"), FakeApi()
+    sampler = sampling.record_sampler(config, api, None, FakeSpec())
+    assert sampling.record_sampler(config, api, None, FakeSpec()) is sampler
+    assert sampler.n == 60 and sampler.seed == "5"
+    details = sampling.detail_cache(config, api, FakeSpec())
+    assert sampling.detail_cache(config, api, FakeSpec()) is details
+    assert details.get("getStation", "a b") == "answer for /stations/a%20b"
+    details.get("getStation", "a b")
+    assert api.paths == ["/stations/a%20b"] and len(details) == 1
+
+
+def test_a_sampling_that_broke_a_requirement_raises_the_same_violation_to_every_reader():
+    sampler = sampling.RecordSampler(None, None, None, profile="default", seed=1)
+    calls = []
+
+    def broken(op, base, requirement_id):
+        calls.append(1)
+        raise AssertionError("PAGE-03 broke")
+
+    sampler._sample = broken  # type: ignore[method-assign]
+
+    class Op:
+        operation_id = "listSessions"
+
+    for _ in range(2):
+        with pytest.raises(AssertionError, match="PAGE-03"):
+            sampler.of(Op())
+    assert len(calls) == 1
