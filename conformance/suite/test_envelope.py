@@ -16,7 +16,9 @@ from hypothesis import given, strategies as st
 from conformance.client import Exchange
 from conformance.expect import expect
 from conformance.spec import Operation
-from conformance.suite.test_transport import FEW, concrete, draw_target, live_ids
+from conformance.records import detail_path
+from conformance.strategies import FEW
+from conformance.targets import draw_target, live_ids
 
 # ------------------------------------------------------------------------------------ ENV-01
 
@@ -145,7 +147,7 @@ def test_detail_timestamps_are_iso8601_utc(data, api, iris_spec, detail_operatio
     if not declares_timestamps(ok_schema(op)):
         pytest.skip(f"not applicable: the spec declares no timestamp in {op.operation_id}")
     record_id = data.draw(st.sampled_from(live_ids(iris_spec, first_page, op)), label="id")
-    exchange = api.get(concrete(op, record_id))
+    exchange = api.get(detail_path(op, record_id))
     if exchange.status != 200:
         pytest.skip(f"not run: {op.operation_id} of a live id was answered {exchange.status}")
     expect_utc_timestamps(iris_spec.api_view.timestamp_pattern, ok_schema(op), exchange.body, exchange,
