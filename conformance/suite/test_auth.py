@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import string
 import uuid
-from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import quote
 
 import pytest
 import requests
@@ -16,53 +14,26 @@ from hypothesis import example, given, strategies as st
 
 from conformance.client import ApiClient, Exchange
 from conformance.expect import expect
-from conformance.plugin import KEY_OPTIONS
+from conformance.records import detail_path
 from conformance.spec import Auth, Operation, Spec
-from conformance.records import record_key
+from conformance.strategies import CASE_MASKS, recase
+from conformance.targets import Target, first_target
 
 AUTHORIZATION = "Authorization"  # RFC 9110 / RFC 6750: not a deployment choice
 TOKEN_CHARS = string.ascii_letters + string.digits + "-._~+/"  # RFC 6750 b64token
 PRINTABLE_ASCII = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
-#: A case pattern for a header or scheme name, applied cyclically: True upper-cases that letter.
-CASE_MASKS = st.lists(st.booleans(), min_size=1, max_size=16)
 
 
 # ------------------------------------------------------------------------------------- targets
 
-@dataclass(frozen=True)
-class Target:
-    """A valid request of one operation: its path (a live id filled in) and its query."""
-
-    op: Operation
-    path: str
-    params: dict[str, Any]
-    key: Callable[[dict[str, Any]], Any]  # what identifies a record of its data
-
-
-def list_of(spec: Spec, detail: Operation) -> Operation:
-    """The list operation whose ``x-resource.detail-operation`` is ``detail``."""
-    return next(op for op in spec.resource_list_operations if op.resource_view.detail_operation == detail.operation_id)
-
-
-def detail_path(detail: Operation, record_id: Any) -> str:
-    return detail.path.replace("{%s}" % detail.path_params[0], quote(str(record_id), safe=""))
-
-
 @pytest.fixture(scope="session")
 def target(iris_spec: Spec, first_page, base_query) -> Callable[[Operation], Target]:
+    """The same valid request of an operation throughout the run (a live id filled in)."""
     cache: dict[str, Target] = {}
 
     def resolve(op: Operation) -> Target:
         if op.operation_id not in cache:
-            if op.is_list:
-                cache[op.operation_id] = Target(op, op.path, base_query(op), record_key(op))
-            else:
-                listing = list_of(iris_spec, op)
-                records = first_page(listing)
-                if not records:
-                    pytest.skip(f"not run: no data: {listing.operation_id} is empty, no live id for {op.operation_id}")
-                record_id = records[0][listing.resource_view.id_field]
-                cache[op.operation_id] = Target(op, detail_path(op, record_id), {}, record_key(listing))
+            cache[op.operation_id] = first_target(iris_spec, op, first_page, base_query)
         return cache[op.operation_id]
 
     return resolve
@@ -86,9 +57,21 @@ def judged_styles(api, auth, iris_spec: Spec) -> Callable[[str], dict[str, dict[
 
 
 @pytest.fixture(scope="session")
-def known_keys(pytestconfig: pytest.Config) -> set[str]:
+def given_keys(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The keys the run was given, by the name of their fixture (a key not given is left out)."""
+    keys = {}
+    for name in ("api_key", "other_tenant_key", "revoked_key", "expired_key"):
+        try:
+            keys[name] = request.getfixturevalue(name)
+        except pytest.skip.Exception:  # the fixture skips when its option is not given
+            pass
+    return keys
+
+
+@pytest.fixture(scope="session")
+def known_keys(given_keys: dict[str, str]) -> set[str]:
     """Every key the run was given (a generated 'unknown' key must differ from all of them)."""
-    return {k for k in (pytestconfig.getoption(dest) for _, _, dest in KEY_OPTIONS.values()) if k}
+    return set(given_keys.values())
 
 
 # ------------------------------------------------------------------------------------- sending
@@ -113,10 +96,6 @@ def styles(auth: Auth, key: str) -> dict[str, dict[str, str]]:
     """The key in each documented way of sending it."""
     return {f"{auth.api_key_header} header": key_header(auth, key),
             f"{auth.bearer_scheme} token": bearer(auth, key)}
-
-
-def recase(word: str, mask: list[bool]) -> str:
-    return "".join(c.upper() if mask[i % len(mask)] else c.lower() for i, c in enumerate(word))
 
 
 def unknown_key(auth: Auth) -> str:
@@ -387,7 +366,7 @@ def test_the_valid_key_is_never_in_a_response(api, auth, iris_spec, any_operatio
 
 @pytest.mark.requirement("AUTH-07")
 @given(data=st.data())
-def test_a_refused_key_is_never_in_the_response(data, pytestconfig, api, auth, any_operation, target, known_keys,
+def test_a_refused_key_is_never_in_the_response(data, given_keys, api, auth, any_operation, target, known_keys,
                                                 judged_styles):
     t = target(any_operation)
     prefix = auth.key_prefix
@@ -395,7 +374,7 @@ def test_a_refused_key_is_never_in_the_response(data, pytestconfig, api, auth, a
     kinds = {"an unknown key": token.map(prefix.__add__).filter(lambda k: k not in known_keys),
              "a key without the prefix": token}
     for label in ("revoked", "expired"):  # when given; their own test skips otherwise
-        value = pytestconfig.getoption(KEY_OPTIONS[label][2])
+        value = given_keys.get(f"{label}_key")
         if value:
             kinds[f"the {label} key"] = st.just(value)
     kind = data.draw(st.sampled_from(sorted(kinds)), label="kind")
