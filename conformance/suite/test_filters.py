@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,17 +20,17 @@ from hypothesis import assume, given, strategies as st
 
 from conformance.expect import expect
 from conformance.pagination import Walk, fetch_page, walk
+from conformance.records import Record, by_tiebreak, detail_path, known_records, record_key, search_param
 from conformance.spec import Filter
-from conformance.records import record_key
+from conformance.strategies import QUERY_TEXT
+from conformance.timestamps import parse_utc
 
 BOOLEANS = (json.dumps(True), json.dumps(False))
-QUERY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
 #: Wall-clock shifts that a server reading the dates in a local time zone would apply (IST first:
 #: the vendor's deployments run in ap-south-1).
 TIME_ZONE_SHIFTS = (timedelta(hours=5, minutes=30), -timedelta(hours=5, minutes=30))
 SECOND = timedelta(seconds=1)
 
-Record = dict[str, Any]
 
 
 # ----------------------------------------------------------------------------------- the spec
@@ -46,26 +45,10 @@ def filters_for(spec, requirement_id: str, *matches: str) -> list[tuple[Any, Fil
     return found
 
 
-def search_param(op) -> str | None:
-    return op.resource_view.search_param
-
-
 def conditions(op) -> list[str]:
     """The parameters that narrow a list: its filters and its search."""
     names = [flt.param for flt in op.resource_view.filters]
     return names + ([search_param(op)] if search_param(op) else [])
-
-
-def by_tiebreak(op) -> dict[str, str]:
-    sort = op.resource_view.sort
-    return {sort.sortby_param: sort.tiebreak}
-
-
-def known_records(op, first_page) -> list[Record]:
-    records = first_page(op, by_tiebreak(op))
-    if not records:
-        pytest.skip(f"not run: no data: {op.operation_id} has no records")
-    return records
 
 
 # ---------------------------------------------------------------------------------- matching
@@ -73,15 +56,6 @@ def known_records(op, first_page) -> list[Record]:
 def zone(flt: Filter):
     name = flt.timezone
     return timezone.utc if name.upper() == "UTC" else ZoneInfo(name)
-
-
-def moment(value: Any) -> datetime | None:
-    """A timestamp of a record (ISO 8601), or None."""
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def date_param(flt: Filter, instant: datetime) -> str:
@@ -119,7 +93,7 @@ def matches(op, param: str, value: str, record: Record, strict: bool = False) ->
     if kind == "integer-equals":
         return isinstance(actual, int) and not isinstance(actual, bool) and actual == int(value)
     if kind in ("datetime-from", "datetime-to"):
-        at, bound = moment(actual), datetime.strptime(value, flt.format).replace(tzinfo=zone(flt))
+        at, bound = parse_utc(actual), datetime.strptime(value, flt.format).replace(tzinfo=zone(flt))
         return at is not None and (at >= bound if kind == "datetime-from" else at <= bound)
     pytest.fail(f"the suite does not know the match kind {kind!r} of filter {param!r}")
 
@@ -138,7 +112,7 @@ def value_of(op, param: str, record: Record) -> str | None:
     if flt.match == "boolean":
         return BOOLEANS[0] if actual is True else BOOLEANS[1] if actual is False else None
     if flt.match in ("datetime-from", "datetime-to"):
-        at = moment(actual)
+        at = parse_utc(actual)
         return None if at is None else date_param(flt, at)
     return str(actual)
 
@@ -339,11 +313,11 @@ def draw_date_bounds(data, spec, first_page):
     if not pairs:
         pytest.skip("not run: the spec declares no pair of date bounds on one field for FLT-SES-01")
     op, low, high = data.draw(st.sampled_from(pairs), label="filters")
-    records = [r for r in known_records(op, first_page) if moment(r.get(low.field)) is not None]
+    records = [r for r in known_records(op, first_page) if parse_utc(r.get(low.field)) is not None]
     if not records:
         pytest.skip(f"not run: no data: no {op.operation_id} record has a {low.field}")
     record = data.draw(st.sampled_from(records), label="record")
-    return op, low, high, record, moment(record[low.field])
+    return op, low, high, record, parse_utc(record[low.field])
 
 
 def floor_second(instant: datetime) -> datetime:
@@ -401,7 +375,7 @@ def test_dates_are_read_as_utc(data, api, envelope, iris_spec, first_page, budge
 @pytest.mark.requirement("FLT-SES-01")
 def test_malformed_dates_are_validation_errors(api, envelope, iris_spec, first_page):
     for op, flt in filters_for(iris_spec, "FLT-SES-01", "datetime-from", "datetime-to"):
-        at = next((m for r in known_records(op, first_page) if (m := moment(r.get(flt.field)))), None)
+        at = next((m for r in known_records(op, first_page) if (m := parse_utc(r.get(flt.field)))), None)
         if at is None:
             pytest.skip(f"not run: no data: no {op.operation_id} record has a {flt.field}")
         for value in date_near_misses(flt, at):
@@ -472,7 +446,7 @@ def test_unknown_station_or_user_gives_an_empty_list(data, api, envelope, iris_s
     else:
         unknown = value + "-" + data.draw(st.from_regex(r"[a-z0-9]{8}", fullmatch=True), label="suffix")
     detail = iris_spec.operation(reference.operation)
-    path = detail.path.replace("{" + detail.path_params[0] + "}", quote(unknown, safe=""))
+    path = detail_path(detail, unknown)
     if api.get(path).status != 404:
         pytest.skip(f"not run: cannot confirm that {flt.field}={unknown!r} is unknown ({detail.operation_id})")
     exchange, items, _ = fetch_page(api, envelope, op, {flt.param: unknown}, 1,
@@ -494,7 +468,7 @@ def condition_value(data, op, param: str, record: Record) -> str | None:
         return term or None
     flt = op.resource_view.filter_for(param)
     if flt.match in ("datetime-from", "datetime-to"):
-        at = moment(record.get(flt.field))
+        at = parse_utc(record.get(flt.field))
         if at is None:
             return None
         slack = timedelta(seconds=data.draw(st.integers(0, 30 * 86400), label=f"{param} slack (s)"))

@@ -15,7 +15,7 @@ from hypothesis import assume, given, strategies as st
 
 from conformance.expect import expect
 from conformance.pagination import Walk, walk
-from conformance.records import record_key
+from conformance.records import by_tiebreak, known_records, record_key, search_param_or_skip
 
 #: Terms that are SQL, LIKE, glob, regex or escape syntax somewhere; as search terms they are data.
 FRAGMENTS = ("'", '"', "%", "_", "*", "\\", "%%", "%_%", "\\%", "\\_", "' OR '1'='1", "' OR 1=1 --",
@@ -31,13 +31,6 @@ WILDCARDS = {
     "* inserted": lambda term, i: term[:i] + "*" + term[i:],
     "\\ inserted": lambda term, i: term[:i] + "\\" + term[i:],
 }
-
-
-def search_param(op) -> str:
-    param = op.resource_view.search_param
-    if param is None:
-        pytest.skip(f"not run: the spec declares no search for {op.operation_id}")
-    return param
 
 
 def search_fields(op) -> list[str]:
@@ -57,21 +50,8 @@ def contains(op, record: dict[str, Any], term: str, strict: bool = False) -> boo
                for field in search_fields(op))
 
 
-def by_tiebreak(op) -> dict[str, str]:
-    sort = op.resource_view.sort
-    return {sort.sortby_param: sort.tiebreak}
-
-
-def known_records(op, first_page) -> list[dict[str, Any]]:
-    """The unfiltered first page, sorted by the tiebreak field: the records a search is checked against."""
-    records = first_page(op, by_tiebreak(op))
-    if not records:
-        pytest.skip(f"not run: no data: {op.operation_id} has no records")
-    return records
-
-
 def search(api, envelope, op, term: str, pages: int = 1) -> Walk:
-    query = dict(by_tiebreak(op), **{search_param(op): term})
+    query = dict(by_tiebreak(op), **{search_param_or_skip(op): term})
     return walk(api, envelope, op, query, max_pages=pages, requirement_id="SRCH-01")
 
 
@@ -117,7 +97,7 @@ def expect_complete(op, result: Walk, term: str, known: list[dict[str, Any]]) ->
 @given(data=st.data())
 def test_search_returns_only_records_containing_the_term(data, api, envelope, resource_operation, first_page, budget):
     op = resource_operation
-    search_param(op)
+    search_param_or_skip(op)
     _, term = draw_term(data, op, known_records(op, first_page))
     expect_sound(op, search(api, envelope, op, term, pages=budget["max_pages"]), term)
 
@@ -126,7 +106,7 @@ def test_search_returns_only_records_containing_the_term(data, api, envelope, re
 @given(data=st.data())
 def test_search_finds_every_record_containing_the_term(data, api, envelope, resource_operation, first_page):
     op = resource_operation
-    search_param(op)
+    search_param_or_skip(op)
     known = known_records(op, first_page)
     record, term = draw_term(data, op, known)
     result = search(api, envelope, op, term)
@@ -139,7 +119,7 @@ def test_search_finds_every_record_containing_the_term(data, api, envelope, reso
 @given(data=st.data())
 def test_search_ignores_case(data, api, envelope, resource_operation, first_page):
     op = resource_operation
-    search_param(op)
+    search_param_or_skip(op)
     _, term = draw_term(data, op, known_records(op, first_page))
     mixed = data.draw(st.lists(st.booleans(), min_size=len(term), max_size=len(term)).map(
         lambda flags: "".join(c.upper() if up else c.lower() for c, up in zip(term, flags))), label="mixed case")
@@ -169,7 +149,7 @@ def field_only_terms(op, record: dict[str, Any], field: str) -> list[str]:
 def test_each_search_field_is_searched(data, api, envelope, resource_operation, first_page):
     """A substring found in only one search field of a record finds that record, for every field."""
     op = resource_operation
-    search_param(op)
+    search_param_or_skip(op)
     known = known_records(op, first_page)
     key = record_key(op)
     tried = []
@@ -191,7 +171,7 @@ def test_each_search_field_is_searched(data, api, envelope, resource_operation, 
 @pytest.mark.requirement("SRCH-01")
 def test_empty_search_is_the_same_as_none(api, envelope, resource_operation):
     op = resource_operation
-    param = search_param(op)
+    param = search_param_or_skip(op)
     key = record_key(op)
     without = walk(api, envelope, op, by_tiebreak(op), max_pages=1, requirement_id="SRCH-01")
     empty = search(api, envelope, op, "")
@@ -206,7 +186,7 @@ def test_empty_search_is_the_same_as_none(api, envelope, resource_operation):
 def test_wildcards_in_search_match_only_themselves(data, api, envelope, resource_operation, first_page):
     """A live substring with a wildcard put in finds its record only if the wildcard is read as a pattern."""
     op = resource_operation
-    search_param(op)
+    search_param_or_skip(op)
     known = known_records(op, first_page)
     _, term = draw_term(data, op, known, min_size=2)
     how = data.draw(st.sampled_from(sorted(WILDCARDS)), label="wildcard")
@@ -222,7 +202,7 @@ def test_wildcards_in_search_match_only_themselves(data, api, envelope, resource
 @pytest.mark.intrusive  # SQL fragments in a query string trip web application firewalls
 def test_quotes_and_sql_fragments_in_search_match_only_themselves(api, envelope, resource_operation, first_page):
     op = resource_operation
-    search_param(op)
+    search_param_or_skip(op)
     known = known_records(op, first_page)
     for fragment in FRAGMENTS:
         result = search(api, envelope, op, fragment)

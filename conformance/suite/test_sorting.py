@@ -6,7 +6,6 @@ field all come from `x-resource.sort` in the spec.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,17 +13,9 @@ from hypothesis import given, strategies as st
 
 from conformance.expect import expect
 from conformance.pagination import fetch_page, walk
+from conformance import timestamps
 from conformance.records import record_key
-
-#: Text that can travel in a query string (no lone surrogates).
-QUERY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
-
-
-def mixed_case(word: str) -> st.SearchStrategy[str]:
-    """``word`` with each letter in upper or lower case."""
-    return st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
-        lambda flags: "".join(c.upper() if up else c.lower() for c, up in zip(word, flags)))
-
+from conformance.strategies import QUERY_TEXT, mixed_case
 
 def sort_query(op, field: str | None = None, order: str | None = None) -> dict[str, str]:
     sort = op.resource_view.sort
@@ -65,11 +56,10 @@ def _sign(a: Any, b: Any) -> int:
     return (a > b) - (a < b)
 
 
-def _timestamp(value: Any) -> Any:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return str(value)
+def _comparable(value: Any) -> Any:
+    """A timestamp to compare: parsed, or its text when it is not ISO 8601."""
+    parsed = timestamps.parse(value)
+    return str(value) if parsed is None else parsed
 
 
 def comparisons(kind: str, a: Any, b: Any) -> set[int]:
@@ -81,7 +71,7 @@ def comparisons(kind: str, a: Any, b: Any) -> set[int]:
     if kind == "string":
         return {_sign(fold(str(a)), fold(str(b))) for fold in (str.lower, str.casefold)}
     if kind == "timestamp":
-        a, b = _timestamp(a), _timestamp(b)
+        a, b = _comparable(a), _comparable(b)
         if type(a) is not type(b):
             a, b = str(a), str(b)
         return {_sign(a, b)}
