@@ -1,6 +1,7 @@
 """Concrete requests of an operation: a valid one (its path filled with a live id, or its list query)
 and the requests that turn it into an error (an invalid id or page size, an id the tenant does not
-have), the live ids they are derived from, and detail lookups cached per run."""
+have), and the live ids they are derived from. (Detail lookups cached per run are
+:class:`conformance.sampling.DetailCache`.)"""
 
 from __future__ import annotations
 
@@ -119,16 +120,3 @@ def draw_target(data: Any, spec: Spec, op: Operation, first_page: Callable, base
     params[pag.pagesize_param] = data.draw(st.integers(1, pag.max_pagesize), label="pagesize")
     return list_target(op, params)
 
-
-class DetailCache:
-    """Detail lookups by (operation, id), each fetched once per test session."""
-
-    def __init__(self, api: ApiClient, spec: Spec):
-        self.api, self.spec = api, spec
-        self._cache: dict[tuple[str, str], Exchange] = {}
-
-    def get(self, operation_id: str, record_id: Any) -> Exchange:
-        key = (operation_id, str(record_id))
-        if key not in self._cache:
-            self._cache[key] = self.api.get(detail_path(self.spec.operation(operation_id), record_id))
-        return self._cache[key]

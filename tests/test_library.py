@@ -256,12 +256,3 @@ def test_target_errors_provoke_every_error_it_can():
     assert [label for label, _ in targets.Target(integer_detail(), "/p/1").errors(FakeApi())] == \
         ["no credential", "POST without a body"]
 
-
-def test_detail_cache_fetches_each_record_once():
-    api = FakeApi()
-    detail = integer_detail()
-    cache = targets.DetailCache(api, SPEC)
-    first = cache.get(detail.operation_id, 5)
-    assert cache.get(detail.operation_id, "5") is first
-    cache.get(detail.operation_id, 6)
-    assert [path for _, path, _, _ in api.sent] == [records.detail_path(detail, 5), records.detail_path(detail, 6)]
