@@ -29,10 +29,3 @@ def iris_state(config):  # pragma: no cover
 
     return {"spec": run_state(config).spec}
 
-
-def __getattr__(name):  # pragma: no cover
-    if name == "KEY_OPTIONS":
-        from conformance.plugin.options import KEY_OPTIONS
-
-        return KEY_OPTIONS
-    raise AttributeError(name)
