@@ -11,8 +11,9 @@ them. :func:`sample_records` gathers, deduplicated by record id,
    the run's seed (``--seed``: the same run samples the same pages), until the random pages alone
    hold ``n`` distinct records, or the data is exhausted.
 
-A list of at most ``n`` records, and every list under ``--profile thorough`` (``n`` is None), is
-walked whole with the largest page size instead.
+A list that holds no more records than the sample would read (``n`` and the first page and the
+extremes), and every list under ``--profile thorough`` (``n`` is None), is walked whole with the
+largest page size instead: every record, in fewer requests.
 
 How large ``n`` is (:func:`sample_size`). A defect present in a fraction ``p`` of the records is
 missed by ``n`` records drawn at random with probability ``(1 - p) ** n`` (drawing without
@@ -156,9 +157,10 @@ def sample_records(fetch: Fetch, *, key: Callable[[dict[str, Any]], Any], n: int
             result.total = total if isinstance(total, int) and total >= 0 else 0
         return len(items), result.add(items, evidence, key)
 
+    orderings = list(orderings)
     size = random_pagesize(n, max_pagesize)
     read({}, 1, size)
-    if n is None or result.total <= n:
+    if n is None or result.total <= n + size + len(orderings) * min(size, EXTREME_PAGESIZE):
         if result.total > size:  # walk it whole, with the largest pages (page 1 again unless it was one)
             page = 2 if size == max_pagesize else 1
             while (page - 1) * max_pagesize < result.total and read({}, page, max_pagesize)[0]:

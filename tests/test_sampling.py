@@ -75,6 +75,18 @@ def test_a_small_list_is_walked_whole_with_the_largest_pages():
     assert [(page, size) for _, page, size in fake.requests] == [(1, 30), (1, 100), (2, 100), (3, 100)]
 
 
+def test_a_list_no_larger_than_the_sample_is_walked_whole():
+    """n random records, the first page and 2 x 5 at the extremes: 100 + 10 + 10 records; a list of
+    120 is read whole (2 pages of 100 after the first page of 10), one of 121 is sampled."""
+    orderings = [{"sortby": "id", "orderby": o} for o in ("ASC", "DESC")]
+    walked = sample_records(FakeList(records(120)), key=key, n=100, rng=random.Random(1), max_pagesize=100,
+                            orderings=orderings)
+    assert walked.complete and walked.requests == 3
+    sampled = sample_records(FakeList(records(121)), key=key, n=100, rng=random.Random(1), max_pagesize=100,
+                             orderings=orderings)
+    assert sampled.random_pages
+
+
 def test_a_list_within_one_page_costs_one_request():
     fake = FakeList(records(7))
     sample = sample_records(fake, key=key, n=100, rng=random.Random(1), max_pagesize=100)
@@ -128,11 +140,19 @@ def test_records_are_deduplicated_by_id_and_keep_the_page_they_were_seen_on():
     assert sample.seen_on(first) == "page 1 of {}"
 
 
-def test_random_pages_stop_when_the_data_is_exhausted():
-    fake = FakeList(records(120))  # 24 pages of 5: the random pages (2..24) hold 115 < n records
-    sample = sample_records(fake, key=key, n=119, rng=random.Random(1), max_pagesize=5)
-    assert sample.complete and len(sample.records) == 120
-    assert sorted(sample.random_pages) == list(range(2, 25))
+def test_random_pages_end_with_the_range_the_total_gives():
+    """A total that promises more records than the pages hold: the sampler reads every page of the
+    range once, then stops (it never reads past ``ceil(total / pagesize)``)."""
+
+    class Overcounting(FakeList):
+        def __call__(self, query, page, pagesize):
+            evidence, items, _ = super().__call__(query, page, pagesize)
+            return evidence, items, 1000
+
+    fake = Overcounting(records(120))  # pages of 12: the random pages can hold 108 < n records
+    sample = sample_records(fake, key=key, n=115, rng=random.Random(1), max_pagesize=100)
+    assert sorted(sample.random_pages) == list(range(2, 85))
+    assert len(sample.records) == 120 and sample.random_records == 108 and not sample.complete
 
 
 @pytest.mark.parametrize("seed", range(20))
