@@ -1,6 +1,8 @@
 """DET-01, DET-02: detail endpoints agree with their lists, refuse malformed ids and do not find ids
 that are not the tenant's. Lists, id fields and detail operations come from the spec
-(``x-resource``: ``id-field``, ``detail-operation``); ids from live responses."""
+(``x-resource``: ``id-field``, ``detail-operation``); ids from live responses, the records DET-01
+compares from the run's record sample (:mod:`conformance.sampling`: all through the list, not only
+its first page)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from urllib.parse import quote
 import pytest
 from hypothesis import example, given, strategies as st
 
-from conformance.client import ApiClient, Exchange
 from conformance.expect import expect
 from conformance.plugin import iris_state
+from conformance.sampling import detail_cache, detail_path, record_sampler
 from conformance.spec import Operation, Spec
 
 #: Integer ids that are not an integer >= 1 in plain ASCII digits (contract §6, §7).
@@ -44,24 +46,6 @@ def list_of(spec: Spec, detail: Operation) -> Operation:
     return next(op for op in spec.resource_list_operations if op.resource["detail-operation"] == detail.operation_id)
 
 
-def detail_path(detail: Operation, record_id: Any) -> str:
-    return detail.path.replace("{%s}" % detail.path_params[0], quote(str(record_id), safe=""))
-
-
-class DetailCache:
-    """Detail lookups by (operation, id), each fetched once per test session."""
-
-    def __init__(self, api: ApiClient, spec: Spec):
-        self.api, self.spec = api, spec
-        self._cache: dict[tuple[str, str], Exchange] = {}
-
-    def get(self, operation_id: str, record_id: Any) -> Exchange:
-        key = (operation_id, str(record_id))
-        if key not in self._cache:
-            self._cache[key] = self.api.get(detail_path(self.spec.operation(operation_id), record_id))
-        return self._cache[key]
-
-
 def differences(listed: dict[str, Any], detailed: Any) -> list[str]:
     """The fields of the list item whose value the detail does not repeat exactly (deep equality)."""
     if not isinstance(detailed, dict):
@@ -70,30 +54,33 @@ def differences(listed: dict[str, Any], detailed: Any) -> list[str]:
             for name, value in listed.items() if name not in detailed or detailed[name] != value]
 
 
-def sample_records(op: Operation, first_page, data) -> list[dict[str, Any]]:
-    """A first page of ``op`` in a drawn sort order (either end of the list)."""
-    sort = op.resource["sort"]
-    order = data.draw(st.sampled_from(sort["orders"]), label="orderby")
-    return first_page(op, {sort["orderby-param"]: order})
+@pytest.fixture(scope="session")
+def sampled(pytestconfig, api, envelope, iris_spec):
+    """The run's sample of a list operation (shared with SES-01, REF-01 and the value rules)."""
+    return record_sampler(pytestconfig, api, envelope, iris_spec).of
 
 
 # --------------------------------------------------------------------------------------- DET-01
 
 @pytest.mark.requirement("DET-01")
 @given(data=st.data())
-def test_detail_repeats_every_field_of_the_list_item(data, api, envelope, iris_spec, resource_operation, first_page):
+def test_detail_repeats_every_field_of_the_list_item(data, pytestconfig, api, envelope, iris_spec,
+                                                    resource_operation, sampled):
     op = resource_operation
-    records = sample_records(op, first_page, data)
-    if not records:
+    sample = sampled(op)
+    if not sample.records:
         pytest.skip(f"not run: no data: the tenant has no {op.resource['name']} records")
-    record = data.draw(st.sampled_from(records), label="record")
-    detail = iris_spec.operation(op.resource["detail-operation"])
-    exchange = api.get(detail_path(detail, record[op.resource["id-field"]]))
+    record = data.draw(st.sampled_from(sample.records), label="record")
+    exchange = detail_cache(pytestconfig, api, iris_spec).get(op.resource["detail-operation"],
+                                                              record[op.resource["id-field"]])
+    listing = sample.seen_on(record)
+    expect(exchange.status < 500, "TRN-04", f"the detail of a listed {op.resource['name']} was answered "
+           f"{exchange.status}", exchange)
     expect(exchange.status == 200, "DET-01",
-           f"the detail of a listed {op.resource['name']} was answered {exchange.status}, not 200", exchange)
+           f"the detail of a listed {op.resource['name']} was answered {exchange.status}, not 200", listing, exchange)
     diff = differences(record, envelope.data(exchange, "DET-01"))
     expect(not diff, "DET-01", f"the detail differs from the list item in {len(diff)} field(s): " + "; ".join(diff[:5]),
-           exchange)
+           listing, exchange)
 
 
 # --------------------------------------------------------------------------------------- DET-02

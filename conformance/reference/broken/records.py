@@ -6,7 +6,9 @@ Each is a mistake a real implementation could make, confined to one component an
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from ..defects import defect
 from ..query import ChargerQuery, Paging, Params, QueryParser
@@ -58,6 +60,75 @@ class LegacyTariffIdSerializer(Serializer):
         if body["tariff_id"] is not None:
             body["tariff_id"] += 1000
         return body
+
+
+# ------------------------------------------------------------------------- records deep in the data
+
+class CorruptedRecords(Repository):
+    """The same code over data in which a few records, spread across it, are wrong: what the
+    database of a deployment holds after years of imports, renumberings and deletions.
+
+    Each subclass names one SQL statement (:attr:`CORRUPTION`); it is run once, before the first
+    request is answered, so that lists, filters, sorts, searches and details all agree about the
+    corrupted records (and a suite meets them only where it reads them). Stacked defects run each
+    of their statements."""
+
+    CORRUPTION = ""
+    #: The repository methods that answer a request (each runs the corruption first).
+    READS = ("tariffs", "tariff", "customers", "customer", "stations", "station", "sessions", "session",
+             "chargers_near")
+
+    def corrupt(self) -> None:
+        done = self.__dict__.setdefault("_corruptions_run", set())
+        for cls in type(self).__mro__:
+            sql = cls.__dict__.get("CORRUPTION")
+            if sql and sql not in done:
+                with self.conn:
+                    self.conn.execute(sql)
+                done.add(sql)
+
+
+def _corrupting(name: str) -> Callable[..., Any]:
+    def read(self: CorruptedRecords, *args: Any, **kwargs: Any) -> Any:
+        self.corrupt()
+        return getattr(super(CorruptedRecords, self), name)(*args, **kwargs)
+
+    read.__name__ = name
+    return read
+
+
+for _name in CorruptedRecords.READS:
+    setattr(CorruptedRecords, _name, _corrupting(_name))
+
+
+@defect("ses-negative-energy", requirement="ENV-01", component="repository",
+        description="every 33rd session (3 %) has a negative energy_kwh (a meter that rolled over between "
+                    "start and stop), below the spec's minimum 0")
+class NegativeEnergyRepository(CorruptedRecords):
+    CORRUPTION = "UPDATE sessions SET energy_kwh = -ROUND(energy_kwh + 0.1, 1) WHERE id % 33 = 5"
+
+
+@defect("ref-01-dangling-user", requirement="REF-01", component="repository",
+        description="every 30th customer was erased but its sessions (3 % of them) kept its user_id, which "
+                    "resolves to nothing")
+class DanglingUserRepository(CorruptedRecords):
+    CORRUPTION = "DELETE FROM customers WHERE pk % 30 = 0"
+
+
+@defect("ref-01-connector-elsewhere", requirement="REF-01", component="repository",
+        description="every 33rd session (3 %) names a connector its charge point does not have (the charge "
+                    "point's connectors were renumbered after the session)")
+class ConnectorElsewhereRepository(CorruptedRecords):
+    CORRUPTION = ("UPDATE sessions SET connector_id = (SELECT MAX(c.id) + 1 FROM connectors c"
+                  " WHERE c.charge_point_id = sessions.charge_point_id) WHERE id % 33 = 16")
+
+
+@defect("ref-01-foreign-tariff", requirement="REF-01", component="repository",
+        description="every 33rd session (3 %) carries a tariff of the other tenant (a tariff looked up without "
+                    "its tenant when the session was billed): getTariff with the session's key is 404")
+class ForeignTariffRepository(CorruptedRecords):
+    CORRUPTION = ("UPDATE sessions SET tariff_id = (SELECT MIN(t.id) FROM tariffs t"
+                  " WHERE t.tenant_id <> sessions.tenant_id) WHERE id % 33 = 27")
 
 
 # --------------------------------------------------------------------------------------- chargers
