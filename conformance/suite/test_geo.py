@@ -22,8 +22,8 @@ from conformance.expect import expect
 from conformance.geo import destination, haversine_km, tolerance_km
 from conformance.pagination import fetch_page, walk
 from conformance.plugin import iris_state
+from conformance.sampling import DetailCache, Sample, detail_cache, record_sampler
 from conformance.spec import Operation, Spec
-from conformance.suite.test_detail import DetailCache
 
 SPEC = specs.load(os.environ.get("IRIS_SPEC") or None)
 X_GEO = next(op.geo for op in SPEC.list_operations if op.geo)  # for the explicit examples of GEO-01 only
@@ -143,8 +143,9 @@ def stations(api, envelope, geo: Geo, budget) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def details(api, iris_spec) -> DetailCache:
-    return DetailCache(api, iris_spec)
+def details(pytestconfig, api, iris_spec) -> DetailCache:
+    """The run's detail lookups, each fetched once (shared with REF-01)."""
+    return detail_cache(pytestconfig, api, iris_spec)
 
 
 def run(api, envelope, geo: Geo, q: Query, budget, requirement_id: str, pagesize: int | None = None) -> Result:
@@ -452,25 +453,108 @@ def test_the_pole_and_the_antimeridian_are_single_points(data, api, envelope, ge
 
 # ---------------------------------------------------------------------------------------- GEO-07
 
+def member_collection(spec: Spec, parent_collection: str) -> tuple[str, str] | None:
+    """Where a charge point lists its connectors: the ``reference-members`` entry whose parent is a
+    member of ``parent_collection`` names the collection and the member id field."""
+    for op in spec.resource_list_operations:
+        for rule in op.resource.get("reference-members", []):
+            if rule.get("parent-collection") == parent_collection:
+                return rule["collection"], rule["member-id-field"]
+    return None
+
+
+def prefix_of(item_field: str, record_id_field: str) -> str | None:
+    """``station_`` for an item's ``station_id`` naming a station's ``id``: the item's other
+    ``station_*`` fields are that station's fields."""
+    if item_field.endswith(record_id_field) and item_field != record_id_field:
+        return item_field[: -len(record_id_field)]
+    return None
+
+
+def same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9)
+    return a == b
+
+
+def disagreements(geo: Geo, spec: Spec, item: dict[str, Any], station: dict[str, Any],
+                  point: dict[str, Any]) -> list[str]:
+    """Where ``item`` says something else than its station's detail: each item field compared with
+    the charge point's field of that name, else the station's, else (``station_name``) the station's
+    field the item's prefix names; a member collection (connectors) compared member by member."""
+    station_prefix = prefix_of(geo.x["station-id-field"], geo.station_id_field)
+    point_prefix = prefix_of(geo.x["charge-point-id-field"], geo.point_id_field)
+    members = member_collection(spec, geo.collection)
+    skip = {geo.x["distance-field"], geo.x["station-id-field"], geo.x["charge-point-id-field"]}
+    out = []
+    for name, value in item.items():
+        if name in skip:
+            continue
+        if name in point:
+            source, theirs, label = "charge point", point[name], name
+        elif name in station:
+            source, theirs, label = "station", station[name], name
+        elif station_prefix and name.startswith(station_prefix) and name[len(station_prefix):] in station:
+            source, theirs, label = "station", station[name[len(station_prefix):]], name[len(station_prefix):]
+        elif point_prefix and name.startswith(point_prefix) and name[len(point_prefix):] in point:
+            source, theirs, label = "charge point", point[name[len(point_prefix):]], name[len(point_prefix):]
+        else:
+            continue  # nothing in the detail to compare it with (e.g. last_updated)
+        if members is not None and name == members[0] and isinstance(value, list) and isinstance(theirs, list):
+            member_id = members[1]
+            listed = {m.get(member_id): m for m in theirs if isinstance(m, dict)}
+            for member in value:
+                ref = listed.get(member.get(member_id)) if isinstance(member, dict) else None
+                if ref is None:
+                    out.append(f"{name} {member_id} {member.get(member_id) if isinstance(member, dict) else member!r} "
+                               f"is not listed by the {source} ({sorted(listed, key=repr)})")
+                elif any(not same(v, ref.get(k)) for k, v in member.items()):
+                    out.append(f"{name} {member.get(member_id)!r}: {member!r} vs the {source}'s {ref!r}")
+        elif not same(value, theirs):
+            out.append(f"{name} {value!r} vs the {source}'s {label} {theirs!r}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def sampled_items(pytestconfig, api, envelope, iris_spec, geo, stations) -> tuple[Sample, dict[str, Any]]:
+    """The run's sample of the geo list's items: one query around a live station whose radius holds
+    the whole Earth (half its circumference, from the spec's Earth radius), read at its first page
+    and at random pages across the whole result (:mod:`conformance.sampling`)."""
+    half_circumference_km = math.pi * geo.x["earth-radius-km"] * 1.001
+    params = geo.params(geo.query(*geo.pos(stations[0]), half_circumference_km, None))
+    return record_sampler(pytestconfig, api, envelope, iris_spec).of(geo.op, params, "GEO-01"), params
+
+
 @pytest.mark.requirement("GEO-07")
-@given(data=st.data())
-def test_each_item_agrees_with_its_station_detail(data, api, envelope, geo, stations, details):
-    _, lat, lng, _ = draw_point(data, geo, stations, 50.0)
-    q = geo.query(lat, lng, draw_radius_km(data, geo, stations, lat, lng), None)
-    listing, items, _ = fetch_page(api, envelope, geo.op, geo.params(q), 1, geo.op.pagination["max-pagesize"],
-                                   "GEO-07")
-    if not items:
-        return
-    item = data.draw(st.sampled_from(items), label="item")
-    station_id, point_id = geo.key(item)
-    exchange = details.get(geo.x["station-operation"], station_id)
-    expect(exchange.status == 200, "GEO-07",
-           f"station_id {station_id!r} of {geo.key(item)} does not resolve ({exchange.status})", listing, exchange)
-    points = envelope.data(exchange, "GEO-07").get(geo.collection) or []
-    point = next((p for p in points if p.get(geo.point_id_field) == point_id), None)
-    expect(point is not None, "GEO-07", f"charge point {point_id!r} is not listed by its station {station_id!r}: "
-           f"{[p.get(geo.point_id_field) for p in points]}", listing, exchange)
-    shared = sorted(set(item) & set(point) - {geo.point_id_field})
-    diff = [f"{name}: {item[name]!r} vs {point[name]!r}" for name in shared if item[name] != point[name]]
-    expect(not diff, "GEO-07", f"{geo.key(item)} differs from its station's charge point: " + "; ".join(diff),
-           listing, exchange)
+def test_each_sampled_item_agrees_with_its_station_detail(iris_spec, envelope, geo, sampled_items, details):
+    """Every sampled item's station resolves and lists its charge point, with the same name and
+    coordinates, and the same charge point status and connectors, as the station's detail."""
+    sample, _ = sampled_items
+    if not sample.records:
+        pytest.skip("not run: no data: the tenant has no charge points")
+    problems: list[tuple[dict[str, Any], str, Any]] = []
+    for item in sample.records:
+        station_id, point_id = geo.key(item)
+        exchange = details.get(geo.x["station-operation"], station_id)
+        expect(exchange.status < 500, "TRN-04", f"station {station_id!r} was answered {exchange.status}", exchange)
+        if exchange.status != 200:
+            problems.append((item, f"station_id {station_id!r} of {geo.key(item)} does not resolve "
+                                   f"({exchange.status})", exchange))
+            continue
+        station = envelope.data(exchange, "GEO-07")
+        points = (station.get(geo.collection) if isinstance(station, dict) else None) or []
+        point = next((p for p in points if isinstance(p, dict) and p.get(geo.point_id_field) == point_id), None)
+        if point is None:
+            problems.append((item, f"charge point {point_id!r} is not listed by its station {station_id!r}: "
+                                   f"{[p.get(geo.point_id_field) for p in points if isinstance(p, dict)]}", exchange))
+            continue
+        diff = disagreements(geo, iris_spec, item, station, point)
+        if diff:
+            problems.append((item, f"{geo.key(item)}: " + "; ".join(diff), exchange))
+    scope = (f"all {len(sample.records)} items" if sample.complete else
+             f"the {len(sample.records)} sampled items (of {sample.total}: the first page and "
+             f"{len(sample.random_pages)} random pages)")
+    expect(not problems, "GEO-07", f"{len(problems)} of {scope} disagree with their station's detail: "
+           + " | ".join(text for _, text, _ in problems[:5]),
+           *([sample.seen_on(problems[0][0]), problems[0][2]] if problems else []))
