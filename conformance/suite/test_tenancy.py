@@ -1,7 +1,10 @@
 """TEN-01, TEN-02: a key sees only its own tenant's records, whatever the client adds.
 
 The other tenant's records come from its own lists (``--other-tenant-key``); nothing about either
-tenant's data is assumed. Parameter and header names that must not widen the tenant come from the
+tenant's data is assumed. Every way a list selects records is tried with the other tenant's values:
+its ids (detail), the values of its records in every filter (``x-resource.filters``: its user ids,
+station ids, cities...) and search field (``x-resource.search``), and its stations' coordinates (the
+geo list): none of it may bring back one of its records. Parameter and header names that must not widen the tenant come from the
 spec (``x-api.auth.tenant-override-params`` / ``tenant-override-headers``)."""
 
 from __future__ import annotations
@@ -9,21 +12,22 @@ from __future__ import annotations
 import string
 import uuid
 from typing import Any, Callable
-from urllib.parse import quote
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from conformance.client import ApiClient, Exchange
 from conformance.expect import expect
+from conformance.records import record_key
+from conformance.sampling import detail_path as _detail_path
+from conformance.sampling import filter_value
 from conformance.spec import Operation, Spec
-from conformance.suite.conftest import record_key
 
 Page = tuple[Exchange, list[dict[str, Any]]]
 
 
 def detail_path(detail: Operation, record_id: Any) -> str:
-    return detail.path.replace("{%s}" % detail.path_params[0], quote(str(record_id), safe=""))
+    return _detail_path(detail, record_id)
 
 
 def geo_operation(spec: Spec) -> Operation:
@@ -118,6 +122,47 @@ def test_searching_for_another_tenants_record_does_not_find_it(data, api, envelo
         found = sorted({key(item) for item in envelope.items(exchange, "TEN-01")} & their_ids, key=repr)
         expect(not found, "TEN-01", f"searching our {op.operation_id} for the other tenant's {field} {term!r} "
                                     f"returns the other tenant's records {found[:5]}", exchange, their_ex)
+
+
+#: Each example of the filter test sends two requests per filter of the operation: fewer examples.
+SOME = settings(max_examples=max(2, settings().max_examples // 3))
+
+
+@pytest.mark.requirement("TEN-01")
+@SOME
+@given(data=st.data())
+def test_filtering_by_another_tenants_values_finds_none_of_their_records(data, api, other_tenant_api, envelope,
+                                                                        resource_operation, page_of, theirs):
+    """Every filter of the list (``x-resource.filters``), each with a value one of the other tenant's
+    records carries (its user id, station id, city, status, start time...): the answer holds none of
+    the records the other tenant's own list gives for that filter, nor any of its first page."""
+    op = resource_operation
+    filters = op.resource.get("filters", [])
+    if not filters:
+        pytest.skip(f"not run: {op.operation_id} has no filters in the spec")
+    key = record_key(op)
+    their_ex, their_items = theirs(op)
+    their_ids = {key(item) for item in their_items}
+    tried = 0
+    for flt in filters:
+        values = sorted({v for item in their_items if (v := filter_value(flt, item.get(flt["field"]))) is not None})
+        if not values:
+            continue
+        value = data.draw(st.sampled_from(values), label=flt["param"])
+        query = {flt["param"]: value}
+        match_ex, matching = page_of(other_tenant_api, op, query)
+        theirs_here = their_ids | {key(item) for item in matching}
+        ours_ex = api.get(op.path, dict(query, **{op.pagination["pagesize-param"]: op.pagination["max-pagesize"]}))
+        expect(ours_ex.status < 500, "TRN-04", f"{flt['param']}={value!r} was answered {ours_ex.status}", ours_ex)
+        blame = next(iter(op.parameter_requirements(flt["param"])), "TEN-01")
+        expect(ours_ex.status == 200, blame, f"a valid {flt['param']} ({value!r}, a value of the other tenant's "
+               f"records) was not answered 200 (got {ours_ex.status})", ours_ex)
+        leaked = sorted({key(item) for item in envelope.items(ours_ex, "ENV-01")} & theirs_here, key=repr)
+        expect(not leaked, "TEN-01", f"filtering our {op.operation_id} by the other tenant's {flt['param']}="
+               f"{value!r} returns the other tenant's records {leaked[:5]}", ours_ex, match_ex)
+        tried += 1
+    if not tried:
+        pytest.skip(f"not run: no data: the other tenant's {op.operation_id} records carry no filter values")
 
 
 @pytest.mark.requirement("TEN-01")

@@ -267,6 +267,16 @@ class SessionListAllTenantsRepository(_TenantBlindRepository):
         return self.blind("tenant_id = ?", "sessions", tenant_id, query)
 
 
+@defect("ten-01-filter-leak", requirement="TEN-01", component="repository",
+        description="the session list filtered by user_id is looked up by user alone (a per-user index query "
+                    "without the tenant condition): another tenant's user id returns that tenant's sessions")
+class UserFilterLeakRepository(_TenantBlindRepository):
+    def sessions(self, tenant_id: int, query):
+        if query.user_id is None:
+            return super().sessions(tenant_id, query)
+        return self.blind("tenant_id = ?", "sessions", tenant_id, query)
+
+
 # ---------------------------------------------------------------------------------------- TEN-02
 
 def _override(principal: Principal, value: str | None) -> Principal:
