@@ -3,8 +3,9 @@
 The limits are deployment-specific and undocumented, so the suite probes for them with ONE bounded
 burst per run (the ``burst`` fixture): a cheap list request repeated with the primary key, at most
 ``budget["rate_probe"]`` times, stopping at the first 429. A limit the burst does not reach is
-reported as not observed, never as a pass. Header names, status and code come from
-``x-api.rate-limit``.
+reported as not observed, never as a pass; a burst answered with a server error (5xx) where the
+limit should refuse with a 429 fails RATE-01 (with the 5xx's request), it is not a limit "not
+observed". Header names, status and code come from ``x-api.rate-limit``.
 
 The burst is intrusive: it exhausts the primary key's limit until its Retry-After has passed (the
 tests that follow wait it out). The tests that send or read it are marked ``intrusive``.
@@ -19,12 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from conformance.client import ApiClient, Exchange
-from conformance.expect import expect
+from conformance.expect import Violation, expect
+from conformance.pagination import fetch_page
+from conformance.sampling import detail_path
 from conformance.spec import Operation, Spec
-from conformance.suite.test_transport import FEW, draw_target
+
+#: Property tests that send several requests per example run fewer examples than the profile says.
+FEW = settings(max_examples=max(1, settings().max_examples // 8))
+
 
 def uses_the_burst(test):
     """Intrusive (the burst exhausts the key's quota and may trip alarms), and kept on one xdist
@@ -50,6 +56,7 @@ class Burst:
     other: Exchange | None = None  # the other tenant's key, right after the 429
     other_skipped: str = ""
     overrun: int = 0  # 2xx answers in a row while Remaining said 0 (the burst stops at OVERRUN)
+    server_error: Exchange | None = None  # the first 5xx (the burst stops there)
 
 
 def other_tenant_probe(request: pytest.FixtureRequest, probe_session: Any, burst: Burst) -> None:
@@ -66,10 +73,26 @@ def other_tenant_probe(request: pytest.FixtureRequest, probe_session: Any, burst
 CONCURRENCY = 8
 
 
+#: Seconds between two requests while waiting for a key that a burst left answered with 5xx.
+RECOVERY_POLL = 0.5
+
+
 @pytest.fixture(scope="module")
 def burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, budget) -> Burst:
     """The one burst of the run, shared by the tests of this module: waves of concurrent requests,
-    read in order, until the first 429 (or the probe budget is spent)."""
+    read in order, until the first 429 or 5xx (or the probe budget is spent). A burst that ended in
+    a 5xx has no Retry-After to wait out: before the tests of other modules run, the key is polled
+    (at most ``MAX_RETRY_WAIT`` s) until it is served again, so that they do not read the limit's
+    server errors as their own."""
+    result = run_burst(request, probe_api, probe_session, iris_spec, budget)
+    yield result
+    if result.server_error is not None:
+        deadline = time.monotonic() + MAX_RETRY_WAIT
+        while time.monotonic() < deadline and probe_api.get(result.op.path, result.params).status >= 500:
+            time.sleep(RECOVERY_POLL)
+
+
+def run_burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, budget) -> Burst:
     names = iris_spec.api["rate-limit"]
     op = iris_spec.resource_list_operations[0]
     result = Burst(op, {op.pagination["pagesize-param"]: 1})
@@ -81,6 +104,9 @@ def burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, budget)
             sent += wave
             for exchange in pool.map(lambda _: probe_api.get(op.path, result.params), range(wave)):
                 result.exchanges.append(exchange)
+                if exchange.status >= 500:
+                    result.server_error = exchange
+                    return result
                 if exchange.status == names["status"]:
                     result.refused, result.refused_at = exchange, time.monotonic()
                     other_tenant_probe(request, probe_session, result)
@@ -93,8 +119,20 @@ def burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, budget)
     return result
 
 
-def refusal(burst: Burst) -> Exchange:
-    """The burst's 429, or skip: the limit was not observed."""
+def server_error_violation(burst: Burst, iris_spec: Spec) -> Violation:
+    names = iris_spec.api["rate-limit"]
+    error = burst.server_error
+    served = sum(1 for ex in burst.exchanges if 200 <= ex.status < 300)
+    return Violation("RATE-01", f"request {len(burst.exchanges)} of a burst of one key (after {served} served) was "
+                                f"answered HTTP {error.status} where a key over its limit gets {names['status']} "
+                                f"{names['code']}: a refusal is a 429, never a server error", (error,))
+
+
+def refusal(burst: Burst, iris_spec: Spec) -> Exchange:
+    """The burst's 429; a burst that ended in a 5xx broke RATE-01 (the tests that need its 429 are
+    blocked by it); else skip: the limit was not observed."""
+    if burst.server_error is not None:
+        raise server_error_violation(burst, iris_spec)
     if burst.refused is None:
         pytest.skip(f"not run: limit not observed within {len(burst.exchanges)} requests "
                     "(raise --profile or the probe budget)")
@@ -111,14 +149,16 @@ def test_over_the_limit_is_429_rate_limit_exceeded(burst, envelope, iris_spec):
     expect(not burst.overrun, "RATE-01",
            f"{names['remaining-header']} reached 0, yet the key was served {burst.overrun} more times in a row: "
            "the advertised limit is not enforced", *burst.exchanges[-2:])
-    refused = refusal(burst)
+    if burst.server_error is not None:
+        raise server_error_violation(burst, iris_spec)
+    refused = refusal(burst, iris_spec)
     envelope.expect_error(refused, names["code"], "RATE-01", f"request {len(burst.exchanges)} of a burst was refused")
 
 
 @uses_the_burst
 @pytest.mark.requirement("RATE-01")
-def test_limits_are_per_key(burst):
-    refused = refusal(burst)
+def test_limits_are_per_key(burst, iris_spec):
+    refused = refusal(burst, iris_spec)
     if burst.other is None:
         pytest.skip(burst.other_skipped)
     expect(200 <= burst.other.status < 300, "RATE-01",
@@ -137,7 +177,7 @@ def retry_after(iris_spec: Spec, exchange: Exchange) -> str | None:
 @uses_the_burst
 @pytest.mark.requirement("RATE-02")
 def test_a_429_carries_retry_after_in_whole_seconds(burst, iris_spec):
-    refused = refusal(burst)
+    refused = refusal(burst, iris_spec)
     name = iris_spec.api["rate-limit"]["retry-after-header"]
     value = retry_after(iris_spec, refused)
     expect(value is not None, "RATE-02", f"the 429 has no {name} header", refused)
@@ -147,7 +187,7 @@ def test_a_429_carries_retry_after_in_whole_seconds(burst, iris_spec):
 @uses_the_burst
 @pytest.mark.requirement("RATE-02")
 def test_the_same_key_is_served_again_after_retry_after(burst, iris_spec, probe_api):
-    refused = refusal(burst)
+    refused = refusal(burst, iris_spec)
     value = retry_after(iris_spec, refused)
     if value is None or not value.isdigit():
         pytest.skip("not run: the 429 gives no Retry-After in whole seconds to wait (a RATE-02 failure of its own)")
@@ -177,12 +217,47 @@ def header_problems(iris_spec: Spec, exchange: Exchange) -> list[str] | None:
     return problems
 
 
+@pytest.fixture(scope="session")
+def listed_ids(api: ApiClient, envelope, iris_spec: Spec):
+    """The ids on the first page of the list of a detail operation, read once per operation. A list
+    that cannot be read blames its own requirement (a 5xx is TRN-04's)."""
+    cache: dict[str, list[Any]] = {}
+
+    def ids_of(op: Operation) -> list[Any]:
+        if op.operation_id not in cache:
+            listing = next((o for o in iris_spec.resource_list_operations
+                            if o.resource["detail-operation"] == op.operation_id), None)
+            if listing is None:
+                pytest.skip(f"not run: no list operation of the spec names {op.operation_id} as its detail")
+            _, records, _ = fetch_page(api, envelope, listing, {}, 1, listing.pagination["max-pagesize"], "PAGE-01")
+            cache[op.operation_id] = [r.get(listing.resource["id-field"]) for r in records
+                                      if isinstance(r, dict) and r.get(listing.resource["id-field"]) is not None]
+        return cache[op.operation_id]
+
+    return ids_of
+
+
+def valid_request(data, op: Operation, listed_ids, base_query) -> tuple[str, dict[str, Any]]:
+    """A valid request of ``op`` drawn among live values: a listed id for a detail operation, a page
+    size for a list."""
+    if op.path_params:
+        ids = listed_ids(op)
+        if not ids:
+            pytest.skip(f"not run: no data: the list of {op.operation_id} returned no records")
+        return detail_path(op, data.draw(st.sampled_from(ids), label="id")), {}
+    pag = op.pagination
+    params = dict(base_query(op))
+    params[pag["pagesize-param"]] = data.draw(st.integers(1, pag["max-pagesize"]), label="pagesize")
+    return op.path, params
+
+
 @pytest.mark.requirement("RATE-03")
 @FEW
 @given(data=st.data())
 def test_rate_limit_headers_are_non_negative_integers_with_remaining_at_most_limit(data, api, iris_spec, any_operation,
-                                                                                   first_page, base_query):
-    exchange = draw_target(data, iris_spec, any_operation, first_page, base_query).valid(api)
+                                                                                   listed_ids, base_query):
+    path, params = valid_request(data, any_operation, listed_ids, base_query)
+    exchange = api.get(path, params)
     problems = header_problems(iris_spec, exchange)
     if problems is None:
         pytest.skip("not run: the response carries no rate-limit headers (they are optional)")

@@ -40,6 +40,17 @@ class GlobalLimiter(RateLimiter):
         return super().hit("everyone")
 
 
+@defect("rate-01-500-over-limit", requirement="RATE-01", component="limiter", collateral=("TRN-04",),
+        description="over the limit the limiter's check raises (an unhandled quota error) instead of refusing: "
+                    "500 INTERNAL_ERROR, not 429")
+class ServerErrorOverLimitLimiter(RateLimiter):
+    def hit(self, key: Hashable) -> RateDecision:
+        decision = super().hit(key)
+        if not decision.allowed:
+            raise RuntimeError("quota exceeded")  # the Gate turns it into a 500
+        return decision
+
+
 @defect("rate-02-no-retry-after", requirement="RATE-02", component="limiter",
         description="a 429 without Retry-After")
 class NoRetryAfterLimiter(RateLimiter):
