@@ -21,11 +21,3 @@ pytest_plugins = [
     "conformance.plugin.reporting",
 ]
 
-
-# Transitional, until the last test modules read the spec through ``conformance.state.run_state``
-# and the keys through fixtures: to be removed.
-def iris_state(config):  # pragma: no cover
-    from conformance.state import run_state
-
-    return {"spec": run_state(config).spec}
-

@@ -93,6 +93,3 @@ def base_query(geo_query_of) -> Callable[[Operation], Query]:
 
     return make
 
-
-# transitional: the test modules import it from the library (conformance.records)
-from conformance.records import record_key  # noqa: E402,F401

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import string
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from hypothesis import example, given, strategies as st
 
 from conformance.expect import expect
-from conformance.plugin import iris_state
+from conformance.state import run_state
 from conformance.sampling import detail_cache, detail_path, record_sampler
 from conformance.spec import Operation, Spec
 
@@ -30,7 +29,7 @@ SUFFIX_CHARS = string.ascii_letters + string.digits + "-_~"
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "integer_id_operation" in metafunc.fixturenames:
-        ops = [op for op in iris_state(metafunc.config)["spec"].detail_operations if id_type(op) == "integer"]
+        ops = [op for op in run_state(metafunc.config).spec.detail_operations if id_type(op) == "integer"]
         metafunc.parametrize("integer_id_operation", ops, ids=[op.operation_id for op in ops], scope="session")
 
 

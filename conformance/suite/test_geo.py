@@ -21,7 +21,7 @@ from conformance import spec as specs
 from conformance.expect import expect
 from conformance.geo import destination, haversine_km, tolerance_km
 from conformance.pagination import fetch_page, walk
-from conformance.plugin import iris_state
+from conformance.state import run_state
 from conformance.sampling import DetailCache, Sample, detail_cache, record_sampler
 from conformance.spec import Operation, Spec
 
@@ -41,7 +41,7 @@ def fmt(x: float) -> str:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "geo_operation" in metafunc.fixturenames:
-        ops = [op for op in iris_state(metafunc.config)["spec"].list_operations if op.geo]
+        ops = [op for op in run_state(metafunc.config).spec.list_operations if op.geo]
         metafunc.parametrize("geo_operation", ops, ids=[op.operation_id for op in ops], scope="session")
 
 

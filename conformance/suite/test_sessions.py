@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from conformance.expect import Violation, expect
-from conformance.plugin import iris_state
+from conformance.state import run_state
 from conformance.sampling import DetailCache, Sample, detail_cache, record_sampler, value_rule_violations
 from conformance.spec import Operation, Spec
 
@@ -36,7 +36,7 @@ def invariants(spec: Spec, op: Operation, requirement_id: str) -> list[dict[str,
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    spec: Spec = iris_state(metafunc.config)["spec"]
+    spec: Spec = run_state(metafunc.config).spec
     choices = {
         "invariant_operation": [op for op in spec.resource_list_operations if invariants(spec, op, "SES-01")],
         "referencing_operation": [op for op in spec.resource_list_operations if op.resource.get("references")],

@@ -28,10 +28,6 @@ from conformance.targets import absent_id, draw_target, live_ids
 #: Methods that must be refused on every defined path (HEAD is left alone: it is GET without a body).
 OTHER_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
-# transitional: test_rate_limit.py still imports FEW and draw_target from here (imported above from
-# conformance.strategies and conformance.targets), and ``concrete`` was this module's name for
-# conformance.records.detail_path. Drop these once no test module imports them from here.
-concrete = detail_path
 
 
 def media_type(exchange: Exchange) -> str:
