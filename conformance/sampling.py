@@ -32,7 +32,7 @@ bunched in a run of neighbouring records: small pages (``n / 10`` records, :func
 keep the sample spread over many places.
 
 The suite's glue (:class:`RecordSampler`, :class:`DetailCache`) is shared by the test modules of a
-run through ``config.stash``: SES-01, ENV-01, REF-01, DET-01 and GEO-07 read one sample per list, and
+run through session fixtures (``sampler``, ``sampled``, ``details`` in the suite's conftest): SES-01, ENV-01, REF-01, DET-01 and GEO-07 read one sample per list, and
 REF-01 and GEO-07 resolve each distinct referenced id once. :func:`value_rule_violations` checks a
 record against the value rules of the response schema the spec gives its items.
 """
@@ -44,10 +44,11 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jsonschema
+
+from conformance.records import detail_path
 
 #: Records the random pages must hold, per ``--profile`` (None: walk everything); see the module doc.
 SAMPLE_SIZES: dict[str, int | None] = {"smoke": 60, "default": 100, "thorough": None}
@@ -253,11 +254,6 @@ def filter_value(flt: dict[str, Any], value: Any) -> str | None:
 
 # ------------------------------------------------------------------------ the suite's glue
 
-def detail_path(detail_op: Any, record_id: Any) -> str:
-    """The path of the detail operation for ``record_id`` (percent-encoded)."""
-    return detail_op.path.replace("{%s}" % detail_op.path_params[0], quote(str(record_id), safe=""))
-
-
 class DetailCache:
     """Detail lookups by (operation, id), each fetched once per run and key."""
 
@@ -314,35 +310,3 @@ class RecordSampler:
 
         return sample_records(fetch, key=record_key(op), n=self.n, rng=run_rng(self.seed, op.operation_id, *base),
                               max_pagesize=op.pagination["max-pagesize"], orderings=extreme_queries(sort))
-
-
-def _stash_key(name: str):
-    import pytest
-
-    keys = _STASH_KEYS
-    if name not in keys:
-        keys[name] = pytest.StashKey[dict]()
-    return keys[name]
-
-
-_STASH_KEYS: dict[str, Any] = {}
-
-
-def _shared(config: Any, name: str, scope: Any, make: Callable[[], Any]) -> Any:
-    store = config.stash.setdefault(_stash_key(name), {})
-    if scope not in store:
-        store[scope] = make()
-    return store[scope]
-
-
-def record_sampler(config: Any, api: Any, envelope: Any, spec: Any) -> RecordSampler:
-    """The run's :class:`RecordSampler` for ``api``'s key (one per pytest process)."""
-    profile = config.getoption("iris_profile", "default") or "default"
-    seed = config.getoption("hypothesis_seed", None)
-    return _shared(config, "sampler", api.key,
-                   lambda: RecordSampler(api, envelope, spec, profile=profile, seed=seed))
-
-
-def detail_cache(config: Any, api: Any, spec: Any) -> DetailCache:
-    """The run's :class:`DetailCache` for ``api``'s key (one per pytest process)."""
-    return _shared(config, "details", api.key, lambda: DetailCache(api, spec))

@@ -271,18 +271,6 @@ class FakeSpec:
         return self.Op()
 
 
-def test_the_sampler_and_the_detail_cache_are_one_per_run_and_key():
-    config, api = FakeConfig(profile="smoke"), FakeApi()
-    sampler = sampling.record_sampler(config, api, None, FakeSpec())
-    assert sampling.record_sampler(config, api, None, FakeSpec()) is sampler
-    assert sampler.n == 60 and sampler.seed == "5"
-    details = sampling.detail_cache(config, api, FakeSpec())
-    assert sampling.detail_cache(config, api, FakeSpec()) is details
-    assert details.get("getStation", "a b") == "answer for /stations/a%20b"
-    details.get("getStation", "a b")
-    assert api.paths == ["/stations/a%20b"] and len(details) == 1
-
-
 def test_a_sampling_that_broke_a_requirement_raises_the_same_violation_to_every_reader():
     sampler = sampling.RecordSampler(None, None, None, profile="default", seed=1)
     calls = []

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import pytest
 
+from conformance.sampling import DetailCache, RecordSampler, Sample
 from conformance.spec import Operation, Spec
 
 Query = dict[str, Any]
@@ -93,3 +94,31 @@ def base_query(geo_query_of) -> Callable[[Operation], Query]:
 
     return make
 
+
+
+@pytest.fixture(scope="session")
+def sampler(pytestconfig, api, envelope, iris_spec: Spec) -> RecordSampler:
+    """The run's record sampler (first page, both ends of every sort field, random pages seeded from
+    the run's seed; :mod:`conformance.sampling`), one sample per list shared by every check that
+    reads records."""
+    return RecordSampler(api, envelope, iris_spec, profile=pytestconfig.getoption("iris_profile"),
+                         seed=pytestconfig.getoption("hypothesis_seed", None))
+
+
+@pytest.fixture(scope="session")
+def sampled(sampler: RecordSampler) -> Callable[[Operation], Sample]:
+    """The sample of a resource list; skips (no data) when the tenant has none of its records."""
+
+    def of(op: Operation) -> Sample:
+        sample = sampler.of(op)
+        if not sample.records:
+            pytest.skip(f"not run: no data: the tenant has no {op.resource_view.name} records")
+        return sample
+
+    return of
+
+
+@pytest.fixture(scope="session")
+def details(api, iris_spec: Spec) -> DetailCache:
+    """Detail lookups of the run, each distinct id fetched once (REF-01, DET-01, GEO-07)."""
+    return DetailCache(api, iris_spec)

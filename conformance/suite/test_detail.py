@@ -14,8 +14,8 @@ from hypothesis import example, given, strategies as st
 
 from conformance.expect import expect
 from conformance.state import run_state
-from conformance.sampling import detail_cache, detail_path, record_sampler
-from conformance.spec import Operation, Spec
+from conformance.records import detail_path, list_of
+from conformance.targets import id_type
 
 #: Integer ids that are not an integer >= 1 in plain ASCII digits (contract §6, §7).
 NOT_POSITIVE_INTEGERS = st.one_of(
@@ -35,16 +35,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 # ------------------------------------------------------------------------------------- helpers
 
-def id_type(detail: Operation) -> str | None:
-    """The schema type of the detail operation's path id."""
-    return detail.parameter(detail.path_params[0]).get("schema", {}).get("type")
-
-
-def list_of(spec: Spec, detail: Operation) -> Operation:
-    """The list operation whose ``x-resource.detail-operation`` is ``detail``."""
-    return next(op for op in spec.resource_list_operations if op.resource["detail-operation"] == detail.operation_id)
-
-
 def differences(listed: dict[str, Any], detailed: Any) -> list[str]:
     """The fields of the list item whose value the detail does not repeat exactly (deep equality)."""
     if not isinstance(detailed, dict):
@@ -53,24 +43,15 @@ def differences(listed: dict[str, Any], detailed: Any) -> list[str]:
             for name, value in listed.items() if name not in detailed or detailed[name] != value]
 
 
-@pytest.fixture(scope="session")
-def sampled(pytestconfig, api, envelope, iris_spec):
-    """The run's sample of a list operation (shared with SES-01, REF-01 and the value rules)."""
-    return record_sampler(pytestconfig, api, envelope, iris_spec).of
-
-
 # --------------------------------------------------------------------------------------- DET-01
 
 @pytest.mark.requirement("DET-01")
 @given(data=st.data())
-def test_detail_repeats_every_field_of_the_list_item(data, pytestconfig, api, envelope, iris_spec,
-                                                    resource_operation, sampled):
+def test_detail_repeats_every_field_of_the_list_item(data, envelope, resource_operation, sampled, details):
     op = resource_operation
     sample = sampled(op)
-    if not sample.records:
-        pytest.skip(f"not run: no data: the tenant has no {op.resource['name']} records")
     record = data.draw(st.sampled_from(sample.records), label="record")
-    exchange = detail_cache(pytestconfig, api, iris_spec).get(op.resource["detail-operation"],
+    exchange = details.get(op.resource["detail-operation"],
                                                               record[op.resource["id-field"]])
     listing = sample.seen_on(record)
     expect(exchange.status < 500, "TRN-04", f"the detail of a listed {op.resource['name']} was answered "

@@ -22,7 +22,7 @@ from conformance.expect import expect
 from conformance.geo import destination, haversine_km, tolerance_km
 from conformance.pagination import fetch_page, walk
 from conformance.state import run_state
-from conformance.sampling import DetailCache, Sample, detail_cache, record_sampler
+from conformance.sampling import Sample
 from conformance.spec import Operation, Spec
 
 SPEC = specs.load(os.environ.get("IRIS_SPEC") or None)
@@ -140,12 +140,6 @@ def stations(api, envelope, geo: Geo, budget) -> list[dict[str, Any]]:
     if not found:
         pytest.skip("not run: no data: the tenant has no stations")
     return found
-
-
-@pytest.fixture(scope="session")
-def details(pytestconfig, api, iris_spec) -> DetailCache:
-    """The run's detail lookups, each fetched once (shared with REF-01)."""
-    return detail_cache(pytestconfig, api, iris_spec)
 
 
 def run(api, envelope, geo: Geo, q: Query, budget, requirement_id: str, pagesize: int | None = None) -> Result:
@@ -517,13 +511,13 @@ def disagreements(geo: Geo, spec: Spec, item: dict[str, Any], station: dict[str,
 
 
 @pytest.fixture(scope="session")
-def sampled_items(pytestconfig, api, envelope, iris_spec, geo, stations) -> tuple[Sample, dict[str, Any]]:
+def sampled_items(sampler, geo, stations) -> tuple[Sample, dict[str, Any]]:
     """The run's sample of the geo list's items: one query around a live station whose radius holds
     the whole Earth (half its circumference, from the spec's Earth radius), read at its first page
     and at random pages across the whole result (:mod:`conformance.sampling`)."""
     half_circumference_km = math.pi * geo.x["earth-radius-km"] * 1.001
     params = geo.params(geo.query(*geo.pos(stations[0]), half_circumference_km, None))
-    return record_sampler(pytestconfig, api, envelope, iris_spec).of(geo.op, params, "GEO-01"), params
+    return sampler.of(geo.op, params, "GEO-01"), params
 
 
 @pytest.mark.requirement("GEO-07")

@@ -18,7 +18,7 @@ import pytest
 
 from conformance.expect import Violation, expect
 from conformance.state import run_state
-from conformance.sampling import DetailCache, Sample, detail_cache, record_sampler, value_rule_violations
+from conformance.sampling import DetailCache, Sample, value_rule_violations
 from conformance.spec import Operation, Spec
 
 #: Problems quoted in a failure message (the count says how many there are).
@@ -44,25 +44,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for name, ops in choices.items():
         if name in metafunc.fixturenames:
             metafunc.parametrize(name, ops, ids=[op.operation_id for op in ops], scope="session")
-
-
-@pytest.fixture(scope="session")
-def details(pytestconfig, api, iris_spec) -> DetailCache:
-    return detail_cache(pytestconfig, api, iris_spec)
-
-
-@pytest.fixture(scope="session")
-def sampled(pytestconfig, api, envelope, iris_spec):
-    """The run's sample of a list operation (shared with DET-01 and GEO-07)."""
-    sampler = record_sampler(pytestconfig, api, envelope, iris_spec)
-
-    def of(op: Operation) -> Sample:
-        sample = sampler.of(op)
-        if not sample.records:
-            pytest.skip(f"not run: no data: the tenant has no {op.resource['name']} records")
-        return sample
-
-    return of
 
 
 def how_sampled(op: Operation, sample: Sample) -> str:
