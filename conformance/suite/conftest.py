@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import pytest
 
+from conformance.expect import expect
 from conformance.sampling import DetailCache, RecordSampler, Sample
 from conformance.spec import Operation, Spec
 
@@ -24,6 +25,7 @@ def first_page(api, envelope) -> Callable[[Operation, Query], list[dict[str, Any
         if key not in cache:
             params = dict(query, **{op.paging.pagesize_param: op.paging.max_pagesize})
             exchange = api.get(op.path, params)
+            expect(exchange.status < 500, "TRN-04", f"a valid list request was answered {exchange.status}", exchange)
             if exchange.status != 200:
                 pytest.fail(f"cannot derive inputs: {op.operation_id} answered {exchange.status}\n{exchange.describe()}")
             cache[key] = envelope.items(exchange)
