@@ -221,7 +221,9 @@ def _parameter_requirements(operation: specs.Operation, case: Any, *, only_inval
             continue
         if only_invalid and name in sent and _is_valid(sent[name], param.get("schema", {})):
             continue
-        ids += [i for i in param.get("x-requirements", []) if i not in ids]
+        # the first of a parameter's x-requirements governs its values (PAGE-01 for page and pagesize,
+        # SRCH-01 for search, FLT-TAR-01 for type ...); the others only read the parameter
+        ids += [i for i in param.get("x-requirements", [])[:1] if i not in ids]
     if not ids:
         ids = [i for i in operation.requirements if re.match(r"(PAGE-01|DET-02|GEO-01)$", i)]
     return ids

@@ -24,11 +24,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suite_runner import run_suite  # noqa: E402
 
 from conformance import requirements  # noqa: E402
-from conformance.embedded import SUITE_ARGS, EmbeddedServer  # noqa: E402
+from conformance.embedded import EmbeddedServer  # noqa: E402
 from conformance.reference.defects import DEFECTS  # noqa: E402
 
 
 SEED = 20261124
+#: Targeted: a limit the smoke profile's rate probe can reach within the few tests selected.
+TARGETED_LIMIT = ("--rate-limit", "250", "--rate-window", "5")
+#: A whole-suite run: near the suite's own pace, so that thousands of requests are not slowed to 50 a
+#: second, and a window longer than a second, or a Retry-After of 1 s and a per-second X-RateLimit-Limit
+#: (rate-02-retry-after-too-short, rate-03-limit-per-second) would be right by accident.
+WHOLE_SUITE_LIMIT = ("--rate-limit", "600", "--rate-window", "2")
 
 
 @dataclass
@@ -57,10 +63,7 @@ def run_defect(name: str, *, profile: str = "smoke", targeted: bool = False, ext
     if targeted:
         args += ["--requirements", ",".join([defect.requirement, *sorted(collateral)])]
     started = time.monotonic()
-    # Targeted: a limit the smoke profile's rate probe can reach within the few tests selected. A
-    # whole-suite run: the embedded server's own limit (SUITE_ARGS), above the suite's pace, so that the
-    # run is not slowed to the limit's 50 requests a second by its thousands of requests.
-    limit = ("--rate-limit", "250", "--rate-window", "5") if targeted else SUITE_ARGS
+    limit = TARGETED_LIMIT if targeted else WHOLE_SUITE_LIMIT
     server = EmbeddedServer(args=("--defect", name, *limit))
     server.start()
     try:

@@ -19,6 +19,8 @@ from ..serializer import Serializer
 
 
 @defect("page-01-pagesize-101-accepted", requirement="PAGE-01", component="parser",
+        # the answer echoes pagesize 101, over the response schema's maximum: ENV-01 rightly fails
+        collateral=("ENV-01",),
         description="the pagesize bound check is off by one: pagesize=101 is accepted")
 class PagesizeOffByOneParser(QueryParser):
     def pagesize(self, params: Params) -> int:
