@@ -13,18 +13,22 @@ class Envelope:
     def __init__(self, spec: Spec):
         self.spec = spec
         self.names = spec.envelope_view  # the envelope's field names (typed)
-        self.fields = spec.envelope  # the same as a dictionary, for the tests not yet on ``names``
 
     def data(self, exchange: Exchange, requirement_id: str = "ENV-01") -> Any:
+        """A detail body's record (the ``data`` member, or the body itself where details are bare)."""
         body = exchange.body
-        data_field = self.names.data_field
-        expect(isinstance(body, dict) and data_field in body, requirement_id,
-               f"the body has no {data_field!r} member", exchange)
-        return body[data_field]
+        record = self.names.record(body)
+        expect(isinstance(record, dict), requirement_id,
+               f"the detail body has no record (expected {self.names.describe_success(False)})", exchange)
+        return record
 
     def items(self, exchange: Exchange, requirement_id: str = "ENV-01") -> list[dict[str, Any]]:
-        data = self.data(exchange, requirement_id)
-        expect(isinstance(data, list), requirement_id, "the list's data is not an array", exchange)
+        data_field = self.names.data_field
+        body = exchange.body
+        expect(isinstance(body, dict) and data_field in body, requirement_id,
+               f"the body has no {data_field!r} member", exchange)
+        data = body[data_field]
+        expect(isinstance(data, list), requirement_id, f"the list's {data_field!r} is not an array", exchange)
         return data
 
     def page_info(self, exchange: Exchange, op: Operation, requirement_id: str = "PAGE-02") -> dict[str, int]:
@@ -41,16 +45,11 @@ class Envelope:
         return out
 
     def error_code(self, exchange: Exchange) -> Any:
-        body = exchange.body
-        if not isinstance(body, dict):
-            return None
-        error = body.get(self.names.error_field)
-        return error.get(self.names.error_code_field) if isinstance(error, dict) else None
+        return self.names.error_code(exchange.body)
 
     def error_message(self, exchange: Exchange) -> str:
-        body = exchange.body
-        error = body.get(self.names.error_field) if isinstance(body, dict) else None
-        message = error.get(self.names.error_message_field) if isinstance(error, dict) else None
+        error = self.names.error_object(exchange.body)
+        message = error.get(self.names.error_message_field) if error is not None else None
         return message if isinstance(message, str) else ""
 
     def expect_error(self, exchange: Exchange, code: str, requirement_id: str, what: str) -> None:

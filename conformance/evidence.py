@@ -63,10 +63,9 @@ class ResponseOracle:
         self.schema = schema  # a schemathesis schema of ``spec`` (response-schema conformance), optional
         self.base_path = urlsplit(base_url).path.rstrip("/")
         api = spec.api_view
-        self.success_field = api.envelope.success_field
-        self.data_field = api.envelope.data_field
-        self.error_field = api.envelope.error_field
-        self.code_field = api.envelope.error_code_field
+        self.envelope = api.envelope
+        #: schemathesis' operation labels ("GET /tariffs") -> the spec's operations
+        self._operations_by_label = {f"{op.method} {op.path}": op for op in spec.operations.values()}
         self.errors: dict[str, int] = {code: int(status) for code, status in api.errors.items()}
         self.timestamp = re.compile(api.timestamp_pattern)
 
@@ -94,28 +93,34 @@ class ResponseOracle:
         if not exchange.is_json:
             found("TRN-01", "body", "the body is not JSON")
             return findings
-        self._envelope(exchange.body, status, found)
+        self._envelope(exchange.body, status, self._is_list(operation), found)
         if self.schema is not None and operation and status < 500:
             self._schema(exchange, operation, found)
         return findings
 
     # ---------------------------------------------------------------------------------- envelope
 
-    def _envelope(self, body: Any, status: int, found: Callable[[str, str, str], None]) -> None:
+    def _is_list(self, label: str | None) -> bool | None:
+        """Whether the operation ``label`` is a list (None: no operation of the spec)."""
+        if label is None:
+            return None
+        op = self._operations_by_label.get(label)
+        return op.is_list if op is not None else None
+
+    def _envelope(self, body: Any, status: int, is_list: bool | None,
+                  found: Callable[[str, str, str], None]) -> None:
+        env = self.envelope
         if not isinstance(body, dict):
             found("ENV-01", "not an object", "the body is not a JSON object")
             return
         if 200 <= status < 300:
-            if body.get(self.success_field) is not True or self.data_field not in body:
-                found("ENV-01", "2xx envelope",
-                      f"a {status} body lacks {self.success_field}: true and {self.data_field!r}")
+            payload_ok = (env.data_field in body) if is_list or is_list is None or env.detail_wrapped else True
+            if not env.success_holds(body, True) or not payload_ok:
+                found("ENV-01", "2xx envelope", f"a {status} body lacks {env.describe_success(is_list)}")
         elif status >= 400:
-            error = body.get(self.error_field)
-            code = error.get(self.code_field) if isinstance(error, dict) else None
-            if body.get(self.success_field) is not False or not isinstance(code, str):
-                found("ENV-01", "error envelope",
-                      f"an error body ({status}) lacks {self.success_field}: false and "
-                      f"{self.error_field}.{self.code_field}")
+            code = env.error_code(body)
+            if not env.success_holds(body, False) or not isinstance(code, str):
+                found("ENV-01", "error envelope", f"an error body ({status}) lacks {env.describe_error()}")
             elif code not in self.errors:
                 found("ENV-01", f"unknown code {code}", f"error code {code!r} is not in the error table")
             elif self.errors[code] != status:

@@ -51,8 +51,10 @@ class RequirementResult:
 
 
 class Verdicts:
-    def __init__(self, strict: bool = False):
+    def __init__(self, strict: bool = False, overlaid: frozenset[str] = frozenset()):
         self.strict = strict
+        #: the requirements whose checks read an element an overlay changed (marked in the matrix)
+        self.overlaid = overlaid
         self.results: dict[str, RequirementResult] = defaultdict(RequirementResult)
         self._finding_keys: set[str] = set()
 
@@ -144,6 +146,7 @@ class Verdicts:
                 "failing_test": result.first_failure_test, "repro": result.first_failure,
                 "blocked_by": sorted(result.blocked_by - {rid}) if verdict == "blocked" else [],
                 "every_response_findings": [f.what for f in result.findings],
+                "assumes_overlay": rid in self.overlaid,
             })
         return rows
 
@@ -172,8 +175,9 @@ class Verdicts:
             if len(row["tests"]) > 6:
                 tests += f"<br>(+{len(row['tests']) - 6} more)"
             repro = html.escape(row["repro"] or "")
+            mark = ' <span title="judged with an element an overlay changed">[overlay]</span>' if row["assumes_overlay"] else ""
             out.append(
-                f'<tr><td>{row["id"]}</td><td>{row["level"]}</td><td>{row["source"]}</td>'
+                f'<tr><td>{row["id"]}{mark}</td><td>{row["level"]}</td><td>{row["source"]}</td>'
                 f'<td style="color:{colours[row["verdict"]]};font-weight:bold">{html.escape(verdict)}</td>'
                 f'<td>{html.escape(row["text"])}</td><td>{tests}</td><td><code>{repro}</code></td></tr>')
         out.append("</table>")

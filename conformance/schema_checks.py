@@ -3,6 +3,8 @@ about the contract, and how a failure is attributed to requirement IDs (for the 
 
 from __future__ import annotations
 
+import copy
+
 import re
 from typing import Any, Iterable
 
@@ -83,7 +85,8 @@ class SessionTransport(RequestsTransport):
 def load_schema(spec: specs.Spec, profile: str = "default") -> Any:
     """The schemathesis schema of ``spec``; its ``transport`` is a :class:`SessionTransport` whose
     session the schema test sets."""
-    schema = schemathesis.openapi.from_path(str(spec.path), config=schemathesis_config(spec, profile))
+    # from the spec's document, overlays applied (a copy: schemathesis keeps and may annotate it)
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(spec.raw), config=schemathesis_config(spec, profile))
     transport = SessionTransport()
     # The transport is a read-only property of the schema class: a subclass overrides it
     # (schemathesis clones a schema with ``self.__class__``, so clones keep it).

@@ -326,13 +326,62 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class EnvelopeFields:
-    """``x-api.envelope``: the members of every body and of its error object."""
+    """``x-api.envelope``: the members of every body and of its error object. ``success_field`` is
+    None when bodies carry no success flag, ``error_field`` None when an error body holds its code
+    and message at the top level; ``detail_wrapped`` False when a detail body is the bare record."""
 
-    success_field: str
+    success_field: str | None
     data_field: str
-    error_field: str
+    error_field: str | None
     error_code_field: str
     error_message_field: str
+    detail_wrapped: bool = True
+
+    def error_object(self, body: Any) -> dict[str, Any] | None:
+        """The object of an error body that holds its code and message, or None."""
+        if not isinstance(body, dict):
+            return None
+        if self.error_field is None:
+            return body
+        error = body.get(self.error_field)
+        return error if isinstance(error, dict) else None
+
+    def error_code(self, body: Any) -> Any:
+        error = self.error_object(body)
+        return error.get(self.error_code_field) if error is not None else None
+
+    def success_holds(self, body: Any, expected: bool) -> bool:
+        """The body's success flag is ``expected`` (always true when bodies carry no flag)."""
+        if self.success_field is None:
+            return isinstance(body, dict)
+        return isinstance(body, dict) and body.get(self.success_field) is expected
+
+    def items(self, body: Any) -> Any:
+        """A list body's items (None when the member is missing)."""
+        return body.get(self.data_field) if isinstance(body, dict) else None
+
+    def record(self, body: Any) -> Any:
+        """A detail body's record (None when the member is missing)."""
+        if not isinstance(body, dict):
+            return None
+        return body.get(self.data_field) if self.detail_wrapped else body
+
+    def payload(self, body: Any, is_list: bool) -> Any:
+        return self.items(body) if is_list else self.record(body)
+
+    def describe_success(self, is_list: bool | None = None) -> str:
+        """How a 2xx body looks, for failure messages: ``success: true and 'data'``."""
+        flag = f"{self.success_field}: true" if self.success_field else ""
+        if is_list is False and not self.detail_wrapped:
+            member = "the bare record"
+        else:
+            member = repr(self.data_field)
+        return f"{flag} and {member}" if flag else member
+
+    def describe_error(self) -> str:
+        """How an error body looks, for failure messages: ``success: false and error.code``."""
+        code = f"{self.error_field}.{self.error_code_field}" if self.error_field else self.error_code_field
+        return f"{self.success_field}: false and {code}" if self.success_field else code
 
     @classmethod
     def from_spec(cls, data: Mapping[str, Any]) -> EnvelopeFields:
@@ -432,11 +481,24 @@ class Operation:
 class Spec:
     """A loaded spec with $refs resolved (the spec is small and acyclic)."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, overlays: Iterable[str | Path] = ()):
+        from conformance import overlay as _overlay
+
         self.path = Path(path)
         self.text = self.path.read_text(encoding="utf-8")
-        self.raw: dict[str, Any] = yaml.safe_load(self.text)
-        self._fail_on(_key_problems(self.raw), "keys that are not strings")
+        raw = self.raw = yaml.safe_load(self.text)
+        self._fail_on(_key_problems(raw), "keys that are not strings")
+        #: the spec's own document; :attr:`raw` is it with the overlays applied
+        self.base_raw: dict[str, Any] = raw
+        self.overlays: list[_overlay.AppliedOverlay] = []
+        if overlays:
+            try:  # YAML anchors are expanded first: an action changes the one element it targets
+                self.raw, self.overlays = _overlay.apply(_unshared(raw), overlays)
+            except _overlay.OverlayError as exc:
+                raise SpecError(f"{self.path}: {exc}") from None
+            self.base_raw = _unshared(raw)
+        else:
+            self.raw = raw
         self._fail_on(_schema_problems(self.raw), "does not match the schema of the spec and its vendor extensions "
                                                   f"({SCHEMA_PATH.name})")
         unresolved: list[Problem] = []
@@ -449,7 +511,22 @@ class Spec:
 
     def _fail_on(self, problems: list[Problem], what: str) -> None:
         if problems:
-            raise SpecError(f"{self.path}: {what}:\n" + describe(self.raw, problems))
+            adapted = getattr(self, "overlays", None)
+            where = f"{self.path} with the overlays {', '.join(str(o.path) for o in adapted)}" if adapted else self.path
+            raise SpecError(f"{where}: {what}:\n" + describe(self.raw, problems))
+
+    @functools.cached_property
+    def overlaid_requirements(self) -> frozenset[str]:
+        """The requirements whose checks read an element an overlay changed."""
+        from conformance import overlay as _overlay
+
+        pointers = [p for o in self.overlays for p in o.touched]
+        return frozenset(_overlay.requirements_touched(self.raw, pointers) | _overlay.requirements_touched(
+            self.base_raw, pointers))
+
+    @property
+    def overlay_paths(self) -> tuple[str, ...]:
+        return tuple(str(o.path) for o in self.overlays)
 
     @functools.cached_property
     def sha256(self) -> str:
@@ -760,6 +837,8 @@ def _operation_problems(where: tuple, body: dict[str, Any], ops: dict[str, tuple
         if isinstance(ok, dict) and not isinstance(items, dict):
             problems.append((where + ("responses",), f"the '200' schema has no array property {data_field!r} "
                                                      "(x-api.envelope.data-field) with an items schema"))
+        if isinstance(items, dict) and isinstance(items.get("properties"), dict):
+            problems += _unknown_fields(at, resource, set(items["properties"]))
         sort, at_sort = resource["sort"], at + ("sort",)
         need_param(at_sort, "sortby-param", sort["sortby-param"])
         need_param(at_sort, "orderby-param", sort["orderby-param"])
@@ -812,6 +891,39 @@ def _operation_problems(where: tuple, body: dict[str, Any], ops: dict[str, tuple
     return problems
 
 
+def _unshared(node: Any) -> Any:
+    """A copy of a YAML document in which no two places share an object (anchors expanded)."""
+    if isinstance(node, dict):
+        return {key: _unshared(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_unshared(value) for value in node]
+    return node
+
+
+def _unknown_fields(at: tuple, resource: dict[str, Any], properties: set[str]) -> list[Problem]:
+    """The record fields ``x-resource`` names that the list's item schema does not have (an overlay that
+    renamed a field in one place and not in the other)."""
+    named: list[tuple[tuple, str]] = [(at + ("id-field",), resource["id-field"])]
+    named += [(at + ("sort", "fields"), name) for name in resource["sort"]["fields"]]
+    named += [(at + ("sort", "tiebreak"), resource["sort"]["tiebreak"])] if resource["sort"].get("tiebreak") else []
+    named += [(at + ("search", "fields"), name) for name in (resource.get("search") or {}).get("fields", [])]
+    named += [(at + ("filters", i, "field"), flt["field"]) for i, flt in enumerate(resource.get("filters", []))]
+    named += [(at + ("references", i, "field"), ref["field"]) for i, ref in enumerate(resource.get("references", []))]
+    return [(where, f"{name!r} is not a property of the list's item schema (known: {sorted(properties)})")
+            for where, name in named if name not in properties]
+
+
 @functools.lru_cache(maxsize=8)
-def load(path: str | None = None) -> Spec:
-    return Spec(path or default_spec_path())
+def load(path: str | None = None, overlays: tuple[str, ...] = ()) -> Spec:
+    """The spec at ``path`` (default: the packaged one) with the ``overlays`` applied in order."""
+    return Spec(path or default_spec_path(), overlays)
+
+
+def load_from_environment() -> Spec:
+    """The spec of the run the plugin configured (``IRIS_SPEC`` and ``IRIS_OVERLAY``), for modules that
+    need it at import time."""
+    import os
+
+    from conformance import overlay as _overlay
+
+    return load(os.environ.get("IRIS_SPEC") or None, _overlay.paths_from(None))

@@ -40,6 +40,7 @@ class RunState:
     #: the run's facts, shown once in the report header, the HTML report and conformance.json
     meta: dict[str, Any] = field(default_factory=dict)
     json_path: Path | None = None
+    overlays: list = field(default_factory=list)  # conformance.overlay.AppliedOverlay: .path, .sha256, .actions (one line each)
 
 
 STATE_KEY = pytest.StashKey[RunState]()

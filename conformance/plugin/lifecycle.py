@@ -22,6 +22,8 @@ from conformance.embedded import SUITE_ARGS, EmbeddedServer
 from conformance.evidence import Findings, ResponseOracle, response_hook
 from conformance.plugin.options import KEY_OPTIONS, is_strict, register_profiles
 from conformance.plugin.safety import is_suite_run, sensitivity
+from conformance.overlay import ENV as OVERLAY_ENV
+from conformance.overlay import paths_from as overlay_paths
 from conformance.preflight import check_deployment
 from conformance.redaction import SECRETS
 from conformance.state import STATE_KEY, RunState, maybe_run_state
@@ -36,12 +38,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): tests that share one xdist worker (--dist loadgroup)")
     worker = hasattr(config, "workerinput")
     spec_path = config.getoption("iris_spec") or str(specs.default_spec_path())
+    overlays = overlay_paths(config.getoption("iris_overlay"))
     try:
-        spec = specs.load(spec_path)
+        spec = specs.load(spec_path, overlays)
     except (specs.SpecError, OSError, yaml.YAMLError) as exc:  # before any request: exit 4, how to fix it
         raise pytest.UsageError(f"the spec cannot be used: {exc}") from None
-    state = RunState(spec=spec, verdicts=reporting.Verdicts(strict=is_strict(config)),
-                     suite_run=is_suite_run(config), findings=Findings())
+    state = RunState(spec=spec, verdicts=reporting.Verdicts(strict=is_strict(config),
+                                                            overlaid=spec.overlaid_requirements),
+                     suite_run=is_suite_run(config), findings=Findings(), overlays=list(spec.overlays))
     config.stash[STATE_KEY] = state
     if not state.suite_run:
         return
@@ -54,7 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
         state.ledger = Ledger.create(**limits)
         # xdist workers share the file and the instant the run started
         os.environ[LEDGER_ENV] = f"{state.ledger.path}@{state.ledger.started!r}"
-    os.environ["IRIS_SPEC"] = str(spec.path)  # the schemathesis module loads it at import
+    os.environ["IRIS_SPEC"] = str(spec.path)  # the schemathesis module loads it at import,
+    os.environ[OVERLAY_ENV] = os.pathsep.join(spec.overlay_paths)  # with the same overlays
     os.environ["IRIS_PROFILE"] = config.getoption("iris_profile")  # and configures itself for it
 
     register_profiles()
@@ -145,6 +150,7 @@ def _set_metadata(config: pytest.Config, state: RunState) -> None:
         "Base URL": config.getoption("base_url"),
         "Target": state.target,
         "Spec": f"{spec.path.name} v{spec.version} sha256:{spec.sha256[:16]}",
+        "Overlays": assumptions(spec),
         "Suite version": f"iris-conformance {conformance.__version__}",
         "Seed": f"{seed} (replay with --seed {seed})",
         "Profile": config.getoption("iris_profile"),
@@ -168,11 +174,28 @@ def _set_metadata(config: pytest.Config, state: RunState) -> None:
         metadata.update(values)
 
 
+def assumptions(spec: specs.Spec) -> str:
+    """What a verdict assumes beyond the published contract: each overlay and its actions."""
+    if not spec.overlays:
+        return "none (judged against the packaged contract as published)"
+    actions = [a for o in spec.overlays for a in o.actions]
+    files = ", ".join(o.describe() for o in spec.overlays)
+    lines = "; ".join(f"[{n}] {a.line()}" for n, a in enumerate(actions, 1))
+    return f"this verdict assumes {len(actions)} deviations from the published contract ({files}): {lines}"
+
+
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     state = maybe_run_state(config)
     if state is None or not state.suite_run:
         return None
-    lines = [f"iris-conformance: {k}: {v}" for k, v in state.meta.items()]
+    lines = [f"iris-conformance: {k}: {v}" for k, v in state.meta.items() if k != "Overlays"]
+    if state.spec.overlays:
+        actions = [a for o in state.spec.overlays for a in o.actions]
+        lines.append(f"iris-conformance: Overlays: this verdict assumes {len(actions)} deviations from the "
+                     f"published contract: " + ", ".join(o.describe() for o in state.spec.overlays))
+        lines += [f"iris-conformance:   [{n}] {a.line()}" for n, a in enumerate(actions, 1)]
+    else:
+        lines.append(f"iris-conformance: Overlays: {state.meta.get('Overlays')}")
     if state.fatal:
         lines.insert(0, f"iris-conformance: CANNOT JUDGE: {state.fatal}")
     return lines

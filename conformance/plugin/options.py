@@ -45,6 +45,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for option, env, dest in KEY_OPTIONS.values():
         group.addoption(option, dest=dest, default=os.environ.get(env), metavar="KEY",
                         help=f"API key (env {env}); prefer the environment variable, a command line is visible to other users")
+    group.addoption("--overlay", dest="iris_overlay", action="append", default=None, metavar="FILE",
+                    help="an OpenAPI Overlay 1.0 file applied to the spec before anything reads it (repeatable, "
+                         "applied in order; env IRIS_OVERLAY, paths separated by ':'); `iris-conformance adapt` "
+                         "drafts one for a deployment")
     group.addoption("--spec", dest="iris_spec", default=os.environ.get("IRIS_SPEC"), metavar="PATH",
                     help="OpenAPI spec the suite reads (default: the packaged specs/openapi.yaml; env IRIS_SPEC)")
     group.addoption("--request-timeout", dest="iris_timeout", type=float, default=5.0, metavar="SECONDS",

@@ -176,7 +176,8 @@ class ConformanceRun:
             totals = self.state.ledger.totals()
             meta = dict(self.state.meta, requests=totals.requests, rate_limited=totals.rate_limited,
                         seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
-                        cannot_judge=self.state.fatal, exit_status=int(session.exitstatus))
+                        cannot_judge=self.state.fatal, exit_status=int(session.exitstatus),
+                        overlays=[o.to_json() for o in self.state.spec.overlays])
             self.state.verdicts.write_json(self.state.json_path, meta)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:

@@ -125,8 +125,7 @@ def invalid_requests(spec: Spec, op: Operation) -> list[tuple[str, str, dict[str
 
 def signature(envelope, target: Target, exchange: Exchange) -> tuple:
     """What a result is about: status, error code and the records' identities."""
-    body = exchange.body
-    data = body.get(envelope.names.data_field) if isinstance(body, dict) else None
+    data = envelope.names.payload(exchange.body, target.op.is_list)
     if isinstance(data, list):
         ids: Any = [target.key(item) for item in data if isinstance(item, dict)]
     else:

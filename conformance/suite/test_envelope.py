@@ -33,16 +33,15 @@ def test_success_bodies_have_success_true_and_data(data, api, iris_spec, any_ope
     if not 200 <= exchange.status < 300:  # which status it deserves is other requirements' business
         pytest.skip(f"not run: a valid request of {op.operation_id} was answered {exchange.status}")
     body = exchange.body
-    expect(isinstance(body, dict) and body.get(env.success_field) is True, "ENV-01",
-           f"a {exchange.status} body must have {env.success_field}: true", exchange)
-    expect(env.data_field in body, "ENV-01", f"a {exchange.status} body must have {env.data_field!r}", exchange)
+    expect(env.success_holds(body, True), "ENV-01",
+           f"a {exchange.status} body must have {env.describe_success(op.is_list)}", exchange)
     if op.is_list:
         meta = op.paging.meta_field
-        expect(isinstance(body[env.data_field], list) and isinstance(body.get(meta), dict), "ENV-01",
+        expect(isinstance(env.items(body), list) and isinstance(body.get(meta), dict), "ENV-01",
                f"a list body must have an array {env.data_field!r} and an object {meta!r}", exchange)
     else:
-        expect(isinstance(body[env.data_field], dict), "ENV-01",
-               f"a detail body must have an object {env.data_field!r}", exchange)
+        expect(isinstance(env.record(body), dict), "ENV-01",
+               f"a detail body must have {env.describe_success(False)} (an object)", exchange)
 
 
 @pytest.mark.requirement("ENV-01")
@@ -61,10 +60,8 @@ def test_error_bodies_have_success_false_and_the_code_of_their_status(data, api,
         pytest.skip(f"not run: no request provoked an error from {op.operation_id}")
     for what, exchange in errors:
         body = exchange.body
-        error = body.get(env.error_field) if isinstance(body, dict) else None
-        expect(isinstance(body, dict) and body.get(env.success_field) is False and isinstance(error, dict),
-               "ENV-01", f"the error body ({what}) must have {env.success_field}: false and an object "
-                         f"{env.error_field!r}", exchange)
+        expect(env.success_holds(body, False) and env.error_object(body) is not None,
+               "ENV-01", f"the error body ({what}) must have {env.describe_error()}", exchange)
         code = envelope.error_code(exchange)
         expect(code in codes, "ENV-01", f"the error code ({what}) {code!r} is not one of {sorted(codes)}", exchange)
         expect(int(codes[code]) == exchange.status, "ENV-01",

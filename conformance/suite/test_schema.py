@@ -13,7 +13,7 @@ from conformance import spec as specs
 from conformance.expect import Violation
 from conformance.schema_checks import SCHEMA_TEST_REQUIREMENTS, failed_requirements, failure_text, load_schema
 
-SPEC = specs.load(os.environ.get("IRIS_SPEC") or None)
+SPEC = specs.load_from_environment()  # the run's spec, its overlays applied
 schema = load_schema(SPEC, os.environ.get("IRIS_PROFILE", "default"))
 
 

@@ -28,7 +28,7 @@ QUOTED = 5
 def item_schema(spec: Spec, op: Operation) -> dict[str, Any]:
     """The schema of one record of a list operation's 200 response."""
     body = op.raw["responses"]["200"]["content"]["application/json"]["schema"]
-    return body["properties"][spec.envelope["data-field"]]["items"]
+    return body["properties"][spec.envelope_view.data_field]["items"]
 
 
 def invariants(spec: Spec, op: Operation, requirement_id: str) -> list[dict[str, Any]]:
