@@ -114,7 +114,7 @@ class PoliteAdapter(HTTPAdapter):
 
     def __init__(self, ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30.0,
                  max_retries_429: int = 8, timeout: float = 5.0, max_bytes: int = 8 * 2**20,
-                 **kwargs: Any) -> None:
+                 retry_after_header: str = "Retry-After", **kwargs: Any) -> None:
         # one quick retry of a refused connection (a restarting pod); a read is never retried
         # (429s are this adapter's business: urllib3 must hand them back, not retry them)
         kwargs.setdefault("max_retries", urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0,
@@ -127,6 +127,7 @@ class PoliteAdapter(HTTPAdapter):
         self.max_retries_429 = max_retries_429
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.retry_after_header = retry_after_header  # the spec's name (x-api.rate-limit.retry-after-header)
         self.failures_in_a_row = 0
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,  # type: ignore[override]
@@ -148,7 +149,7 @@ class PoliteAdapter(HTTPAdapter):
                     f"the deployment answered 429 to {request.method} {redact(request.url or '')} "
                     f"{attempt + 1} times in a row, waiting Retry-After each time"))
             attempt += 1
-            wait = min(self.max_wait, retry_after_seconds(response) or 1.0)
+            wait = min(self.max_wait, retry_after_seconds(response, self.retry_after_header) or 1.0)
             time.sleep(wait)
             self.ledger.rate_limited(wait)
 
@@ -184,15 +185,16 @@ class PoliteAdapter(HTTPAdapter):
         raise TransportFailure(what) from None
 
 
-def retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
+def retry_after_seconds(response: requests.Response, header: str = "Retry-After") -> float | None:
+    value = response.headers.get(header, "").strip()
     if value.isdigit():
         return float(value)
     return None
 
 
 def make_session(ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30.0, pool: int = 8,
-                 timeout: float = 5.0, max_bytes: int = 8 * 2**20, base_url: str | None = None) -> requests.Session:
+                 timeout: float = 5.0, max_bytes: int = 8 * 2**20, base_url: str | None = None,
+                 retry_after_header: str = "Retry-After") -> requests.Session:
     """A session that sends every request through ``ledger`` (see :class:`PoliteAdapter`).
 
     The environment (proxies, CA bundle) is read once here for ``base_url`` rather than on every
@@ -211,7 +213,7 @@ def make_session(ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30
     if bundle:
         session.verify = bundle
     adapter = PoliteAdapter(ledger, retry_429=retry_429, max_wait=max_wait, timeout=timeout, max_bytes=max_bytes,
-                            pool_connections=pool, pool_maxsize=pool)
+                            retry_after_header=retry_after_header, pool_connections=pool, pool_maxsize=pool)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "iris-conformance"

@@ -94,9 +94,12 @@ def load_schema(spec: specs.Spec, profile: str = "default") -> Any:
     return schema
 
 
-#: A response header the spec declares -> the requirement a violation of it breaks.
-HEADER_REQUIREMENTS = {"retry-after": "RATE-02", "x-ratelimit-limit": "RATE-03", "x-ratelimit-remaining": "RATE-03",
-                       "allow": "TRN-02", "www-authenticate": "AUTH-06"}
+def header_requirements(spec: specs.Spec) -> dict[str, str]:
+    """A response header the spec declares (lower case) -> the requirement a violation of it breaks:
+    the rate-limit headers by the names ``x-api.rate-limit`` gives them, and HTTP's own."""
+    rate = spec.api_view.rate_limit
+    return {rate.retry_after_header.lower(): "RATE-02", rate.limit_header.lower(): "RATE-03",
+            rate.remaining_header.lower(): "RATE-03", "allow": "TRN-02", "www-authenticate": "AUTH-06"}
 
 _HEADER_SCHEMA_TITLE = "Response header does not conform to the schema"
 
@@ -128,7 +131,8 @@ def requirements_of_failure(spec: specs.Spec, failure: Exception) -> list[str]:
 
     if isinstance(failure, openapi.MissingHeaders):
         named = {h.lower() for h in failure.missing_headers}
-        return sorted({HEADER_REQUIREMENTS[h] for h in named if h in HEADER_REQUIREMENTS}) or ["ENV-01"]
+        headers = header_requirements(spec)
+        return sorted({headers[h] for h in named if h in headers}) or ["ENV-01"]
     if isinstance(failure, openapi.JsonSchemaError):
         if failure.title == _HEADER_SCHEMA_TITLE:
             return _header_schema_requirements(spec, failure)
@@ -156,12 +160,13 @@ def _is_timestamp_failure(failure: Any) -> bool:
 def _header_schema_requirements(spec: specs.Spec, failure: Any) -> list[str]:
     """Which declared response header's schema failed: the headers whose schema is the failing one."""
     root = getattr(failure, "_root_schema", None)
+    headers = header_requirements(spec)
     ids = set()
     for op in spec.operations.values():
         for response in op.raw.get("responses", {}).values():
             for name, header in (response.get("headers") or {}).items():
-                if header.get("schema") == root and name.lower() in HEADER_REQUIREMENTS:
-                    ids.add(HEADER_REQUIREMENTS[name.lower()])
+                if header.get("schema") == root and name.lower() in headers:
+                    ids.add(headers[name.lower()])
     return sorted(ids) or ["ENV-01"]
 
 

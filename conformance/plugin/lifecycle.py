@@ -131,7 +131,8 @@ def run_session(config: pytest.Config, state: RunState, *, evidence: bool = True
     session = make_session(state.ledger, base_url=config.getoption("base_url"),
                            max_wait=config.getoption("iris_max_retry_wait"),
                            timeout=config.getoption("iris_timeout"),
-                           max_bytes=int(config.getoption("iris_max_response_mb") * 2**20), **kwargs)
+                           max_bytes=int(config.getoption("iris_max_response_mb") * 2**20),
+                           retry_after_header=state.spec.api_view.rate_limit.retry_after_header, **kwargs)
     if evidence and state.oracle is not None:
         session.hooks["response"].append(response_hook(state.oracle, state.findings))
     return session

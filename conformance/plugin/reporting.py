@@ -123,6 +123,21 @@ def _redact_report(report: pytest.TestReport) -> None:
                 extra["content"] = redact(extra["content"])
 
 
+#: the every-response findings that say a body is not in the spec's envelope at all
+_ENVELOPE_KINDS = ("2xx envelope", "error envelope")
+
+
+def adapt_hint(verdicts: reporting.Verdicts, base_url: str | None) -> str | None:
+    """One line suggesting ``iris-conformance adapt`` when the deployment's list or error envelope does
+    not match the spec at all (rather than leaving the user with hundreds of schema failures)."""
+    findings = verdicts.findings().get("ENV-01", [])
+    if not any(f.key.rsplit("|", 1)[-1] in _ENVELOPE_KINDS for f in findings):
+        return None
+    return ("hint: the deployment's bodies are not in the spec's envelope at all; if it differs from the contract "
+            "on ASSUMED points only, `iris-conformance adapt --base-url "
+            f"{base_url or 'URL'}` drafts an overlay for it (read it, commit it, run with --overlay FILE)")
+
+
 #: Exit status of a run that could not judge the deployment (pytest's own "interrupted").
 CANNOT_JUDGE_EXIT = pytest.ExitCode.INTERRUPTED
 
@@ -177,7 +192,8 @@ class ConformanceRun:
             meta = dict(self.state.meta, requests=totals.requests, rate_limited=totals.rate_limited,
                         seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
                         cannot_judge=self.state.fatal, exit_status=int(session.exitstatus),
-                        overlays=[o.to_json() for o in self.state.spec.overlays])
+                        overlays=[o.to_json() for o in self.state.spec.overlays],
+                        hint=adapt_hint(self.state.verdicts, self.config.getoption("base_url")))
             self.state.verdicts.write_json(self.state.json_path, meta)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
@@ -197,6 +213,9 @@ class ConformanceRun:
                     terminalreporter.write_line(f"         every response: {redact(what)[:200]}")
                 if row["repro"]:
                     terminalreporter.write_line(f"         {row['repro'][:200]}")
+        hint = adapt_hint(verdicts, self.config.getoption("base_url"))
+        if hint:
+            terminalreporter.write_line(hint, yellow=True, bold=True)
         terminalreporter.write_line("sent: " + self.state.ledger.totals().describe())
         counts = verdicts.counts()
         terminalreporter.write_line("requirements: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
