@@ -2,6 +2,8 @@
 
     iris-conformance run [PYTEST ARGS...]     the conformance suite (reports in reports/)
     iris-conformance serve [--port N] ...     the reference API, until Ctrl-C
+    iris-conformance adapt --base-url URL     draft an overlay for a deployment (key: IRIS_API_KEY)
+                     [-o FILE] [--max-rps R] [--max-requests N] [--spec PATH]
 """
 
 from __future__ import annotations
@@ -22,11 +24,72 @@ def main(argv: list[str] | None = None) -> int:
         import pytest
 
         return int(pytest.main(["--pyargs", "conformance.suite", "-p", "no:cacheprovider", *rest]))
+    if command == "adapt":
+        return adapt_command(rest)
     if command == "serve":
         # The reference server is its own program; the suite only ever talks to it over HTTP.
         os.execv(sys.executable, [sys.executable, "-m", "conformance.reference", *rest])
     print(f"unknown command {command!r}\n\n{USAGE.strip()}", file=sys.stderr)
     return 2
+
+
+def adapt_command(argv: list[str]) -> int:
+    import argparse
+    from pathlib import Path
+
+    from conformance import adapt
+    from conformance.redaction import SECRETS, redact
+    from conformance.spec import SpecError
+
+    parser = argparse.ArgumentParser(prog="iris-conformance adapt", description=(
+        "Send a few requests to a deployment, compare its answers with the spec and write an OpenAPI "
+        "Overlay draft with one group of actions per deviation on an ASSUMED point. The key comes from "
+        "IRIS_API_KEY, never from the command line."))
+    parser.add_argument("--base-url", default=os.environ.get("PYTEST_BASE_URL"), help="the deployment (env PYTEST_BASE_URL)")
+    parser.add_argument("-o", "--output", type=Path, default=adapt.DEFAULT_OUTPUT,
+                        help=f"where the draft goes (default {adapt.DEFAULT_OUTPUT})")
+    parser.add_argument("--max-rps", type=float, default=float(os.environ.get("IRIS_MAX_RPS") or 0) or None,
+                        help="never more than this many requests a second (env IRIS_MAX_RPS)")
+    parser.add_argument("--max-requests", type=int, default=adapt.MAX_REQUESTS,
+                        help=f"at most this many requests (default and most {adapt.MAX_REQUESTS})")
+    parser.add_argument("--spec", default=os.environ.get("IRIS_SPEC"), help="the spec to compare with (default: packaged)")
+    parser.add_argument("--request-timeout", type=float, default=10.0, help="seconds one request may take")
+    args = parser.parse_args(argv)
+    if not args.base_url:
+        parser.error("--base-url URL is required (or PYTEST_BASE_URL)")
+    if not 1 <= args.max_requests <= adapt.MAX_REQUESTS:
+        parser.error(f"--max-requests must be between 1 and {adapt.MAX_REQUESTS}")
+    key = os.environ.get("IRIS_API_KEY")
+    if not key:
+        print("IRIS_API_KEY is not set: adapt needs the key the suite will run with", file=sys.stderr)
+        return 4
+    SECRETS.add(key)
+    try:
+        result = adapt.adapt(args.base_url, key, spec_path=args.spec, max_requests=args.max_requests,
+                             max_rps=args.max_rps, timeout=args.request_timeout)
+    except SpecError as exc:
+        print(f"the spec cannot be used: {exc}", file=sys.stderr)
+        return 4
+    path = adapt.write(result, args.output)
+    print(redact(f"adapt: {result.requests} requests to {args.base_url}"))
+    if result.deviations:
+        print(f"{len(result.deviations)} deviations on ASSUMED points, {result.actions} overlay actions:")
+        for number, deviation in enumerate(result.deviations, 1):
+            print(redact(f"  {number}. [{deviation.requirement}] {deviation.summary} ({deviation.confidence.split(':')[0]})"))
+    else:
+        print("no deviation on an ASSUMED point: the overlay has no actions")
+    try:
+        adapt.check_draft(path, args.spec)
+    except SpecError as exc:
+        print(redact(f"the draft does not load as an overlay of the spec (a bug of adapt: please report it): {exc}"),
+              file=sys.stderr)
+        return 3
+    if result.unexplained:
+        print(f"not explained ({len(result.unexplained)}; not adapted, they may be defects of the deployment):")
+        for item in result.unexplained:
+            print(redact(f"  - {item}"))
+    print(f"draft written to {path}: read it, commit it, then run: pytest conformance --overlay {path}")
+    return 0
 
 
 if __name__ == "__main__":

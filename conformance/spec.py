@@ -493,10 +493,10 @@ class Spec:
         self.overlays: list[_overlay.AppliedOverlay] = []
         if overlays:
             try:  # YAML anchors are expanded first: an action changes the one element it targets
-                self.raw, self.overlays = _overlay.apply(_unshared(raw), overlays)
+                self.raw, self.overlays = _overlay.apply(unshared(raw), overlays)
             except _overlay.OverlayError as exc:
                 raise SpecError(f"{self.path}: {exc}") from None
-            self.base_raw = _unshared(raw)
+            self.base_raw = unshared(raw)
         else:
             self.raw = raw
         self._fail_on(_schema_problems(self.raw), "does not match the schema of the spec and its vendor extensions "
@@ -891,12 +891,12 @@ def _operation_problems(where: tuple, body: dict[str, Any], ops: dict[str, tuple
     return problems
 
 
-def _unshared(node: Any) -> Any:
+def unshared(node: Any) -> Any:
     """A copy of a YAML document in which no two places share an object (anchors expanded)."""
     if isinstance(node, dict):
-        return {key: _unshared(value) for key, value in node.items()}
+        return {key: unshared(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_unshared(value) for value in node]
+        return [unshared(value) for value in node]
     return node
 
 
