@@ -277,7 +277,8 @@ def _probe(spec: specs.Spec, doc: dict[str, Any], prober: Prober, deviations: li
         unexplained.append("no list answered 200 with a JSON object" + (f": {evidence(first)}" if first else ""))
         return
     new_env: dict[str, Any] = {}
-    _list_envelope(spec, ok, new_env, deviations, unexplained)
+    seen: list[Exchange] = []  # the answers that show the envelope
+    _list_envelope(spec, ok, new_env, seen, unexplained)
     data_field = new_env.get("data-field", env.data_field)
 
     # records of every list, and one detail of each resource
@@ -301,8 +302,8 @@ def _probe(spec: specs.Spec, doc: dict[str, Any], prober: Prober, deviations: li
                 details[detail.operation_id] = prober.get(detail_path(detail, items[0][id_field]))
                 details[detail.operation_id + ":absent"] = prober.get(
                     detail_path(detail, absent_id(op, [r.get(id_field) for r in items if isinstance(r, dict)])))
-    _detail_envelope(spec, doc, details, walk, new_env, deviations, unexplained)
-    _error_envelope(spec, prober, details, ok, new_env, deviations, unexplained)
+    _detail_envelope(spec, doc, details, walk, new_env, seen, unexplained)
+    _error_envelope(spec, prober, details, new_env, seen, unexplained)
     if new_env:
         env_now = {**{"success-field": env.success_field, "data-field": env.data_field,
                       "detail-wrapped": env.detail_wrapped, "error-field": env.error_field,
@@ -311,16 +312,13 @@ def _probe(spec: specs.Spec, doc: dict[str, Any], prober: Prober, deviations: li
         if changed:
             deviations.insert(0, Deviation(
                 "ENV-01", "the envelope: " + ", ".join(f"{k} {env_now.get(k)!r} -> {v!r}" for k, v in changed.items()),
-                [evidence(ex) for ex in _envelope_evidence], "high: the members of the answers' bodies",
+                [evidence(ex) for ex in seen], "high: the members of the answers' bodies",
                 restructure_envelope(changed)))
     walk.infer(unexplained)
     _renames(spec, doc, prober, walk, ok, deviations, unexplained)
     _timestamps(spec, walk, deviations, unexplained)
     _pagination(spec, prober, ok, new_env.get("data-field", env.data_field), deviations, unexplained)
     _rate_limit_headers(spec, [*ok.values()], deviations)
-
-
-_envelope_evidence: list[Exchange] = []
 
 
 def _a_point(stations: Exchange | None) -> tuple[float, float] | None:
@@ -338,12 +336,11 @@ def _a_point(stations: Exchange | None) -> tuple[float, float] | None:
 
 
 def _list_envelope(spec: specs.Spec, ok: dict[str, Exchange], new_env: dict[str, Any],
-                   deviations: list[Deviation], unexplained: list[str]) -> None:
+                   seen: list[Exchange], unexplained: list[str]) -> None:
     env = spec.envelope_view
     exchange = next(iter(ok.values()))
     body = exchange.body
-    _envelope_evidence.clear()
-    _envelope_evidence.append(exchange)
+    seen.append(exchange)
     arrays = [k for k, v in body.items() if isinstance(v, list)]
     if env.data_field not in arrays:
         if len(arrays) == 1:
@@ -360,7 +357,7 @@ def _list_envelope(spec: specs.Spec, ok: dict[str, Exchange], new_env: dict[str,
 
 
 def _detail_envelope(spec: specs.Spec, doc: dict[str, Any], details: dict[str, Exchange], walk: RecordWalk,
-                     new_env: dict[str, Any], deviations: list[Deviation], unexplained: list[str]) -> None:
+                     new_env: dict[str, Any], seen: list[Exchange], unexplained: list[str]) -> None:
     env = spec.envelope_view
     data_field = new_env.get("data-field", env.data_field)
     for op_id, exchange in details.items():
@@ -380,13 +377,13 @@ def _detail_envelope(spec: specs.Spec, doc: dict[str, Any], details: dict[str, E
             continue
         if wrapped != env.detail_wrapped:
             new_env["detail-wrapped"] = wrapped
-            if exchange not in _envelope_evidence:
-                _envelope_evidence.append(exchange)
+            if exchange not in seen:
+                seen.append(exchange)
         walk.add(pointer or None, record, exchange)
 
 
-def _error_envelope(spec: specs.Spec, prober: Prober, details: dict[str, Exchange], ok: dict[str, Exchange],
-                    new_env: dict[str, Any], deviations: list[Deviation], unexplained: list[str]) -> None:
+def _error_envelope(spec: specs.Spec, prober: Prober, details: dict[str, Exchange], new_env: dict[str, Any],
+                    seen: list[Exchange], unexplained: list[str]) -> None:
     env = spec.envelope_view
     errors = spec.api_view.errors
     by_status = {}
@@ -414,8 +411,8 @@ def _error_envelope(spec: specs.Spec, prober: Prober, details: dict[str, Exchang
         flags = [k for k, v in body.items() if v is False]
         found.append((container, code_key, message, flags[0] if len(flags) == 1 else
                       (None if not any(isinstance(v, bool) for v in body.values()) else "?")))
-        if exchange not in _envelope_evidence and len(_envelope_evidence) < 3:
-            _envelope_evidence.append(exchange)
+        if exchange not in seen and len(seen) < 3:
+            seen.append(exchange)
     if not found:
         return
     if len(set(found)) > 1:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from suite_runner import run_suite  # noqa: E402
+from suite_runner import run_adapt, run_suite  # noqa: E402
 
 from conformance import requirements  # noqa: E402
 from conformance.embedded import EmbeddedServer  # noqa: E402
@@ -54,7 +54,21 @@ class Outcome:
         return self.verdict == self.expected
 
 
-def run_defect(name: str, *, profile: str = "smoke", targeted: bool = False, extra: tuple[str, ...] = ()) -> Outcome:
+def draft_overlay(dialect: str, workdir: Path) -> Path:
+    """The overlay ``iris-conformance adapt`` drafts against the clean reference server in ``dialect``."""
+    server = EmbeddedServer(args=("--dialect", dialect, *WHOLE_SUITE_LIMIT))
+    server.start()
+    try:
+        draft = run_adapt(server, workdir)
+    finally:
+        server.stop()
+    if draft.returncode != 0:
+        raise SystemExit(f"adapt failed against the {dialect} dialect:\n{draft.output}")
+    return draft.path
+
+
+def run_defect(name: str, *, profile: str = "smoke", targeted: bool = False, extra: tuple[str, ...] = (),
+               dialect: str | None = None, overlay: Path | None = None) -> Outcome:
     defect = DEFECTS[name]
     expected = "warning" if requirements.get(defect.requirement).is_should else "FAILED"
     collateral = set(defect.collateral)
@@ -64,7 +78,9 @@ def run_defect(name: str, *, profile: str = "smoke", targeted: bool = False, ext
         args += ["--requirements", ",".join([defect.requirement, *sorted(collateral)])]
     started = time.monotonic()
     limit = TARGETED_LIMIT if targeted else WHOLE_SUITE_LIMIT
-    server = EmbeddedServer(args=("--defect", name, *limit))
+    if overlay is not None:
+        args += ["--overlay", str(overlay)]
+    server = EmbeddedServer(args=("--defect", name, *limit, *(("--dialect", dialect) if dialect else ())))
     server.start()
     try:
         with tempfile.TemporaryDirectory(prefix=f"kill-{name}-") as tmp:
@@ -94,11 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--profile", default="smoke")
     parser.add_argument("--targeted", action="store_true")
+    parser.add_argument("--dialect", help="the reference server speaks this dialect; the suite runs with the overlay "
+                                          "`iris-conformance adapt` drafts against its clean server")
     args = parser.parse_args(argv)
     names = args.defects or sorted(DEFECTS)
     started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="kill-table-"))
+    overlay = draft_overlay(args.dialect, workdir) if args.dialect else None
+    if overlay is not None:
+        print(f"dialect {args.dialect}: the suite runs with the overlay adapt drafted ({overlay})")
     with ThreadPoolExecutor(args.jobs) as pool:
-        outcomes = list(pool.map(lambda n: run_defect(n, profile=args.profile, targeted=args.targeted), names))
+        outcomes = list(pool.map(lambda n: run_defect(n, profile=args.profile, targeted=args.targeted,
+                                                      dialect=args.dialect, overlay=overlay), names))
     width = max(len(o.name) for o in outcomes)
     print(f"{'defect':{width}}  {'requirement':11}  killed  verdict   also failed")
     for o in outcomes:

@@ -88,3 +88,24 @@ def _read_junit(path: Path) -> list[dict]:
                 outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[child.tag]
         cases.append({"name": case.get("name"), "classname": case.get("classname"), "outcome": outcome})
     return cases
+
+
+@dataclass
+class Draft:
+    path: Path
+    returncode: int
+    output: str
+
+    @property
+    def text(self) -> str:
+        return self.path.read_text(encoding="utf-8") if self.path.exists() else ""
+
+
+def run_adapt(server, workdir: Path, *args: str, timeout: float = 300) -> Draft:
+    """``iris-conformance adapt`` against ``server``, as a user runs it (the key from the environment)."""
+    path = Path(workdir) / "adapt.overlay.yaml"
+    env = suite_env({"primary": server.keys["primary"]})
+    proc = subprocess.run([sys.executable, "-m", "conformance.cli", "adapt", "--base-url", server.base_url,
+                           "-o", str(path), *args], cwd=workdir, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    return Draft(path, proc.returncode, proc.stdout + proc.stderr)
