@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+import yaml
 
 from conftest import get
 from conformance.embedded import EmbeddedServer
@@ -485,3 +487,152 @@ def test_validation_before_auth(start_reference, dialect):
     if shape.field("energy_kwh") != "energy_kwh":
         renamed = get(server, "/sessions", key=None, headers=bad, sortby="energy_kwh")
         assert renamed.status_code == 400
+
+
+# ------------------------------------------------ the overlays describe the dialects (ground truth)
+
+SPEC = Path(__file__).resolve().parents[1] / "specs" / "openapi.yaml"
+OVERLAYS = Path(__file__).resolve().parent / "dialects"
+
+
+def unshared(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: unshared(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [unshared(value) for value in node]
+    return node
+
+
+def adapted_spec(dialect: str) -> dict[str, Any]:
+    """specs/openapi.yaml with the dialect's overlay applied as the suite applies it (anchors expanded
+    first, then action by action with oas-patch; every target must match)."""
+    document = unshared(yaml.safe_load(SPEC.read_text(encoding="utf-8")))
+    if dialect == "native":
+        return document
+    overlay_patch = pytest.importorskip("oas_patch.overlay")
+    from jsonpath_ng.ext import parse
+
+    overlay = yaml.safe_load((OVERLAYS / f"{dialect}.overlay.yaml").read_text(encoding="utf-8"))
+    assert overlay["overlay"].startswith("1.0.") and overlay["info"]["title"]
+    for action in overlay["actions"]:
+        assert parse(action["target"]).find(document), f"matches nothing: {action['target']}"
+        overlay_patch.apply_overlay(document, {"actions": [action]})
+    return document
+
+
+def deref(document: dict[str, Any], node: Any) -> Any:
+    """``node`` with local ``$ref``s (and a one-branch ``allOf``) followed."""
+    for _ in range(10):
+        if isinstance(node, dict) and "$ref" in node:
+            target: Any = document
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+            node = target
+        elif isinstance(node, dict) and len(node.get("allOf", [])) == 1 and "properties" not in node:
+            node = node["allOf"][0]
+        else:
+            return node
+    return node
+
+
+def ok_schema(document: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
+    response = deref(document, op["responses"]["200"])
+    return deref(document, response["content"]["application/json"]["schema"])
+
+
+def property_names(document: dict[str, Any], schema: Any) -> set[str]:
+    return set(deref(document, schema)["properties"])
+
+
+def check_record(document: dict[str, Any], schema: dict[str, Any], record: dict[str, Any], stamp: re.Pattern[str],
+                 where: str) -> None:
+    """``record`` has exactly the schema's properties, all required, nested records (charge points,
+    connectors, tariff rules) included, and its timestamps match the spec's pattern."""
+    assert set(record) == set(schema["properties"]) == set(schema["required"]), where
+    for name, prop in schema["properties"].items():
+        prop, value = deref(document, prop), record[name]
+        if prop.get("format") == "date-time" and value is not None:
+            assert stamp.fullmatch(value) and re.fullmatch(prop["pattern"], value), (where, name, value)
+        items = deref(document, prop.get("items"))
+        if isinstance(items, dict) and "properties" in items:
+            for element in value:
+                check_record(document, items, element, stamp, f"{where}.{name}[]")
+
+
+@pytest.mark.parametrize("dialect", ("native", *DIALECTS))
+def test_the_overlay_describes_the_dialect(servers, dialect):
+    """What the adapted spec says (envelope, pagination, record fields, sort fields, the bound, the
+    timestamp form, the rate-limit headers, the geo fields) is what the dialect's server answers."""
+    document = adapted_spec(dialect)
+    server = servers[dialect]
+    api = document["x-api"]
+    envelope = api["envelope"]
+    success, data, error = envelope["success-field"], envelope["data-field"], envelope["error-field"]
+    wrapped = envelope.get("detail-wrapped", True)
+    stamp = re.compile(api["timestamp-pattern"])
+    rate = api["rate-limit"]
+    for path, item in document["paths"].items():
+        op = item["get"]
+        concrete = path.replace("{id}", "1" if "customers" not in path else "user123")
+        params = NEAR if "x-geo" in op else {}
+        response = get(server, concrete, **params)
+        body = response.json()
+        assert response.status_code == 200, path
+        assert rate["limit-header"] in response.headers and rate["remaining-header"] in response.headers, path
+        assert set(deref(document, op["responses"]["200"]).get("headers", {})) == \
+            {rate["limit-header"], rate["remaining-header"]}, path
+        schema = ok_schema(document, op)
+        if success:
+            assert body[success] is True
+        else:
+            assert "success" not in body
+        if "x-pagination" in op:
+            pagination = op["x-pagination"]
+            assert set(body) == set(schema["properties"]) == set(schema["required"]), path
+            records = body[data]
+            meta = pagination["meta-field"]
+            assert set(body[meta]) == {pagination[k] for k in ("page-field", "pagesize-field", "total-field",
+                                                               "totalpages-field")}
+            assert set(body[meta]) == property_names(document, schema["properties"][meta])
+            bound = pagination["max-pagesize"]
+            pagesize = next(deref(document, p) for p in op["parameters"]
+                            if deref(document, p)["name"] == pagination["pagesize-param"])
+            assert pagesize["schema"]["maximum"] == bound
+            assert deref(document, schema["properties"][meta])["properties"][pagination["pagesize-field"]][
+                "maximum"] == bound
+            assert get(server, concrete, **params, pagesize=str(bound)).status_code == 200
+            assert get(server, concrete, **params, pagesize=str(bound + 1)).status_code == 400
+            item_schema = deref(document, schema["properties"][data]["items"])
+        else:
+            records = [body[data] if wrapped else body]
+            item_schema = deref(document, schema["properties"][data]) if wrapped else schema
+        assert records, path
+        fields = set(item_schema["properties"])
+        for record in records:
+            check_record(document, item_schema, record, stamp, path)
+        resource = op.get("x-resource")
+        if resource:
+            sort = resource["sort"]
+            assert {resource["id-field"], sort["default"], sort["tiebreak"], *sort["fields"],
+                    *resource["search"]["fields"], *(f["field"] for f in resource["filters"]),
+                    *(r["field"] for r in resource.get("references", []))} <= fields, path
+            sortby = next(deref(document, p) for p in op["parameters"]
+                          if deref(document, p)["name"] == sort["sortby-param"])
+            assert sortby["schema"]["enum"] == list(sort["fields"]) and sortby["schema"]["default"] == sort["default"]
+            for name in sort["fields"]:
+                assert get(server, concrete, sortby=name).status_code == 200, (path, name)
+            for member in resource.get("reference-members", []):
+                assert member["field"] in fields
+        geo = op.get("x-geo")
+        if geo:
+            assert {v for k, v in geo.items() if k.endswith("-field")} <= fields
+            assert geo["order"] == [geo["distance-field"], geo["station-id-field"], geo["charge-point-id-field"]]
+    refused = get(server, "/tariffs", pagesize="0").json()
+    holder = refused if error is None else refused[error]
+    assert holder[envelope["error-code-field"]] == "VALIDATION_ERROR" and envelope["error-message-field"] in holder
+    error_schema = deref(document, document["components"]["schemas"]["Error"])
+    assert set(refused) <= set(error_schema["properties"]) and set(error_schema["required"]) <= set(refused)
+    session = document["components"]["schemas"]["Session"]
+    names = set(session["properties"])
+    assert {rule["then"]["field"] for rule in session["x-invariants"]} <= names
+    assert {r["field"] for r in session["x-references"]} <= names
