@@ -465,6 +465,23 @@ def test_totalpages_floor(start_reference, dialect):
     assert page["total"] % 7 and page["totalpages"] == page["total"] // 7 != math.ceil(page["total"] / 7)
 
 
+@pytest.mark.parametrize("dialect", ("native", *DIALECTS))
+def test_wrong_station_name(start_reference, dialect):
+    """Every 33rd station's charge points show its old name, under the dialect's station name field."""
+    server, shape = start(start_reference, dialect, "geo-07-wrong-station-name")
+    station_id, station_name = shape.field("station_id"), shape.field("station_name")
+    renamed = next(shape.record(r.json()) for r in (get(server, f"/stations/{i}") for i in (2, 35, 68, 101))
+                   if r.status_code == 200)
+    items = get(server, "/chargers/status", lat=str(renamed["lat"]), lng=str(renamed["lng"]), radius="30",
+                pagesize="50").json()[shape.items]
+    assert any(item[station_id] == renamed["id"] for item in items)
+    for item in items:
+        old = item[station_id] % 33 == 2
+        assert item[station_name].endswith(" (old)") is old, item
+        if item[station_id] == renamed["id"]:
+            assert item[station_name] == renamed["name"] + " (old)"
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_unknown_sortby_ignored(start_reference, dialect):
     """A native name the dialect renamed is an unknown sort field: the defect ignores it."""
