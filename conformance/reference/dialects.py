@@ -40,13 +40,15 @@ passes through renamed by the same rule; a missing one stays missing; values are
 except that timestamps take the dialect's form, whatever their offset (a non-UTC offset stays one).
 A native body that is not one of the three envelopes (a gateway's ``{"message": ...}``) keeps its
 members. The one point where a rule is needed is the success flag in a dialect that has none
-(``bare``): the dialect's envelope is produced only from a native body whose flag is right (true on
-a 2xx, false on an error); a body whose flag is missing or wrong loses the flag but keeps the native
-member that holds its records (``data``) or its error (``error``), so that it is as wrong in the
-dialect as it was natively (a dialect without a flag must therefore name those members otherwise,
-which :class:`Dialect` checks). A ``sortby`` value the dialect does not have (a native name it
-renamed, ``created_at`` in ``camel``) is an unknown sort field, for the clean parser and the broken
-ones alike.
+(``bare``). A right flag (true on a 2xx, false on an error) is dropped. A wrong one is kept as it is:
+a member the dialect's envelope does not have (the bare overlay's schemas forbid it), while the code
+and the records stay where the dialect puts them, readable by every other check. A missing one
+cannot be kept: the body keeps the native member that holds its records (``data``) or its error
+(``error``), so that it is as wrong in the dialect as it was natively (a dialect without a flag must
+therefore name those members otherwise, which :class:`Dialect` checks). A bare detail record cannot
+carry a wrong or missing flag: such a detail keeps the native wrapper. A ``sortby`` value the
+dialect does not have (a native name it renamed, ``created_at`` in ``camel``) is an unknown sort
+field, for the clean parser and the broken ones alike.
 
 Every defect of :mod:`.defects` therefore breaks the same requirement in every dialect, in the
 dialect's own terms. The defects that read differently, and how (the other defects change values,
@@ -59,9 +61,11 @@ defect                                ``camel``                              ``b
 env-01-list-without-success           lists lack ``success``                 the bare envelope has no flag to
                                                                              drop: lists carry their records under
                                                                              ``data`` instead of ``items``
-env-01-error-success-true             errors say ``success: true``           no flag to lie with: errors keep
-                                                                             ``code`` and ``message`` wrapped in
-                                                                             ``error`` (no top-level ``code``)
+env-01-error-success-true             errors say ``success: true``           errors are ``{success: true, code,
+                                                                             message}``: a member the bare
+                                                                             envelope does not have (its schema
+                                                                             forbids it); the code stays
+                                                                             readable, so only ENV-01 breaks
 env-02-timestamps-with-offset         ``...T13:45:00.000+05:30``             ``...T13:45:00+05:30`` (as native)
                                       (milliseconds, offset not ``+00:00``)
 page-01-pagesize-101-accepted         ``pagesize=101`` accepted              ``pagesize=51`` accepted (the bound
@@ -88,7 +92,7 @@ det-01-detail-stale-status            ``data.chargePoints[].status``         the
 geo-07-wrong-station-name             ``stationName``                        ``station_name`` (as native)
 ====================================  =====================================  =====================================
 
-The layer never imports the suite; nothing here is read by it (it meets the server over HTTP).
+Like the rest of the reference server, the layer never imports the suite: they meet over HTTP only.
 """
 
 from __future__ import annotations
@@ -182,7 +186,7 @@ class Dialect:
         if self.max_pagesize < 1:
             raise ValueError("max_pagesize must be >= 1")
         if self.success_field is None and (self.data_field == "data" or self.error_field == "error"):
-            # a body whose flag is wrong keeps the native member: it must not be the dialect's
+            # a body without its flag keeps the native member: it must not be the dialect's
             raise ValueError("a dialect without a success flag must not name its members data or error")
         if not self.detail_wrapped and self.success_field is not None:
             raise ValueError("a bare detail body has no room for a success flag")
@@ -260,21 +264,27 @@ class Dialect:
             return self.detail_body(body)
         return self.values(body)
 
-    def _records_member(self, body: dict[str, Any]) -> str:
-        """Where a 2xx body's records go: the dialect's member, or the native one when the body's
-        flag is wrong and the dialect has no flag to carry the wrongness."""
-        if self.success_field is None and body.get(NATIVE.success_field) is not True:
-            return NATIVE.data_field
-        return self.data_field
+    def _flag(self, out: dict[str, Any], value: Any, expected: bool) -> None:
+        """The success flag in the dialect's body: renamed where the dialect has one; where it has
+        none, dropped when it is right and kept as it is when it is wrong (a member the dialect's
+        envelope does not have)."""
+        if self.success_field is not None:
+            out[self.success_field] = value
+        elif value is not expected:
+            out[NATIVE.success_field] = value
+
+    def _native_member(self, body: dict[str, Any]) -> bool:
+        """Whether the body's records or error stay under their native member: where the dialect has no
+        flag and the body has none either, nothing else could carry the missing flag."""
+        return self.success_field is None and NATIVE.success_field not in body
 
     def list_body(self, body: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in body.items():
             if key == NATIVE.success_field:
-                if self.success_field is not None:
-                    out[self.success_field] = value
+                self._flag(out, value, True)
             elif key == NATIVE.data_field:
-                out[self._records_member(body)] = self.record(value)
+                out[NATIVE.data_field if self._native_member(body) else self.data_field] = self.record(value)
             elif key == NATIVE.pagination_field and isinstance(value, dict):
                 out[self.pagination_field] = {self.pagination_members.get(member, member): self.values(item)
                                               for member, item in value.items()}
@@ -284,15 +294,15 @@ class Dialect:
 
     def detail_body(self, body: dict[str, Any]) -> Any:
         record = self.record(body[NATIVE.data_field])
-        member = self._records_member(body)
-        if not self.detail_wrapped and member == self.data_field:
-            if set(body) <= {NATIVE.success_field, NATIVE.data_field}:
-                return record
+        right = body.get(NATIVE.success_field) is True
+        if not self.detail_wrapped and right and set(body) <= {NATIVE.success_field, NATIVE.data_field}:
+            return record
+        # a bare record cannot carry a wrong or missing flag: the native wrapper stays
+        member = self.data_field if self.detail_wrapped and not self._native_member(body) else NATIVE.data_field
         out: dict[str, Any] = {}
         for key, value in body.items():
             if key == NATIVE.success_field:
-                if self.success_field is not None:
-                    out[self.success_field] = value
+                self._flag(out, value, True)
             elif key == NATIVE.data_field:
                 out[member] = record
             else:
@@ -301,14 +311,12 @@ class Dialect:
 
     def error_body(self, body: dict[str, Any]) -> dict[str, Any]:
         error = body.get(NATIVE.error_field)
-        right = self.success_field is not None or body.get(NATIVE.success_field) is False
         out: dict[str, Any] = {}
         for key, value in body.items():
             if key == NATIVE.success_field:
-                if self.success_field is not None:
-                    out[self.success_field] = value
+                self._flag(out, value, False)
             elif key == NATIVE.error_field and isinstance(error, dict):
-                if not right:
+                if self._native_member(body):
                     out[NATIVE.error_field] = self.values(value)
                 elif self.error_field is None:
                     out.update(self.values(value))

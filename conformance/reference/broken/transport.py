@@ -168,7 +168,7 @@ class ListWithoutSuccessSerializer(Serializer):
 
 @defect("env-01-error-success-true", requirement="ENV-01", component="serializer",
         description="error bodies say success: true (a shared envelope builder's default); in the bare dialect, "
-                    "which has no flag, error bodies keep code and message wrapped in error (no top-level code)")
+                    "which has no flag, the flag stays in the error body, a member the bare envelope does not have")
 class ErrorSuccessTrueSerializer(Serializer):
     def error_body(self, code: str, message: str, details: list[dict] | None = None) -> dict:
         return dict(super().error_body(code, message, details), success=True)
