@@ -10,6 +10,8 @@ Order of checks for every request (any method, any path):
 5. lookup (404), by the repository.
 
 Anything unexpected becomes a 500 ``INTERNAL_ERROR`` with a fixed message (never a traceback).
+In a dialect other than ``native`` the :class:`~.dialects.DialectLayer` wraps all of this: it
+translates ``sortby`` on the way in and every body and the rate-limit headers on the way out.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from . import data as data_module
 from . import db
 from .auth import AuthFailure, Authenticator, Principal
 from .defects import apply_defects
+from .dialects import DialectLayer
 from .limiter import RateLimiter
 from .query import QueryParser, ValidationFailed, parse_query_string
 from .repository import Repository
@@ -55,7 +58,7 @@ def build_components(settings: Settings, dataset: data_module.Dataset | None = N
     return Components(
         authenticator=Authenticator(conn),
         limiter=RateLimiter(settings.rate_limit, settings.rate_window),
-        parser=QueryParser(),
+        parser=QueryParser(settings.speaks),
         repository=Repository(conn),
         serializer=Serializer(),
     )
@@ -202,7 +205,7 @@ class Endpoints:
 
 def create_app(settings: Settings | None = None, components: Components | None = None) -> Starlette:
     """The reference server. ``settings.defects`` are applied to ``components`` (built clean from
-    ``settings`` when not given)."""
+    ``settings`` when not given); it speaks ``settings.dialect`` (see :mod:`.dialects`)."""
     settings = settings or Settings()
     components = components if components is not None else build_components(settings)
     components = apply_defects(components, settings.defects)
@@ -223,9 +226,12 @@ def create_app(settings: Settings | None = None, components: Components | None =
     async def internal_error(request: Request, exc: Exception) -> Response:
         return serializer.internal_error()
 
+    dialect = settings.speaks
+    # The dialect's layer is the outermost: it sees every answer, the Gate's refusals and 500s included.
+    layer = [] if dialect.is_native else [Middleware(DialectLayer, dialect=dialect)]
     app = Starlette(
         routes=Endpoints(components).routes(settings.base_path),
-        middleware=[Middleware(Gate, components=components)],
+        middleware=[*layer, Middleware(Gate, components=components)],
         exception_handlers={HTTPException: http_error, ValidationFailed: validation_error,
                             Exception: internal_error},
     )

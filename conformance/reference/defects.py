@@ -136,13 +136,14 @@ class TariffWithoutCurrencySerializer(Serializer):
 
 
 @defect("pagesize-crash", requirement="TRN-04", component="parser", collateral=("PAGE-01",),
-        description="a pagesize over 100 raises an unhandled exception: 500 INTERNAL_ERROR instead of 400")
+        description="a pagesize over the bound (100; 50 in the bare dialect) raises an unhandled exception: "
+                    "500 INTERNAL_ERROR instead of 400")
 class PagesizeCrashParser(QueryParser):
     def pagesize(self, params: Params) -> int:
         raw = self.single(params, "pagesize")
         if raw is not None and re.fullmatch(r"[0-9]+", raw):
             significant = raw.lstrip("0")
-            if len(significant) > 3 or int(significant or "0") > 100:
+            if len(significant) > len(str(self.max_pagesize)) or int(significant or "0") > self.max_pagesize:
                 raise OverflowError("page buffer too small")
         return super().pagesize(params)
 

@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from .dialects import NATIVE, Dialect
+
 TARIFF_TYPES = ("ENERGY", "TIME", "FLAT")
 SESSION_STATUSES = ("STARTED", "STOPPED", "FAILED")
 RADIUS_UNITS = ("km", "m")
@@ -30,7 +32,6 @@ DEFAULT_SORT: dict[str, str] = {"tariffs": "id", "customers": "id", "stations": 
 
 DEFAULT_PAGE = 1
 DEFAULT_PAGESIZE = 10
-MAX_PAGESIZE = 100
 MAX_PAGE_DIGITS = 4000
 """Implementation limit: a page number with more significant digits than this is refused (far past any data)."""
 BEYOND_INT64 = 2 ** 63
@@ -171,7 +172,18 @@ class ChargerQuery:
 # -------------------------------------------------------------------------------------- parser
 
 class QueryParser:
-    """Validates parameters and ids; each small method checks one parameter class."""
+    """Validates parameters and ids; each small method checks one parameter class.
+
+    The ``dialect`` gives the page-size bound (an ASSUMED limit: 100 natively, 50 in ``bare``) and
+    the names of the sort fields in messages; ``sortby`` values arrive already in native names (the
+    dialect's layer translates them)."""
+
+    def __init__(self, dialect: Dialect = NATIVE) -> None:
+        self.dialect = dialect
+
+    @property
+    def max_pagesize(self) -> int:
+        return self.dialect.max_pagesize
 
     # ------------------------------------------------------------------------------ endpoints
     def tariff_list(self, params: Params) -> TariffQuery:
@@ -274,11 +286,12 @@ class QueryParser:
         raw = self.single(params, "pagesize")
         if raw is None:
             return DEFAULT_PAGESIZE
-        message = f"pagesize must be an integer between 1 and {MAX_PAGESIZE}"
+        bound = self.max_pagesize
+        message = f"pagesize must be an integer between 1 and {bound}"
         if not _DIGITS.fullmatch(raw):
             raise ParamError("pagesize", message)
         significant = raw.lstrip("0")
-        if not significant or len(significant) > 3 or not 1 <= int(significant) <= MAX_PAGESIZE:
+        if not significant or len(significant) > len(str(bound)) or not 1 <= int(significant) <= bound:
             raise ParamError("pagesize", message)
         return int(significant)
 
@@ -293,7 +306,8 @@ class QueryParser:
             return DEFAULT_SORT[resource]
         allowed = SORT_FIELDS[resource]
         if raw not in allowed:
-            raise ParamError("sortby", f"sortby must be one of: {', '.join(allowed)}")
+            names = ", ".join(self.dialect.fields.rename(name) for name in allowed)
+            raise ParamError("sortby", f"sortby must be one of: {names}")
         return raw
 
     def orderby(self, params: Params) -> bool:

@@ -1,7 +1,8 @@
 """Command line of the reference server.
 
 ``python -m conformance.reference [--host 127.0.0.1] [--port 0] [--rate-limit N] [--rate-window S]
-[--records N | --size N] [--seed N] [--defect NAME ...] [--list-defects] [--stats-file PATH] [--quiet]``
+[--records N | --size N] [--seed N] [--defect NAME ...] [--dialect native|camel|bare] [--list-defects]
+[--stats-file PATH] [--quiet]``
 
 The server binds its socket itself (port 0 picks a free port), builds the data, then prints exactly
 one JSON line on stdout before serving::
@@ -9,7 +10,7 @@ one JSON line on stdout before serving::
     {"base_url": "http://127.0.0.1:PORT/api/v1/d2s/external",
      "keys": {"primary": "...", "other_tenant": "...", "revoked": "...", "expired": "...",
               "other_tenant_revoked": "...", "other_tenant_expired": "..."},
-     "defects": [...]}
+     "defects": [...], "dialect": "native"}
 
 It stops cleanly (exit status 0) on SIGTERM or SIGINT. With ``--stats-file PATH`` it then writes
 ``{"requests": N, "statuses": {"200": n, ...}, "seconds": S}`` to PATH: the HTTP requests it served
@@ -34,6 +35,7 @@ import uvicorn
 from .app import create_app
 from .data import api_keys
 from .defects import DEFECTS
+from .dialects import DIALECTS
 from .settings import DEFAULT_BASE_PATH, Settings
 
 #: The help of --size (also shown by --help).
@@ -81,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=defaults.seed, help=f"data and key seed (default {defaults.seed})")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
                         help="switch on a deliberate defect (repeatable; see --list-defects)")
+    parser.add_argument("--dialect", choices=list(DIALECTS), default=defaults.dialect,
+                        help="speak another dialect, differing from the contract on ASSUMED points only (envelopes, "
+                             "field names, timestamp form, page-size bound, rate-limit headers): "
+                             + "; ".join(f"{d.name}: {d.summary}" for d in DIALECTS.values()))
     parser.add_argument("--list-defects", action="store_true", help="print the known defects and exit")
     parser.add_argument("--stats-file", metavar="PATH",
                         help="on shutdown, write the number of requests served (by status) to PATH as JSON")
@@ -173,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     defects = tuple(dict.fromkeys(args.defect))
     settings = Settings(rate_limit=args.rate_limit, rate_window=args.rate_window, records=args.records,
-                        size=args.size, seed=args.seed, defects=defects, base_path=DEFAULT_BASE_PATH)
+                        size=args.size, seed=args.seed, defects=defects, base_path=DEFAULT_BASE_PATH,
+                        dialect=args.dialect)
     app = create_app(settings)
     counter = RequestCounter(app) if args.stats_file else None
     try:
@@ -187,11 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A signal that arrives before uvicorn installs its own handlers still stops the server cleanly.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, server.handle_exit)
-    info = {"base_url": base_url(sock, settings.base_path), "keys": api_keys(settings.seed), "defects": list(defects)}
+    info = {"base_url": base_url(sock, settings.base_path), "keys": api_keys(settings.seed), "defects": list(defects),
+            "dialect": settings.dialect}
     sys.stdout.write(json.dumps(info) + "\n")
     sys.stdout.flush()
     if not args.quiet:
         print(f"IRIS reference server on {info['base_url']}"
+              f"{' in the ' + settings.dialect + ' dialect' if settings.dialect != 'native' else ''}"
               f"{' with defects ' + ', '.join(defects) if defects else ''}", file=sys.stderr, flush=True)
     try:
         if not server.should_exit:

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from ..auth import AuthFailure, Authenticator, Principal
 from ..db import key_hash
 from ..defects import defect
+from ..dialects import dialect_of
 from ..query import QueryParser, ValidationFailed, parse_query_string
 from ..repository import Repository
 
@@ -134,7 +135,6 @@ class _ValidatingGatewayAuthenticator(Authenticator):
               (re.compile(r"/(tariffs|customers|stations|sessions)$"), "list"),
               (re.compile(r"/customers/([^/]+)$"), "customer_id"),
               (re.compile(r"/(?:tariffs|stations|sessions)/([^/]+)$"), "integer_id"))
-    parser = QueryParser()
     validates = True
     routes = True
 
@@ -147,6 +147,7 @@ class _ValidatingGatewayAuthenticator(Authenticator):
     def before_auth(self, scope: dict[str, Any]) -> AuthFailure | None:
         path = scope.get("path", "")
         params = parse_query_string(scope.get("query_string", b""))
+        parser = QueryParser(dialect_of(scope))  # the gateway's copy of the server's rules (its page-size bound)
         for pattern, check in self.ROUTES:
             match = pattern.search(path)
             if match is None:
@@ -155,11 +156,11 @@ class _ValidatingGatewayAuthenticator(Authenticator):
                 return None
             try:
                 if check == "list":
-                    getattr(self.parser, f"{match.group(1)[:-1]}_list")(params)
+                    getattr(parser, f"{match.group(1)[:-1]}_list")(params)
                 elif check == "charger_status":
-                    self.parser.charger_status(params)
+                    parser.charger_status(params)
                 else:
-                    getattr(self.parser, check)(unquote(match.group(1)))
+                    getattr(parser, check)(unquote(match.group(1)))
             except ValidationFailed as error:
                 return AuthFailure(400, "VALIDATION_ERROR", error.message)
             return None

@@ -11,7 +11,7 @@ import random
 from datetime import datetime, timedelta
 
 from ..defects import defect
-from ..query import MAX_PAGESIZE, Paging, Params, ParamError, QueryParser, SESSION_STATUSES, TARIFF_TYPES, _Errors
+from ..query import Paging, Params, ParamError, QueryParser, SESSION_STATUSES, TARIFF_TYPES, _Errors
 from ..repository import CUSTOMERS, SESSIONS, STATIONS, PageResult, Repository, _Table
 from ..serializer import Serializer
 
@@ -21,21 +21,23 @@ from ..serializer import Serializer
 @defect("page-01-pagesize-101-accepted", requirement="PAGE-01", component="parser",
         # the answer echoes pagesize 101, over the response schema's maximum: ENV-01 rightly fails
         collateral=("ENV-01",),
-        description="the pagesize bound check is off by one: pagesize=101 is accepted")
+        description="the pagesize bound check is off by one: pagesize=101 (the bound + 1: 51 in the bare "
+                    "dialect) is accepted")
 class PagesizeOffByOneParser(QueryParser):
     def pagesize(self, params: Params) -> int:
-        if self.single(params, "pagesize") == str(MAX_PAGESIZE + 1):
-            return MAX_PAGESIZE + 1
+        if self.single(params, "pagesize") == str(self.max_pagesize + 1):
+            return self.max_pagesize + 1
         return super().pagesize(params)
 
 
 @defect("page-01-pagesize-over-max-clamped", requirement="PAGE-01", component="parser",
-        description="a pagesize over 100 is silently served as 100 instead of a 400")
+        description="a pagesize over the bound (100; 50 in the bare dialect) is silently served as the bound "
+                    "instead of a 400")
 class PagesizeClampedParser(QueryParser):
     def pagesize(self, params: Params) -> int:
         raw = self.single(params, "pagesize")
-        if raw is not None and raw.isascii() and raw.isdigit() and int(raw) > MAX_PAGESIZE:
-            return MAX_PAGESIZE
+        if raw is not None and raw.isascii() and raw.isdigit() and int(raw) > self.max_pagesize:
+            return self.max_pagesize
         return super().pagesize(params)
 
 

@@ -73,7 +73,8 @@ class ShortRetryAfterLimiter(RateLimiter):
 
 
 @defect("rate-03-remaining-negative", requirement="RATE-03", component="limiter",
-        description="X-RateLimit-Remaining is not clamped: it goes negative once the key is over its limit")
+        description="X-RateLimit-Remaining (the dialect's remaining header) is not clamped: it goes negative once "
+                    "the key is over its limit")
 class NegativeRemainingLimiter(RateLimiter):
     def hit(self, key: Hashable) -> RateDecision:
         decision = super().hit(key)
@@ -81,7 +82,8 @@ class NegativeRemainingLimiter(RateLimiter):
 
 
 @defect("rate-03-limit-per-second", requirement="RATE-03", component="limiter",
-        description="X-RateLimit-Limit gives the per-second rate while Remaining counts the window: Remaining > Limit")
+        description="X-RateLimit-Limit (the dialect's limit header) gives the per-second rate while Remaining "
+                    "counts the window: Remaining > Limit")
 class PerSecondLimitHeaderLimiter(RateLimiter):
     def headers(self, decision: RateDecision) -> dict[str, str]:
         return {"X-RateLimit-Limit": str(math.ceil(decision.limit / self.window)),
@@ -155,7 +157,8 @@ class TracebackSerializer(Serializer):
 
 
 @defect("env-01-list-without-success", requirement="ENV-01", component="serializer",
-        description="list bodies lack the success flag (detail and error bodies keep it)")
+        description="list bodies lack the success flag (detail and error bodies keep it); in the bare dialect, "
+                    "which has no flag, list bodies hold their records under data instead of items")
 class ListWithoutSuccessSerializer(Serializer):
     def list_body(self, result, item) -> dict:
         body = super().list_body(result, item)
@@ -164,14 +167,16 @@ class ListWithoutSuccessSerializer(Serializer):
 
 
 @defect("env-01-error-success-true", requirement="ENV-01", component="serializer",
-        description="error bodies say success: true (a shared envelope builder's default)")
+        description="error bodies say success: true (a shared envelope builder's default); in the bare dialect, "
+                    "which has no flag, the flag stays in the error body, a member the bare envelope does not have")
 class ErrorSuccessTrueSerializer(Serializer):
     def error_body(self, code: str, message: str, details: list[dict] | None = None) -> dict:
         return dict(super().error_body(code, message, details), success=True)
 
 
 @defect("env-02-timestamps-with-offset", requirement="ENV-02", component="serializer",
-        description="timestamps are rendered in the server's local time with an offset (+05:30) instead of UTC Z")
+        description="timestamps are rendered in the server's local time with an offset (+05:30) instead of UTC Z "
+                    "(+00:00 in the camel dialect)")
 class LocalTimeSerializer(Serializer):
     def render(self, body: dict) -> bytes:
         return super().render(_to_local(body))
