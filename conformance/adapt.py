@@ -251,6 +251,13 @@ def adapt(base_url: str, key: str | None, *, spec_path: str | None = None, max_r
     return Result(text, count, deviations, unexplained, len(prober.sent))
 
 
+def _item_pointer(doc: dict[str, Any], op: specs.Operation) -> str | None:
+    """The component schema of one record of ``op``'s list, found in the document with its $refs
+    (``op.raw`` has them resolved)."""
+    raw = (doc.get("paths") or {}).get(op.path, {}).get(op.method.lower())
+    return item_schema_pointer(doc, raw) if isinstance(raw, dict) else None
+
+
 def _list_ops(spec: specs.Spec) -> list[specs.Operation]:
     ops = [op for op in spec.list_operations if op.geo_view is None]
     return ops + [op for op in spec.list_operations if op.geo_view is not None]
@@ -288,7 +295,7 @@ def _probe(spec: specs.Spec, doc: dict[str, Any], prober: Prober, deviations: li
         items = exchange.body.get(data_field) if exchange is not None else None
         if not isinstance(items, list):
             continue
-        pointer = item_schema_pointer(doc, op.raw)
+        pointer = _item_pointer(doc, op)
         for record in items[:10]:
             walk.add(pointer.lstrip("#") if pointer else None, record, exchange)
         if op.resource_view is not None and op.resource_view.detail_operation and items:
@@ -366,7 +373,7 @@ def _detail_envelope(spec: specs.Spec, doc: dict[str, Any], details: dict[str, E
         body = exchange.body
         detail = spec.operation(op_id)
         list_op = next(o for o in spec.resource_list_operations if o.resource_view.detail_operation == op_id)
-        pointer = (item_schema_pointer(doc, list_op.raw) or "").lstrip("#")
+        pointer = (_item_pointer(doc, list_op) or "").lstrip("#")
         if isinstance(body.get(data_field), dict):
             wrapped, record = True, body[data_field]
         elif data_field not in body:
@@ -463,7 +470,7 @@ def _renames(spec: specs.Spec, doc: dict[str, Any], prober: Prober, walk: Record
     # sortby values: a renamed sort field is renamed as a sortby value only where the deployment sorts by it
     sort_renames: dict[str, dict[str, str]] = {}
     for op in spec.resource_list_operations:
-        pointer = (item_schema_pointer(doc, op.raw) or "").lstrip("#")
+        pointer = (_item_pointer(doc, op) or "").lstrip("#")
         renames = walk.renames.get(pointer, {})
         sort = op.resource_view.sort
         for old in sort.fields:
@@ -482,7 +489,9 @@ def _renames(spec: specs.Spec, doc: dict[str, Any], prober: Prober, walk: Record
             else pointer
         pairs = ", ".join(f"{old} -> {new}" for old, new in renames.items())
         confidence = min((reasons[o] for o in renames), key=lambda r: ["high", "medium", "low"].index(r.split(":")[0]))
-        sorted_by = {o: n for ops in sort_renames.values() for o, n in ops.items() if o in renames}
+        lists_of_it = {op.path for op in spec.resource_list_operations if (_item_pointer(doc, op) or "").lstrip("#")
+                       == pointer}
+        sorted_by = {o: n for path, ops in sort_renames.items() if path in lists_of_it for o, n in ops.items()}
         summary = f"fields of {name} renamed: {pairs}"
         if sorted_by:
             summary += f" (sortby accepts {', '.join(sorted(set(sorted_by.values())))})"

@@ -104,7 +104,7 @@ def read(path: str | Path) -> tuple[dict[str, Any], str]:
 
 
 def apply(document: dict[str, Any], paths: Iterable[str | Path]) -> tuple[dict[str, Any], list[AppliedOverlay]]:
-    """``document`` with the overlays at ``paths`` applied in order (``document`` is changed in place)."""
+    """``document`` with the overlays at ``paths`` applied in order (a new document; ``document`` is changed)."""
     from jsonpath_ng.exceptions import JsonPathParserError
     from jsonpath_ng.ext import parse
     from oas_patch.overlay import apply_overlay
@@ -132,6 +132,9 @@ def apply(document: dict[str, Any], paths: Iterable[str | Path]) -> tuple[dict[s
                 apply_overlay(document, {"actions": [action]})
             except Exception as exc:  # noqa: BLE001 - the library's errors are not typed
                 raise OverlayError(f"{name}: cannot be applied: {exc}") from None
+            # oas-patch gives every target of one update the same object: copies, so that a later
+            # action on one target does not change the others
+            document = unshared(document)
             after = documented_points(document)
             if after != before:
                 changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
@@ -142,6 +145,15 @@ def apply(document: dict[str, Any], paths: Iterable[str | Path]) -> tuple[dict[s
         applied.append(AppliedOverlay(path, sha, str(overlay["info"].get("title", "")), tuple(actions),
                                       frozenset(touched)))
     return document, applied
+
+
+def unshared(node: Any) -> Any:
+    """A copy of a document in which no two places share an object (YAML anchors expanded)."""
+    if isinstance(node, dict):
+        return {key: unshared(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [unshared(value) for value in node]
+    return node
 
 
 def _pointer(match: Any) -> str:

@@ -27,6 +27,7 @@ import jsonschema
 import yaml
 
 from conformance import requirements as _requirements
+from conformance.overlay import unshared  # noqa: F401  (re-exported: the spec's documents are unshared copies)
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: The JSON Schema (draft 2020-12) of the vendor extensions and the OpenAPI structure the suite reads.
@@ -889,15 +890,6 @@ def _operation_problems(where: tuple, body: dict[str, Any], ops: dict[str, tuple
         if stations is not None and "x-resource" not in stations:
             problems.append((at, f"key 'station-list-operation': {geo['station-list-operation']} has no x-resource"))
     return problems
-
-
-def unshared(node: Any) -> Any:
-    """A copy of a YAML document in which no two places share an object (anchors expanded)."""
-    if isinstance(node, dict):
-        return {key: unshared(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [unshared(value) for value in node]
-    return node
 
 
 def _unknown_fields(at: tuple, resource: dict[str, Any], properties: set[str]) -> list[Problem]:

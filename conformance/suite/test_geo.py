@@ -458,11 +458,24 @@ def member_collection(spec: Spec, parent_collection: str) -> tuple[str, str] | N
 
 
 def prefix_of(item_field: str, record_id_field: str) -> str | None:
-    """``station_`` for an item's ``station_id`` naming a station's ``id``: the item's other
-    ``station_*`` fields are that station's fields."""
-    if item_field.endswith(record_id_field) and item_field != record_id_field:
+    """``station_`` for an item's ``station_id`` naming a station's ``id`` (``station`` for
+    ``stationId``, in any case): the item's other ``station_*`` fields are that station's fields."""
+    if item_field.lower().endswith(record_id_field.lower()) and len(item_field) > len(record_id_field):
         return item_field[: -len(record_id_field)]
     return None
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def prefixed_field(name: str, prefix: str | None, record: dict[str, Any]) -> str | None:
+    """The field of ``record`` that the item field ``name`` names after ``prefix`` (``station_name``
+    and ``stationName`` both name a station's ``name``), or None."""
+    if not prefix or not name.lower().startswith(prefix.lower()) or len(name) == len(prefix):
+        return None
+    rest = _norm(name[len(prefix):])
+    return next((key for key in record if _norm(key) == rest), None)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -489,10 +502,12 @@ def disagreements(geo: Geo, spec: Spec, item: dict[str, Any], station: dict[str,
             source, theirs, label = "charge point", point[name], name
         elif name in station:
             source, theirs, label = "station", station[name], name
-        elif station_prefix and name.startswith(station_prefix) and name[len(station_prefix):] in station:
-            source, theirs, label = "station", station[name[len(station_prefix):]], name[len(station_prefix):]
-        elif point_prefix and name.startswith(point_prefix) and name[len(point_prefix):] in point:
-            source, theirs, label = "charge point", point[name[len(point_prefix):]], name[len(point_prefix):]
+        elif prefixed_field(name, station_prefix, station):
+            label = prefixed_field(name, station_prefix, station)
+            source, theirs = "station", station[label]
+        elif prefixed_field(name, point_prefix, point):
+            label = prefixed_field(name, point_prefix, point)
+            source, theirs = "charge point", point[label]
         else:
             continue  # nothing in the detail to compare it with (e.g. last_updated)
         if members is not None and name == members[0] and isinstance(value, list) and isinstance(theirs, list):
