@@ -93,23 +93,18 @@ class ResponseOracle:
         if not exchange.is_json:
             found("TRN-01", "body", "the body is not JSON")
             return findings
-        self._envelope(exchange.body, status, self._is_list(operation), found)
+        self._envelope(exchange.body, status, operation, found)
         if self.schema is not None and operation and status < 500:
             self._schema(exchange, operation, found)
         return findings
 
     # ---------------------------------------------------------------------------------- envelope
 
-    def _is_list(self, label: str | None) -> bool | None:
-        """Whether the operation ``label`` is a list (None: no operation of the spec)."""
-        if label is None:
-            return None
-        op = self._operations_by_label.get(label)
-        return op.is_list if op is not None else None
-
-    def _envelope(self, body: Any, status: int, is_list: bool | None,
-                  found: Callable[[str, str, str], None]) -> None:
+    def _envelope(self, body: Any, status: int, label: str | None, found: Callable[[str, str, str], None]) -> None:
         env = self.envelope
+        op = self._operations_by_label.get(label) if label else None
+        is_list = op.is_list if op is not None else None
+        meta_field = op.paging.meta_field if op is not None and op.is_list else None
         if not isinstance(body, dict):
             found("ENV-01", "not an object", "the body is not a JSON object")
             return
@@ -117,6 +112,8 @@ class ResponseOracle:
             payload_ok = (env.data_field in body) if is_list or is_list is None or env.detail_wrapped else True
             if not env.success_holds(body, True) or not payload_ok:
                 found("ENV-01", "2xx envelope", f"a {status} body lacks {env.describe_success(is_list)}")
+            elif is_list and meta_field is not None and not isinstance(body.get(meta_field), dict):
+                found("ENV-01", "2xx envelope", f"a list body lacks its pagination object {meta_field!r}")
         elif status >= 400:
             code = env.error_code(body)
             if not env.success_holds(body, False) or not isinstance(code, str):

@@ -211,6 +211,7 @@ def restructure_envelope(new: dict[str, Any]) -> Callable[[Document], None]:
             if success_old and not success_new:
                 props.pop(success_old, None)
                 schema["required"] = [r for r in schema.get("required", []) if r != success_old]
+                schema["not"] = {"required": [success_old]}  # the deployment's envelope has no such member
             schema["properties"] = _rename_keys(props, renames)
             schema["required"] = _rename_list(schema.get("required", []), renames)
             if pointer in detail_schemas and old.get("detail-wrapped", True) and not merged.get("detail-wrapped", True):
@@ -241,6 +242,7 @@ def _restructure_errors(doc: Document, old: dict[str, Any], new: dict[str, Any])
             else:
                 props.pop(success_old)
                 schema["required"] = [r for r in schema.get("required", []) if r != success_old]
+                schema["not"] = {"required": [success_old]}
         error_old, error_new = old.get("error-field"), new.get("error-field")
         inner = props.get(error_old) if error_old else None
         if isinstance(inner, dict) and isinstance(inner.get("properties"), dict):

@@ -126,3 +126,29 @@ def test_findings_are_handed_out_once_per_distinct_violation(oracle):
                                                          "error": {"code": "INTERNAL_ERROR", "message": "x"}})))
     assert findings.take() == []
     assert Finding.from_json(first[0].to_json()) == first[0]
+
+
+def test_a_list_without_its_pagination_object_breaks_the_envelope(oracle):
+    body = {"success": True, "data": [TARIFF], "meta": {"page": 1, "pagesize": 10, "total": 1, "totalpages": 1}}
+    findings = oracle.check(exchange("/tariffs", 200, body))
+    assert any(f.key.endswith("|2xx envelope") and "'pagination'" in f.what for f in findings)
+
+
+def test_an_adapted_envelope_is_judged_in_its_own_terms(tmp_path):
+    """With no success flag, bare details and top-level error codes (an overlay), those bodies pass,
+    and the contract's own shapes are refused."""
+    overlay = tmp_path / "bare.yaml"
+    overlay.write_text(
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n"
+        "  - target: \"$['x-api']['envelope']\"\n"
+        "    update: {success-field: null, detail-wrapped: false, error-field: null}\n", encoding="utf-8")
+    spec = specs.Spec(specs.default_spec_path(), [str(overlay)])
+    bare = ResponseOracle(spec, None, BASE)
+    envelope_kinds = ("|2xx envelope", "|error envelope")
+
+    def envelope(ex):
+        return [f for f in bare.check(ex) if f.key.endswith(envelope_kinds)]
+
+    assert envelope(exchange("/tariffs/99", 404, {"code": "NOT_FOUND", "message": "no tariff 99"})) == []
+    assert envelope(exchange("/tariffs/99", 404, {"success": False, "error": {"code": "NOT_FOUND"}}))
+    assert envelope(exchange("/tariffs", 200, {"data": [TARIFF], "pagination": {}})) == []
