@@ -162,7 +162,7 @@ def matrix(document: dict[str, Any]) -> str:
     out = [f'<div id="iris-matrix"><h2>Conformance matrix</h2>',
            f'<p id="iris-filter">Show: {boxes} <span>(<span id="iris-shown">{len(rows)}</span> of {len(rows)} '
            f'requirements shown)</span></p>',
-           "<table><thead><tr><th>ID</th><th>Level</th><th>Source</th><th>Verdict</th><th>Requirement</th>"
+           '<table id="conformance-matrix"><thead><tr><th>ID</th><th>Level</th><th>Source</th><th>Verdict</th><th>Requirement</th>'
            "<th>Tests</th></tr></thead>"]
     for section, members in sections.items():
         out.append(f'<tbody><tr class="iris-section"><th colspan="6">{_e(section)}</th></tr>')
