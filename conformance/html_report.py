@@ -90,7 +90,7 @@ SCRIPT = """
   }
   function copy(button) {
     var text = button.parentNode.querySelector('code').textContent;
-    function done() { button.textContent = 'copied'; setTimeout(function () { button.textContent = 'copy'; }, 1500); }
+    function done() { button.textContent = 'copied'; button.dataset.copied = text.length; setTimeout(function () { button.textContent = 'copy'; }, 1500); }
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done, function () { fallback(text); done(); });
     } else { fallback(text); done(); }
