@@ -182,6 +182,9 @@ class ConformanceRun:
         self.session: pytest.Session | None = None
         #: conformance.json's document, once the session finishes (the HTML and summary render it)
         self.document: dict[str, Any] | None = None
+        #: where the manifest and bundle went, for the terminal summary
+        self.evidence_lines: list[str] = []
+        self.summarized = False
 
     @property
     def is_worker(self) -> bool:
@@ -281,8 +284,10 @@ class ConformanceRun:
         if target:
             bundling.write_bundle(reports, Path(target))
             lines.append(f"evidence bundle: {target} (iris-conformance verify {target})")
+        self.evidence_lines = lines
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-        if terminal is not None:
+        if terminal is not None and self.summarized:  # else the terminal summary prints them
+            terminal.ensure_newline()
             for line in lines:
                 terminal.write_line(line)
 
@@ -310,8 +315,11 @@ class ConformanceRun:
         terminalreporter.write_line("sent: " + self.state.ledger.totals().describe())
         counts = verdicts.counts()
         terminalreporter.write_line("requirements: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+        for line in self.evidence_lines:
+            terminalreporter.write_line(line)
         if self.document is not None:
             terminalreporter.write_line(f"verdict: {self.document['meta']['verdict']}", bold=True)
+        self.summarized = True
 
     def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: pytest.Session) -> None:
         document = self.document or self.state.verdicts.document(self._meta(session))
