@@ -4,13 +4,13 @@ Each test report carries the requirement IDs it checks, the IDs its violation br
 every-response findings made while it ran (``user_properties``, so the data survives pytest-xdist).
 A verdict belongs to the requirement a violation names, not to the test that saw it. Verdicts per
 requirement: FAILED (a MUST check failed, or a SHOULD one under ``--strict``), warning (a SHOULD
-check failed), blocked (a test of it could not judge it because another requirement broke first),
-passed, or not run (with the reasons).
+check failed), waived (every failure of it is covered by a waiver in force, see
+:mod:`conformance.waivers`), blocked (a test of it could not judge it because another requirement
+broke first), passed, or not run (with the reasons).
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections import defaultdict
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from conformance import requirements
+from conformance import waivers as waiving
 from conformance.redaction import redact
 
 REQUIREMENTS_PROPERTY = "requirements"
@@ -30,8 +31,21 @@ FINDINGS_PROPERTY = "conformance_findings"
 JUDGED_ALL_PROPERTY = "conformance_judged_all"
 #: marks the report rows the plugin writes for every-response findings (already recorded)
 EVIDENCE_ROW_PROPERTY = "conformance_evidence_row"
+#: a failing test whose every violation a waiver in force covers (reported as an expected failure)
+WAIVED_PROPERTY = "conformance_waived"
+#: one JUnit property per requirement ID of a test (CI test views show them)
+JUNIT_REQUIREMENT_PROPERTY = "requirement"
+#: one JUnit property per requirement a failing (or warning, or waived) test's violation named
+JUNIT_VIOLATED_PROPERTY = "violated_requirement"
 
-VERDICTS = ("passed", "FAILED", "warning", "blocked", "not run")
+VERDICTS = ("passed", "FAILED", "warning", "waived", "blocked", "not run")
+
+#: the verdict of a whole run, from its exit status (0 conformant, 1 not conformant, else cannot judge)
+CONFORMANT, NOT_CONFORMANT, CANNOT_JUDGE = "CONFORMANT", "NOT CONFORMANT", "CANNOT JUDGE"
+
+
+def run_verdict(exit_status: int) -> str:
+    return {0: CONFORMANT, 1: NOT_CONFORMANT}.get(int(exit_status), CANNOT_JUDGE)
 _CURL = re.compile(r"curl [^\n]+")
 
 
@@ -42,8 +56,19 @@ class RequirementResult:
     failed: int = 0
     warnings: int = 0
     skipped: list[str] = field(default_factory=list)
+    #: failures a waiver in force covered (counted apart: they do not fail the run)
+    waived: int = 0
+    #: the first failure no waiver covered (the repro shown for a FAILED or warning verdict)
     first_failure: str | None = None
     first_failure_test: str | None = None
+    #: the first failure a waiver covered (the repro shown for a waived verdict)
+    first_waived: str | None = None
+    first_waived_test: str | None = None
+    #: the operations ("GET /stations", None when unknown) of the failures no waiver covered
+    uncovered_operations: set[str | None] = field(default_factory=set)
+    #: the waivers (by index) that covered a failure of it, and those that would have but expired
+    waived_by: set[int] = field(default_factory=set)
+    expired_waivers: set[int] = field(default_factory=set)
     #: requirements whose violation kept a test of this one from judging it
     blocked_by: set[str] = field(default_factory=set)
     #: every-response findings against this requirement (distinct, in the order seen)
@@ -51,12 +76,16 @@ class RequirementResult:
 
 
 class Verdicts:
-    def __init__(self, strict: bool = False, overlaid: frozenset[str] = frozenset()):
+    def __init__(self, strict: bool = False, waivers: "waiving.Waivers | None" = None,
+                 overlaid: frozenset[str] = frozenset()):
         self.strict = strict
+        self.waivers = waivers or waiving.none()
         #: the requirements whose checks read an element an overlay changed (marked in the matrix)
         self.overlaid = overlaid
         self.results: dict[str, RequirementResult] = defaultdict(RequirementResult)
         self._finding_keys: set[str] = set()
+        #: the operations of the failures each waiver (by index) covered
+        self._covered: dict[int, set[str | None]] = defaultdict(set)
 
     def record(self, report: Any) -> None:
         props = dict(report.user_properties)
@@ -73,26 +102,23 @@ class Verdicts:
             return
         for rid in ids:
             self.results[rid].tests.add(nodeid)
-        if report.skipped:
+        waived = WAIVED_PROPERTY in props
+        if report.skipped and not waived:
             reason = _skip_reason(report)
             for rid in ids:
                 self.results[rid].skipped.append(reason)
             return
         warned = WARNING_PROPERTY in props
-        if not report.failed and not warned:
+        if not report.failed and not warned and not waived:
             for rid in ids:
                 self.results[rid].passed += 1
             return
+        curl = _first_curl(report)
+        repro = curl or (props[WARNING_PROPERTY][:300] if warned else None)
+        operation = self.waivers.operation_of(nodeid, curl)
         for rid in violated:
-            result = self.results[rid]
-            result.tests.add(nodeid)
-            if warned:
-                result.warnings += 1
-            else:
-                result.failed += 1
-            if result.first_failure is None:
-                result.first_failure = _first_curl(report) or (props[WARNING_PROPERTY][:300] if warned else None)
-                result.first_failure_test = nodeid
+            self.results[rid].tests.add(nodeid)
+            self._violation(rid, operation, repro, nodeid, warned)
         for rid in set(ids) - set(violated):
             if JUDGED_ALL_PROPERTY in props:
                 self.results[rid].passed += 1
@@ -107,13 +133,42 @@ class Verdicts:
         result = self.results[finding.requirement_id]
         result.tests.add(f"every response (first seen in {nodeid})")
         result.findings.append(finding)
-        if requirements.get(finding.requirement_id).is_should and not self.strict:
+        warned = requirements.get(finding.requirement_id).is_should and not self.strict
+        self._violation(finding.requirement_id, finding_operation(finding), finding.curl, nodeid, warned)
+
+    def _violation(self, rid: str, operation: str | None, repro: str | None, nodeid: str, warned: bool) -> None:
+        """One failure (or SHOULD warning) of ``rid`` seen on ``operation``: waived when a waiver in
+        force covers it."""
+        result = self.results[rid]
+        waiver = self.covering(rid, operation)
+        if waiver is not None:
+            result.waived += 1
+            result.waived_by.add(waiver.index)
+            self._covered[waiver.index].add(operation)
+            if result.first_waived is None:
+                result.first_waived, result.first_waived_test = repro, nodeid
+            return
+        expired = self.waivers.expired_for(rid, operation)
+        if expired is not None:
+            result.expired_waivers.add(expired.index)
+        if warned:
             result.warnings += 1
         else:
             result.failed += 1
+        result.uncovered_operations.add(operation)
         if result.first_failure is None:
-            result.first_failure = finding.curl
-            result.first_failure_test = nodeid
+            result.first_failure, result.first_failure_test = repro, nodeid
+
+    def covering(self, rid: str, operation: str | None) -> "waiving.Waiver | None":
+        """The waiver in force that covers a failure of ``rid`` on ``operation``."""
+        return self.waivers.cover(rid, operation)
+
+    def waived_requirements(self, report: Any, violated: Iterable[str]) -> list["waiving.Waiver"] | None:
+        """The waivers covering each of ``violated`` as seen in ``report``, or None unless all are
+        covered (then the report is an expected failure, not a failure of the run)."""
+        operation = self.waivers.operation_of(report.nodeid, _first_curl(report))
+        found = [self.covering(rid, operation) for rid in violated]
+        return found if found and all(found) else None  # type: ignore[return-value]
 
     def findings(self) -> dict[str, list[Any]]:
         """The every-response findings by requirement."""
@@ -124,9 +179,11 @@ class Verdicts:
         if result is None or not result.tests:
             return "not run", "no conformance test collected for it"
         if result.failed:
-            return "FAILED", ""
+            return "FAILED", self._expired_why(result)
         if result.warnings:
-            return "warning", ""
+            return "warning", self._expired_why(result)
+        if result.waived:
+            return "waived", "; ".join("waived: " + self.waivers.waivers[i].describe() for i in sorted(result.waived_by))
         blockers = sorted(result.blocked_by - {rid})
         if blockers:
             return "blocked", "blocked by " + ", ".join(blockers)
@@ -135,18 +192,26 @@ class Verdicts:
         reasons = sorted(set(result.skipped))
         return "not run", "; ".join(reasons) or "skipped"
 
+    def _expired_why(self, result: RequirementResult) -> str:
+        return "; ".join(f"waiver expired (it held until {self.waivers.waivers[i].expires.isoformat()}): "
+                         f"{self.waivers.waivers[i].describe()}" for i in sorted(result.expired_waivers))
+
     def rows(self) -> list[dict[str, Any]]:
         rows = []
         for rid, req in requirements.registry().items():
             verdict, why = self.verdict(rid)
             result = self.results.get(rid, RequirementResult())
+            waived = verdict == "waived"
             rows.append({
-                "id": rid, "level": req.level, "source": req.source, "verdict": verdict, "why": why,
-                "text": req.text, "tests": sorted(result.tests),
-                "failing_test": result.first_failure_test, "repro": result.first_failure,
+                "id": rid, "level": req.level, "source": req.source, "section": req.section,
+                "verdict": verdict, "why": why, "text": req.text, "tests": sorted(result.tests),
+                "failing_test": result.first_waived_test if waived else result.first_failure_test,
+                "repro": result.first_waived if waived else result.first_failure,
                 "blocked_by": sorted(result.blocked_by - {rid}) if verdict == "blocked" else [],
                 "every_response_findings": [f.what for f in result.findings],
                 "assumes_overlay": rid in self.overlaid,
+                "waivers": [self.waivers.waivers[i].to_dict() for i in sorted(result.waived_by)] if waived else [],
+                "expired_waivers": [self.waivers.waivers[i].to_dict() for i in sorted(result.expired_waivers)],
             })
         return rows
 
@@ -156,32 +221,20 @@ class Verdicts:
             counts[row["verdict"]] += 1
         return counts
 
+    def waiver_uses(self) -> list["waiving.WaiverUse"]:
+        """What became of each waiver of the run: applied, expired or unused, and why."""
+        verdicts = {rid: self.verdict(rid)[0] for rid in requirements.registry()}
+        uncovered = {rid: r.uncovered_operations for rid, r in self.results.items() if r.uncovered_operations}
+        return self.waivers.uses(verdicts, dict(self._covered), uncovered)
+
+    def document(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """``conformance.json``: the run's facts, the counts, the matrix and the waivers' fate."""
+        return {"meta": meta, "counts": self.counts(), "requirements": self.rows(),
+                "waivers": [use.to_dict() for use in self.waiver_uses()]}
+
     def write_json(self, path: Path, meta: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        document = {"meta": meta, "counts": self.counts(), "requirements": self.rows()}
-        path.write_text(redact(json.dumps(document, indent=2, ensure_ascii=False)), encoding="utf-8")
-
-    def html_table(self) -> str:
-        colours = {"passed": "#1b7f3b", "FAILED": "#c0392b", "warning": "#b9770e", "blocked": "#8e44ad",
-                   "not run": "#7f8c8d"}
-        counts = ", ".join(f"{n} {v}" for v, n in self.counts().items())
-        out = [f"<h2>Conformance matrix</h2><p>{html.escape(counts)}</p>",
-               '<table id="conformance-matrix" border="1" cellpadding="4" style="border-collapse:collapse">',
-               "<tr><th>ID</th><th>Level</th><th>Source</th><th>Verdict</th><th>Requirement</th>"
-               "<th>Tests</th><th>First failing example</th></tr>"]
-        for row in self.rows():
-            verdict = row["why"] if row["verdict"] == "blocked" else row["verdict"] + (f": {row['why']}" if row["why"] else "")
-            tests = "<br>".join(html.escape(t.split("::")[-1]) for t in row["tests"][:6])
-            if len(row["tests"]) > 6:
-                tests += f"<br>(+{len(row['tests']) - 6} more)"
-            repro = html.escape(row["repro"] or "")
-            mark = ' <span title="judged with an element an overlay changed">[overlay]</span>' if row["assumes_overlay"] else ""
-            out.append(
-                f'<tr><td>{row["id"]}{mark}</td><td>{row["level"]}</td><td>{row["source"]}</td>'
-                f'<td style="color:{colours[row["verdict"]]};font-weight:bold">{html.escape(verdict)}</td>'
-                f'<td>{html.escape(row["text"])}</td><td>{tests}</td><td><code>{repro}</code></td></tr>')
-        out.append("</table>")
-        return redact("\n".join(out))
+        path.write_text(redact(json.dumps(self.document(meta), indent=2, ensure_ascii=False)), encoding="utf-8")
 
 
 def _skip_reason(report: Any) -> str:
@@ -192,8 +245,16 @@ def _skip_reason(report: Any) -> str:
 
 
 def _first_curl(report: Any) -> str | None:
-    match = _CURL.search(redact(report.longreprtext or ""))
+    """The first curl repro of a failing report (or of a SHOULD warning's message)."""
+    text = report.longreprtext or dict(report.user_properties).get(WARNING_PROPERTY) or ""
+    match = _CURL.search(redact(text))
     return match.group(0) if match else None
+
+
+def finding_operation(finding: Any) -> str | None:
+    """The operation label ("GET /tariffs") an every-response finding was made on, if known."""
+    parts = finding.key.split("|")
+    return parts[1] if len(parts) > 2 and " " in parts[1] else None
 
 
 def findings_of(report: Any) -> list[Any]:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from conformance.evidence import Findings, ResponseOracle
     from conformance.report import Verdicts
     from conformance.spec import Spec
+    from conformance.waivers import Waivers
 
 
 @dataclass
@@ -41,6 +42,12 @@ class RunState:
     meta: dict[str, Any] = field(default_factory=dict)
     json_path: Path | None = None
     overlays: list = field(default_factory=list)  # conformance.overlay.AppliedOverlay: .path, .sha256, .actions (one line each)
+    #: the waivers in force (``--waivers``); empty when none were given
+    waivers: "Waivers | None" = None
+    #: when the run started (UTC, ISO 8601 to the second); the day waivers' expiry is judged on
+    started: str = ""
+    #: where the reports go (``--reports-dir``): manifest.json, summary.md and the copied inputs
+    reports_dir: Path | None = None
 
 
 STATE_KEY = pytest.StashKey[RunState]()

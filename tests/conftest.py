@@ -3,9 +3,12 @@ the conformance suite against one in a subprocess and read its verdicts."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import requests
 
+import acceptance_runs
 import suite_runner
 from conformance.embedded import EmbeddedServer
 from suite_runner import SuiteRun
@@ -50,3 +53,13 @@ def run_suite(tmp_path):
         return suite_runner.run_suite(server, *args, workdir=tmp_path, **kwargs)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def acceptance(tmp_path_factory) -> acceptance_runs.AcceptanceRuns:
+    """Targeted runs, clean and against a defect, with waivers that apply, expire and go unused,
+    made once for the whole session (all xdist workers share them; read-only)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the workers of this session
+    return acceptance_runs.make(root / "acceptance")

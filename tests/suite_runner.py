@@ -40,6 +40,8 @@ class SuiteRun:
 def suite_env(keys: dict | None, env_extra: dict | None = None) -> dict[str, str]:
     """The environment of a suite subprocess: ours without IRIS_*/PYTEST_* settings, plus ``keys``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "PYTEST_"))}
+    # a suite run appends its summary there: not to the job summary of the CI running these tests
+    env.pop("GITHUB_STEP_SUMMARY", None)
     # pytest rewrites the assertions of every plugin package (schemathesis' 400 modules); let it
     # cache the result, or each of the many runs pays seconds for it again
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -82,11 +84,14 @@ def read_run(returncode: int, output: str, report_dir: Path) -> SuiteRun:
 def _read_junit(path: Path) -> list[dict]:
     cases = []
     for case in ET.parse(path).getroot().iter("testcase"):
-        outcome = "passed"
+        outcome, message = "passed", None
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[child.tag]
-        cases.append({"name": case.get("name"), "classname": case.get("classname"), "outcome": outcome})
+                message = child.get("message")
+        properties = [(p.get("name"), p.get("value")) for p in case.iter("property")]
+        cases.append({"name": case.get("name"), "classname": case.get("classname"), "outcome": outcome,
+                      "message": message, "properties": properties})
     return cases
 
 

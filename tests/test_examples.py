@@ -78,3 +78,31 @@ def test_the_prod_budget_holds_a_sensitive_smoke_run(run_suite):
     assert run.returncode == 0, run.output[-2000:]
     sent = run.conformance["meta"]["requests"]
     assert sent <= int(budget) * 0.8, f"a sensitive smoke run sent {sent} of the {budget} allowed: too little margin"
+
+
+def cli_options(command: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-m", "conformance.cli", command, "--help"], cwd=ROOT,
+                         capture_output=True, text=True).stdout
+    return set(re.findall(r"(--[a-z][a-z0-9-]+)", out))
+
+
+def test_the_ci_kit_gates_on_waivers_diff_and_the_evidence_bundle():
+    """Both examples run with the waiver file, write the bundle and keep it as an artifact, diff
+    against the last accepted run's conformance.json as Markdown, and verify the bundle."""
+    options = {command: cli_options(command) for command in ("diff", "verify")}
+    for name in ("github-actions.yml", "gitlab-ci.yml"):
+        text = (ROOT / "examples" / name).read_text()
+        assert "IRIS_WAIVERS:" in text or "--waivers" in text, name
+        assert re.search(r"pytest conformance .*--bundle iris-evidence\.tar\.gz", text), name
+        diff = re.search(r"iris-conformance diff (\S+) reports/conformance\.json(.*)", text)
+        assert diff and diff.group(1).endswith("accepted.json") and "--format markdown" in diff.group(2), name
+        assert "iris-conformance verify iris-evidence.tar.gz" in text, name
+        for command in ("diff", "verify"):
+            for line in re.findall(rf"iris-conformance {command} .*", text):
+                used = set(re.findall(r"(--[a-z][a-z0-9-]+)", line))
+                assert used <= options[command], f"{name}: {line} passes unknown options {used - options[command]}"
+    workflow = yaml.safe_load((ROOT / "examples" / "github-actions.yml").read_text())
+    uploads = [s["with"]["path"] for s in workflow["jobs"]["uat"]["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert "iris-evidence.tar.gz" in uploads
+    job = yaml.safe_load((ROOT / "examples" / "gitlab-ci.yml").read_text())["iris-conformance-uat"]
+    assert "iris-evidence.tar.gz" in job["artifacts"]["paths"]

@@ -47,6 +47,14 @@ def test_failure_names_the_operation(name, operation, start_reference, run_suite
     run = run_suite(server, "--profile", "smoke", "--requirements", DEFECTS[name].requirement)
     assert run.returncode == 1
     assert any(operation in test for test in run.failed_tests()), run.failed_tests()
+    # JUnit: every testcase carries its requirement IDs, the every-response rows included
+    for case in run.testcases:
+        ids = [value for prop, value in case["properties"] if prop == "requirement"]
+        assert ids, f"{case['name']} carries no requirement property"
+        if case["name"].startswith("every_response["):
+            assert ids == [case["name"].removeprefix("every_response[").removesuffix("]")]
+    if name == "tariff-drops-currency":  # a schema violation: seen on every response
+        assert any(case["name"] == "every_response[ENV-01]" for case in run.testcases)
 
 
 def test_a_should_violation_warns_and_strict_makes_it_fail(start_reference, run_suite):

@@ -48,9 +48,10 @@ def test_no_output_contains_a_key_even_when_the_server_echoes_it(echoing_server,
     assert run.returncode == 1, "the echoing server should fail the run"
     assert run.verdict("AUTH-07") == "FAILED"
     outputs = {"terminal": run.output}
-    for path in run.report_dir.iterdir():
-        outputs[path.name] = path.read_text(encoding="utf-8", errors="replace")
-    assert {"report.html", "junit.xml", "conformance.json"} <= set(outputs)
+    for path in run.report_dir.rglob("*"):  # the reports, summary.md, the manifest, the copied inputs
+        if path.is_file():
+            outputs[path.relative_to(run.report_dir).as_posix()] = path.read_text(encoding="utf-8", errors="replace")
+    assert {"report.html", "junit.xml", "conformance.json", "summary.md", "manifest.json"} <= set(outputs)
     for name, text in outputs.items():
         for key in KEYS.values():
             secret = key.removeprefix("iris_")
@@ -67,7 +68,8 @@ def test_no_output_contains_a_key_when_the_server_quotes_the_request_back(run_su
         run = run_suite(None, "--profile", "smoke", "--log-cli-level", "DEBUG", base_url=server.base_url, keys=KEYS)
     assert run.returncode == 2, run.output[-2000:]
     assert "key iris_*** refused" in run.conformance["meta"]["cannot_judge"], "the excerpt is in the reason, redacted"
-    outputs = {"terminal": run.output, **{p.name: p.read_text(errors="replace") for p in run.report_dir.iterdir()}}
+    outputs = {"terminal": run.output, **{p.relative_to(run.report_dir).as_posix(): p.read_text(errors="replace")
+                                          for p in run.report_dir.rglob("*") if p.is_file()}}
     for name, text in outputs.items():
         for key in KEYS.values():
             assert key.removeprefix("iris_").lower() not in text.lower(), f"{name} leaks a key"

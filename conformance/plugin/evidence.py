@@ -35,6 +35,9 @@ def pytest_runtestloop(session: pytest.Session):
 def _write_row(config: pytest.Config, rid: str, findings: list) -> None:
     req = requirements.get(rid)
     warn = req.is_should and not is_strict(config)
+    verdicts = maybe_run_state(config).verdicts
+    waivers = [verdicts.covering(rid, reporting.finding_operation(f)) for f in findings]
+    waived = bool(waivers) and all(waivers)
     lines = [req.headline(), "",
              f"Violated by {len(findings)} distinct response{'s' if len(findings) != 1 else ''} "
              f"(checked on every response of the run, whichever test sent the request):"]
@@ -46,11 +49,23 @@ def _write_row(config: pytest.Config, rid: str, findings: list) -> None:
     nodeid = f"{ROW_PATH}::every_response[{rid}]"
     location = (ROW_PATH, None, f"every response: {rid}")
     props = [(reporting.REQUIREMENTS_PROPERTY, rid), (reporting.EVIDENCE_ROW_PROPERTY, "1")]
+    sections = [("SHOULD violation (warning; --strict makes it fail)", text)] if warn else []
     if warn:
         props.append((reporting.WARNING_PROPERTY, text))
     report = TestReport(nodeid, location, {}, "passed" if warn else "failed", None if warn else text, "call",
-                        sections=[("SHOULD violation (warning; --strict makes it fail)", text)] if warn else [],
-                        user_properties=props)
+                        sections=sections, user_properties=props)
+    if waived:
+        because = "; ".join(f"waived {w.describe()}" for w in dict.fromkeys(waivers))
+        props.append((reporting.WAIVED_PROPERTY, because))
+        sections.append(("waived (does not fail the run)", because))
+        if not warn:
+            report.outcome = "skipped"  # an expected failure, like a waived test's
+            report.wasxfail = because  # type: ignore[attr-defined]
+    # the teardown closes the row: JUnit writes its properties then, pytest-html shows it then
+    teardown = TestReport(nodeid, location, {}, "passed", None, "teardown", user_properties=[
+        (reporting.REQUIREMENTS_PROPERTY, rid), (reporting.JUNIT_REQUIREMENT_PROPERTY, rid),
+        (reporting.JUNIT_VIOLATED_PROPERTY, rid)])
     config.hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
     config.hook.pytest_runtest_logreport(report=report)
+    config.hook.pytest_runtest_logreport(report=teardown)
     config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)

@@ -4,9 +4,11 @@ deployment can be judged at all."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ import yaml
 import conformance
 from conformance import report as reporting
 from conformance import spec as specs
+from conformance import waivers as waiving
 from conformance.budget import ENV as LEDGER_ENV
 from conformance.budget import Ledger
 from conformance.client import ApiClient, make_session
@@ -58,6 +61,12 @@ def pytest_configure(config: pytest.Config) -> None:
         state.ledger = Ledger.create(**limits)
         # xdist workers share the file and the instant the run started
         os.environ[LEDGER_ENV] = f"{state.ledger.path}@{state.ledger.started!r}"
+    # the instant the run started (UTC): in the manifest, and the day every process judges expiry on
+    if not worker or not os.environ.get(STARTED_ENV):
+        os.environ[STARTED_ENV] = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    state.started = os.environ[STARTED_ENV]
+    state.waivers = _load_waivers(config, state)
+    state.verdicts.waivers = state.waivers
     os.environ["IRIS_SPEC"] = str(spec.path)  # the schemathesis module loads it at import,
     os.environ[OVERLAY_ENV] = os.pathsep.join(spec.overlay_paths)  # with the same overlays
     os.environ["IRIS_PROFILE"] = config.getoption("iris_profile")  # and configures itself for it
@@ -83,6 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if getattr(config.option, "xmlpath", None) is None:
             config.option.xmlpath = str(reports / "junit.xml")
         state.json_path = reports / "conformance.json"
+        state.reports_dir = reports
 
     if not config.getoption("base_url") and not worker:
         server = EmbeddedServer(args=SUITE_ARGS)
@@ -95,6 +105,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 setattr(config.option, dest, server.keys[name])
                 os.environ[env] = server.keys[name]
     state.target = "embedded reference server" if state.server else "external deployment"
+    if config.getoption("base_url"):
+        state.waivers.base_path = urlsplit(config.getoption("base_url")).path.rstrip("/")
 
     SECRETS.add(*(config.getoption(dest) for _, _, dest in KEY_OPTIONS.values()))
     base_url = config.getoption("base_url")
@@ -115,6 +127,22 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.plugin.reporting import ConformanceRun
 
     config.pluginmanager.register(ConformanceRun(config, state), "iris-conformance-run")
+
+
+#: the run's start (ISO 8601 UTC), shared with xdist workers
+STARTED_ENV = "IRIS_RUN_STARTED"
+
+
+def _load_waivers(config: pytest.Config, state: RunState) -> waiving.Waivers:
+    """``--waivers``, validated before any request: a mistake in it is a usage error (exit 4)."""
+    today = dt.datetime.fromisoformat(state.started).date()
+    path = config.getoption("iris_waivers")
+    if not path:
+        return waiving.none(today)
+    try:
+        return waiving.load(path, state.spec, today)
+    except waiving.WaiverError as exc:
+        raise pytest.UsageError(f"the waivers cannot be used: {exc}") from None
 
 
 def _preflight(config: pytest.Config, state: RunState, base_url: str) -> str | None:
@@ -162,6 +190,10 @@ def _set_metadata(config: pytest.Config, state: RunState) -> None:
                           f"--max-duration {config.getoption('iris_max_duration') or 'none'} s, "
                           f"--request-timeout {config.getoption('iris_timeout'):g} s",
         "Strict": "yes (SHOULD violations fail)" if is_strict(config) else "no (SHOULD violations warn)",
+        "Waivers": (f"{state.waivers.path} sha256:{state.waivers.sha256[:16]} ({len(state.waivers.waivers)} waiver"
+                    f"{'s' if len(state.waivers.waivers) != 1 else ''})") if state.waivers and state.waivers.path
+                   else "none",
+        "Started": state.started,
     }
     state.meta = values
     try:
@@ -170,9 +202,10 @@ def _set_metadata(config: pytest.Config, state: RunState) -> None:
         return
     metadata = config.stash.get(metadata_key, None)
     if metadata is not None:
+        # The run's facts are shown once, in the report's verdict banner: pytest-metadata's
+        # Environment table keeps the toolchain (Python, platform, packages, plugins) only.
         for _, env, _dest in KEY_OPTIONS.values():
             metadata.pop(env, None)
-        metadata.update(values)
 
 
 def assumptions(spec: specs.Spec) -> str:

@@ -81,8 +81,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how hard to look: smoke (CI gate), default, thorough (exhaustive walks, more examples)")
     group.addoption("--requirements", dest="iris_requirements", default=None, metavar="IDS",
                     help="run only the tests of these requirements: comma-separated IDs or prefixes (GEO, AUTH-02)")
+    group.addoption("--waivers", dest="iris_waivers", default=os.environ.get("IRIS_WAIVERS"), metavar="FILE",
+                    help="YAML file of waivers: a failure a waiver in force covers is 'waived' and does not fail "
+                         "the run (env IRIS_WAIVERS)")
+    group.addoption("--bundle", dest="iris_bundle", default=None, metavar="FILE.tar.gz",
+                    help="also write the evidence bundle (reports, spec, overlays, waivers, manifest) as one archive")
     group.addoption("--reports-dir", dest="iris_reports_dir", default="reports", metavar="DIR",
-                    help="where a run of the suite writes report.html, junit.xml and conformance.json (default reports/)")
+                    help="where a run of the suite writes report.html, junit.xml, conformance.json, summary.md and "
+                         "manifest.json (default reports/)")
 
 
 def is_strict(config: pytest.Config) -> bool:

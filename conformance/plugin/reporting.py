@@ -1,15 +1,25 @@
 """Verdicts and reports: what each test report says about which requirement (attribution from the
-violation, not from the test's marker), SHOULD failures as warnings, redaction of every report, the
-terminal summary, the HTML report's additions and ``conformance.json``."""
+violation, not from the test's marker), SHOULD failures as warnings, waived failures as expected
+failures, redaction of every report, the terminal summary, the HTML report's banner and matrix,
+JUnit properties, ``conformance.json``, ``summary.md`` (and ``GITHUB_STEP_SUMMARY``), the manifest
+and the ``--bundle`` archive."""
 
 from __future__ import annotations
 
-import html
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+import conformance
+from conformance import bundle as bundling
+from conformance import html_report
 from conformance import report as reporting
 from conformance import requirements
+from conformance import summary as summaries
 from conformance.budget import CannotJudge
 from conformance.client import TransportFailure
 from conformance.expect import Violation
@@ -40,7 +50,43 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             if all(v.judged_all for v in violations):
                 report.user_properties.append((reporting.JUDGED_ALL_PROPERTY, "1"))
         _downgrade_should_failure(item, report, violated or ids)
+        if report.when in ("setup", "call"):
+            if violated or report.failed or reporting.WARNING_PROPERTY in dict(report.user_properties):
+                item.stash[_VIOLATED] = violated or ids
+            _apply_waivers(state, report, violated or ids)
+        elif report.when == "teardown":
+            _junit_properties(item, report, ids)
     _redact_report(report)
+
+
+_VIOLATED = pytest.StashKey[list]()
+
+
+def _apply_waivers(state: RunState | None, report: pytest.TestReport, violated: list[str]) -> None:
+    """A failure (or SHOULD warning) every violation of which a waiver in force covers is waived:
+    a failing test becomes an expected failure (pytest's xfail: it does not fail the session, JUnit
+    and the HTML report show it as such with the waiver), a warning keeps its outcome."""
+    props = dict(report.user_properties)
+    if state is None or not state.verdicts.waivers or not (report.failed or reporting.WARNING_PROPERTY in props):
+        return
+    covering = state.verdicts.waived_requirements(report, violated)
+    if covering is None:
+        return
+    text = "; ".join(f"waived {w.describe()}" for w in dict.fromkeys(covering))
+    report.user_properties.append((reporting.WAIVED_PROPERTY, text))
+    if report.failed:
+        report.outcome = "skipped"
+        report.wasxfail = text  # type: ignore[attr-defined]
+    report.sections.append(("waived (does not fail the run)", text))
+
+
+def _junit_properties(item: pytest.Item, report: pytest.TestReport, ids: list[str]) -> None:
+    """The teardown report's properties are what JUnit writes for the testcase: one ``requirement``
+    per requirement of the test and one ``violated_requirement`` per requirement its violation named."""
+    for rid in ids:
+        report.user_properties.append((reporting.JUNIT_REQUIREMENT_PROPERTY, rid))
+    for rid in item.stash.get(_VIOLATED, []):
+        report.user_properties.append((reporting.JUNIT_VIOLATED_PROPERTY, rid))
 
 
 @pytest.hookimpl(trylast=True)
@@ -149,6 +195,11 @@ class ConformanceRun:
         self.config = config
         self.state = state
         self.session: pytest.Session | None = None
+        #: conformance.json's document, once the session finishes (the HTML and summary render it)
+        self.document: dict[str, Any] | None = None
+        #: where the manifest and bundle went, for the terminal summary
+        self.evidence_lines: list[str] = []
+        self.summarized = False
 
     @property
     def is_worker(self) -> bool:
@@ -181,20 +232,79 @@ class ConformanceRun:
     def _fatal(self) -> str | None:
         return self.state.fatal or (self.state.ledger.fatal() if self.state.ledger else None)
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session):
+        """Before the other plugins finish (pytest-html writes its report then): the exit status,
+        ``conformance.json`` and ``summary.md``. After them, with every report file written: the
+        manifest and the bundle."""
         if self.is_worker:
-            return
+            return (yield)
         self.state.fatal = self._fatal()
         if self.state.fatal:
             session.exitstatus = CANNOT_JUDGE_EXIT
+        self.document = self.state.verdicts.document(self._meta(session))
         if self.state.json_path is not None:
-            totals = self.state.ledger.totals()
-            meta = dict(self.state.meta, requests=totals.requests, rate_limited=totals.rate_limited,
-                        seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
-                        cannot_judge=self.state.fatal, exit_status=int(session.exitstatus),
-                        overlays=[o.to_json() for o in self.state.spec.overlays],
-                        hint=adapt_hint(self.state.verdicts, self.config.getoption("base_url")))
-            self.state.verdicts.write_json(self.state.json_path, meta)
+            self.state.verdicts.write_json(self.state.json_path, self.document["meta"])
+            self._write_summary()
+        result = yield
+        if self.state.reports_dir is not None:
+            self._write_evidence()
+        return result
+
+    def _meta(self, session: pytest.Session) -> dict[str, Any]:
+        """The facts of the run for conformance.json: the labelled facts the report shows, and the
+        same as fields for machines (``iris-conformance diff`` and ``verify`` read these)."""
+        totals = self.state.ledger.totals()
+        spec, waivers = self.state.spec, self.state.waivers
+        exit_status = int(session.exitstatus)
+        return dict(
+            self.state.meta, requests=totals.requests, rate_limited=totals.rate_limited,
+            seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
+            cannot_judge=self.state.fatal, exit_status=exit_status,
+            verdict=reporting.run_verdict(exit_status),
+            suite_version=f"iris-conformance {conformance.__version__}",
+            spec_file={"name": spec.path.name, "version": spec.version, "sha256": spec.sha256},
+            overlays=[o.to_json() for o in self.state.overlays],
+            hint=adapt_hint(self.state.verdicts, self.config.getoption("base_url")),
+            waivers_file={"path": str(waivers.path), "sha256": waivers.sha256, "count": len(waivers.waivers)}
+            if waivers is not None and waivers.path else None,
+            base_url=_public_url(self.config.getoption("base_url")),
+            profile=self.config.getoption("iris_profile"), seed=str(self.config.getoption("hypothesis_seed")),
+            strict=is_strict(self.config), started=self.state.started,
+            finished=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat())
+
+    def _write_summary(self) -> None:
+        text = summaries.render(self.document)
+        path = self.state.reports_dir / "summary.md"
+        path.write_text(text, encoding="utf-8")
+        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if step_summary:
+            with open(step_summary, "a", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+
+    def _write_evidence(self) -> None:
+        reports = self.state.reports_dir
+        spec, waivers = self.state.spec, self.state.waivers
+        inputs = [bundling.Input("spec", spec.path)]
+        inputs += [bundling.Input("overlay", Path(o.path)) for o in self.state.overlays]
+        if waivers is not None and waivers.path:
+            inputs.append(bundling.Input("waivers", Path(waivers.path)))
+        entries = bundling.copy_inputs(reports, inputs)
+        files = [Path(p) for p in (getattr(self.config.option, "htmlpath", None),
+                                   getattr(self.config.option, "xmlpath", None)) if p]
+        files += [self.state.json_path, reports / "summary.md"]
+        bundling.write_manifest(reports, self.document, entries, files)
+        lines = [f"evidence: {reports / bundling.MANIFEST} (iris-conformance verify {reports})"]
+        target = self.config.getoption("iris_bundle")
+        if target:
+            bundling.write_bundle(reports, Path(target))
+            lines.append(f"evidence bundle: {target} (iris-conformance verify {target})")
+        self.evidence_lines = lines
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None and self.summarized:  # else the terminal summary prints them
+            terminal.ensure_newline()
+            for line in lines:
+                terminal.write_line(line)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.is_worker:
@@ -204,11 +314,13 @@ class ConformanceRun:
         if self.state.fatal:
             terminalreporter.write_line(f"CANNOT JUDGE: {self.state.fatal}", red=True, bold=True)
         for row in verdicts.rows():
-            if row["verdict"] in ("FAILED", "warning", "blocked"):
+            if row["verdict"] in ("FAILED", "warning", "waived", "blocked"):
                 label = row["why"] if row["verdict"] == "blocked" else row["verdict"]
                 terminalreporter.write_line(f"{row['verdict']:8} {row['id']:11} {row['level']:6} {row['text'][:90]}")
                 if row["verdict"] == "blocked":
                     terminalreporter.write_line(f"         {label}")
+                elif row["why"]:
+                    terminalreporter.write_line(f"         {redact(row['why'])[:300]}")
                 for what in row["every_response_findings"][:3]:
                     terminalreporter.write_line(f"         every response: {redact(what)[:200]}")
                 if row["repro"]:
@@ -216,18 +328,41 @@ class ConformanceRun:
         hint = adapt_hint(verdicts, self.config.getoption("base_url"))
         if hint:
             terminalreporter.write_line(hint, yellow=True, bold=True)
+        for use in verdicts.waiver_uses():
+            terminalreporter.write_line(f"waiver   {use.waiver.requirement:11} {use.status}: {redact(use.why)}")
         terminalreporter.write_line("sent: " + self.state.ledger.totals().describe())
         counts = verdicts.counts()
         terminalreporter.write_line("requirements: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+        for line in self.evidence_lines:
+            terminalreporter.write_line(line)
+        if self.document is not None:
+            terminalreporter.write_line(f"verdict: {self.document['meta']['verdict']}", bold=True)
+        self.summarized = True
 
     def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: pytest.Session) -> None:
-        fatal = self._fatal()
-        if fatal:
-            prefix.append(redact(f'<p style="color:#b00;font-weight:bold">CANNOT JUDGE: {html.escape(fatal)}</p>'))
-        meta = "".join(f"<li><b>{k}</b>: {html.escape(str(v))}</li>" for k, v in self.state.meta.items())
-        sent = html.escape(self.state.ledger.totals().describe())
-        prefix.append(redact(f"<ul>{meta}<li><b>Sent</b>: {sent}</li></ul>"))
-        postfix.append(self.state.verdicts.html_table())
+        document = self.document or self.state.verdicts.document(self._meta(session))
+        facts = [(k, v) for k, v in self.state.meta.items()]
+        facts.append(("Sent", self.state.ledger.totals().describe()))
+        facts.append(("Finished", document["meta"].get("finished", "")))
+        prefix.append(html_report.assets() + html_report.banner(document, facts) + html_report.matrix(document))
+
+    def pytest_html_results_table_header(self, cells: list) -> None:
+        cells.insert(2, '<th class="sortable" data-column-type="requirements">Requirements</th>')
+
+    def pytest_html_results_table_row(self, report, cells: list) -> None:
+        ids = dict(getattr(report, "user_properties", [])).get(reporting.REQUIREMENTS_PROPERTY, "")
+        cells.insert(2, f'<td class="col-requirements">{ids.replace(",", ", ")}</td>')
 
     def pytest_html_report_title(self, report) -> None:
         report.title = "IRIS External API conformance report"
+
+
+def _public_url(url: str | None) -> str | None:
+    """The base URL as the reports may show it: no user or password, keys redacted."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return redact(urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)))

@@ -1,0 +1,210 @@
+"""Waivers (conformance.waivers, --waivers): the loader says how to fix a bad file (and the suite
+refuses it before any request, exit 4); a failure a waiver in force covers is 'waived', counted
+apart and does not fail the run; an expired waiver does not apply and is named; a waiver with
+nothing to waive is listed as unused; narrowing to operations covers those operations only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from conformance import report as reporting
+from conformance import spec as specs
+from conformance import waivers as waiving
+from conformance.evidence import Finding
+
+TODAY = dt.date(2026, 12, 1)
+BASE = "http://127.0.0.1:9/api/v1/d2s/external"
+CURL = f"curl -sS -i -X GET '{BASE}/chargers/status?lat=1&lng=2&radius=3' -H 'x-api-key: iris_***'"
+
+
+@pytest.fixture(scope="module")
+def spec() -> specs.Spec:
+    return specs.load()
+
+
+def load(tmp_path, spec, text: str) -> waiving.Waivers:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(text)
+    return waiving.load(path, spec, TODAY, BASE)
+
+
+def problem(tmp_path, spec, text: str) -> str:
+    with pytest.raises(waiving.WaiverError) as caught:
+        load(tmp_path, spec, text)
+    return str(caught.value)
+
+
+def entry(**fields) -> str:
+    values = {"requirement": "GEO-03", "reason": "known", "owner": "me", "expires": "2027-01-31", **fields}
+    lines = [f"    {k}: {v}" for k, v in values.items() if v is not None]
+    return "waivers:\n  -" + "\n".join(lines)[3:] + "\n"
+
+
+def test_a_valid_file_loads_with_its_operations_as_labels(tmp_path, spec):
+    waivers = load(tmp_path, spec, entry(operations='["GET /chargers/status", getStation]'))
+    (waiver,) = waivers.waivers
+    assert waiver.operations == ("GET /chargers/status", "GET /stations/{id}")
+    assert waiver.expires == dt.date(2027, 1, 31) and waiver.owner == "me"
+    assert len(waivers.sha256) == 64
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"requirement": "GEO-3"}, "waivers[0].requirement: 'GEO-3' is not a requirement of the contract (did you mean 'GEO-03'?)"),
+    ({"expires": "2027-13-01"}, "waivers[0].expires: '2027-13-01' is not a date (write YYYY-MM-DD"),
+    ({"owner": None}, "waivers[0]: missing key 'owner'"),
+    ({"ownr": "me"}, "waivers[0]: unknown key 'ownr' (did you mean 'owner'?)"),
+    ({"operations": '["GET /charger/status"]'},
+     "'GET /charger/status' is not an operation of the spec (did you mean 'GET /chargers/status'?)"),
+    ({"operations": "[]"}, "waivers[0].operations: must be a list of operations"),
+])
+def test_a_mistake_is_named_with_how_to_fix_it(tmp_path, spec, fields, message):
+    text = problem(tmp_path, spec, entry(**fields))
+    assert message in text, text
+    assert "A waiver file looks like this" in text
+
+
+def test_two_waivers_for_the_same_failure_are_refused(tmp_path, spec):
+    text = entry() + entry(operations='["GET /chargers/status"]').removeprefix("waivers:\n")
+    assert "waivers[0] and waivers[1] both waive GEO-03 on GET /chargers/status" in problem(tmp_path, spec, text)
+
+
+def test_not_a_list_of_waivers(tmp_path, spec):
+    assert "a mapping with one key, 'waivers'" in problem(tmp_path, spec, "- requirement: GEO-03\n")
+
+
+def test_the_operation_of_a_failure_comes_from_its_curl_then_its_node_id(tmp_path, spec):
+    waivers = load(tmp_path, spec, entry())
+    assert waivers.operation_of("t.py::test_x", CURL) == "GET /chargers/status"
+    assert waivers.operation_of("t.py::test_x", f"curl -sS -X GET '{BASE}/stations/12?a=1'") == "GET /stations/{id}"
+    assert waivers.operation_of("t.py::test_x[listTariffs]", None) == "GET /tariffs"
+    assert waivers.operation_of("t.py::test_api[GET /sessions/{id}]", None) == "GET /sessions/{id}"
+    assert waivers.operation_of("t.py::test_x", None) is None
+
+
+# ---------------------------------------------------------------------------------------- verdicts
+
+def failing(nodeid="suite/test_geo.py::test_items[getChargerStatus]", ids=("GEO-03",), curl=CURL):
+    props = [(reporting.REQUIREMENTS_PROPERTY, ",".join(ids))]
+    return SimpleNamespace(nodeid=nodeid, when="call", user_properties=props, outcome="failed", passed=False,
+                           failed=True, skipped=False, longrepr=curl, longreprtext=curl)
+
+
+def passing(nodeid="suite/test_geo.py::test_order[getChargerStatus]", ids=("GEO-04",)):
+    return SimpleNamespace(nodeid=nodeid, when="call", user_properties=[(reporting.REQUIREMENTS_PROPERTY, ",".join(ids))],
+                           outcome="passed", passed=True, failed=False, skipped=False, longrepr=None, longreprtext="")
+
+
+def verdicts_with(tmp_path, spec, text: str) -> reporting.Verdicts:
+    return reporting.Verdicts(waivers=load(tmp_path, spec, text))
+
+
+def test_a_covered_failure_is_waived_and_counted_apart(tmp_path, spec):
+    verdicts = verdicts_with(tmp_path, spec, entry(operations='["GET /chargers/status"]'))
+    verdicts.record(failing())
+    verdict, why = verdicts.verdict("GEO-03")
+    assert verdict == "waived" and "known" in why and "owner me" in why and "2027-01-31" in why
+    counts = verdicts.counts()
+    assert counts["waived"] == 1 and counts["FAILED"] == 0
+    row = next(r for r in verdicts.rows() if r["id"] == "GEO-03")
+    assert row["waivers"][0]["owner"] == "me" and row["repro"] == CURL
+    (use,) = verdicts.waiver_uses()
+    assert use.status == waiving.APPLIED
+
+
+def test_a_waiver_narrowed_to_another_operation_does_not_cover(tmp_path, spec):
+    verdicts = verdicts_with(tmp_path, spec, entry(operations='["GET /stations"]'))
+    verdicts.record(failing())
+    assert verdicts.verdict("GEO-03")[0] == "FAILED"
+    (use,) = verdicts.waiver_uses()
+    assert use.status == waiving.UNUSED and "GET /chargers/status" in use.why
+
+
+def test_a_failure_on_an_operation_the_waiver_does_not_name_keeps_the_requirement_failed(tmp_path, spec):
+    verdicts = verdicts_with(tmp_path, spec, entry(operations='["GET /chargers/status"]'))
+    verdicts.record(failing())
+    verdicts.record(failing(nodeid="suite/test_x.py::test_y[listStations]", curl=f"curl -X GET '{BASE}/stations'"))
+    assert verdicts.verdict("GEO-03")[0] == "FAILED"
+    (use,) = verdicts.waiver_uses()
+    assert use.status == waiving.APPLIED and "not the failures on GET /stations" in use.why
+
+
+def test_an_expired_waiver_does_not_apply_and_says_so(tmp_path, spec):
+    verdicts = verdicts_with(tmp_path, spec, entry(expires="2026-11-30"))
+    verdicts.record(failing())
+    verdict, why = verdicts.verdict("GEO-03")
+    assert verdict == "FAILED" and "waiver expired (it held until 2026-11-30)" in why
+    (use,) = verdicts.waiver_uses()
+    assert use.status == waiving.EXPIRED and "does not apply" in use.why
+
+
+def test_a_waiver_holds_through_its_expiry_day(tmp_path, spec):
+    verdicts = verdicts_with(tmp_path, spec, entry(expires=TODAY.isoformat()))
+    verdicts.record(failing())
+    assert verdicts.verdict("GEO-03")[0] == "waived"
+
+
+def test_a_waiver_of_a_requirement_that_passed_is_unused(tmp_path, spec):
+    verdicts = verdicts_with(tmp_path, spec, entry(requirement="GEO-04"))
+    verdicts.record(passing())
+    (use,) = verdicts.waiver_uses()
+    assert use.status == waiving.UNUSED and "GEO-04 passed" in use.why
+
+
+def test_an_every_response_finding_is_waived_on_its_operation(tmp_path, spec):
+    verdicts = verdicts_with(tmp_path, spec, entry(requirement="TRN-04", operations='["GET /tariffs"]'))
+    verdicts.add_finding(Finding("TRN-04", "GET /tariffs: 500", "curl x", 500, "TRN-04|GET /tariffs|status 500"), "t")
+    assert verdicts.verdict("TRN-04")[0] == "waived"
+    verdicts.add_finding(Finding("TRN-04", "GET /stations: 500", "curl y", 500, "TRN-04|GET /stations|status 500"), "t")
+    assert verdicts.verdict("TRN-04")[0] == "FAILED"
+
+
+def test_a_should_warning_can_be_waived(tmp_path, spec):
+    verdicts = verdicts_with(tmp_path, spec, entry(requirement="GEO-07"))
+    report = passing(ids=("GEO-07",))
+    report.user_properties.append((reporting.WARNING_PROPERTY, "GEO-07 ... " + CURL))
+    verdicts.record(report)
+    assert verdicts.verdict("GEO-07")[0] == "waived"
+
+
+# -------------------------------------------------------------------------------------- real runs
+
+def test_a_bad_waiver_file_is_a_usage_error_before_any_request(tmp_path, run_suite):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("waivers:\n  - requirement: GEO-3\n    reason: x\n    owner: y\n    expires: 2027-01-31\n")
+    run = run_suite(None, "--profile", "smoke", "--waivers", str(bad))
+    assert run.returncode == 4, run.output[-2000:]
+    assert "'GEO-3' is not a requirement of the contract (did you mean 'GEO-03'?)" in run.output
+    assert not (run.report_dir / "conformance.json").exists(), "no run: nothing was judged"
+
+
+def test_a_waiver_that_applies_passes_the_run_and_one_unused_is_listed(acceptance):
+    run = acceptance.waived
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.verdict("GEO-03") == "waived" and run.verdict("GEO-04") == "passed"
+    geo03 = next(r for r in run.conformance["requirements"] if r["id"] == "GEO-03")
+    assert "jane.doe@vendor.example" in geo03["why"] and "release 4.2" in geo03["why"]
+    assert geo03["repro"].startswith("curl ") and "/chargers/status" in geo03["repro"]
+    assert run.conformance["counts"]["waived"] == 1 and run.conformance["counts"]["FAILED"] == 0
+    uses = {u["requirement"]: u for u in run.conformance["waivers"]}
+    assert uses["GEO-03"]["status"] == "applied" and uses["GEO-04"]["status"] == "unused"
+    assert "GEO-04 passed" in uses["GEO-04"]["why"]
+    assert run.conformance["meta"]["verdict"] == "CONFORMANT"
+    assert "1 waived" in run.output and "waiver   GEO-04      unused" in run.output
+    # the failing test is an expected failure, with its waiver, not a failure
+    case = next(t for t in run.testcases if t["name"].startswith("test_items_are_within_the_radius"))
+    assert case["outcome"] == "skipped" and "waived GEO-03" in case["message"]
+
+
+def test_an_expired_waiver_does_not_apply_and_the_report_says_it_expired(acceptance):
+    run = acceptance.expired
+    assert run.returncode == 1, run.output[-3000:]
+    assert run.verdict("GEO-03") == "FAILED"
+    geo03 = next(r for r in run.conformance["requirements"] if r["id"] == "GEO-03")
+    assert "waiver expired (it held until" in geo03["why"]
+    (use,) = run.conformance["waivers"]
+    assert use["status"] == "expired" and "the waiver does not apply" in use["why"]
+    assert "waiver   GEO-03      expired" in run.output
+    assert run.conformance["meta"]["verdict"] == "NOT CONFORMANT"
