@@ -143,7 +143,7 @@ def banner(document: dict[str, Any], facts: Iterable[tuple[str, str]]) -> str:
         f'<p id="iris-verdict">{_e(verdict)}{f"<span class=why>{_e(why)}</span>" if why else ""}</p>'
         f'<div class="iris-counts" id="iris-counts">{chips}</div>'
         f'<div class="iris-inforce" id="iris-overlays"><b>Overlays in force:</b> '
-        f'{f"<ul>{overlay_items}</ul>" if overlays else "none"}</div>'
+        f'{_assumes(overlays)}{f"<ul>{overlay_items}</ul>" if overlays else ""}</div>'
         f'<div class="iris-inforce" id="iris-waivers"><b>Waivers:</b> '
         f'{f"<ul>{waiver_items}</ul>" if uses else "none"}</div>'
         f'<table id="iris-facts">{rows}</table></div>')
@@ -206,3 +206,11 @@ def _overlay_mark(row: dict[str, Any]) -> str:
     if not row.get("assumes_overlay"):
         return ""
     return ' <span class="iris-overlaid" title="judged with an element an overlay changed">[overlay]</span>'
+
+
+def _assumes(overlays: list[dict[str, Any]]) -> str:
+    """What the verdict assumes beyond the published contract, in one sentence."""
+    if not overlays:
+        return "none (judged against the packaged contract as published)"
+    count = sum(len(o.get("actions") or []) for o in overlays)
+    return _e(f"this verdict assumes {count} deviations from the published contract:")
