@@ -132,6 +132,8 @@ class RecordWalk:
         self.doc = doc
         self.samples: dict[str, SchemaSamples] = {}
         self.renames: dict[str, dict[str, str]] = {}
+        #: why each rename was inferred (confidence: reason), by schema
+        self.reasons: dict[str, dict[str, str]] = {}
         self.timestamps: list[tuple[str, Exchange]] = []
 
     def add(self, pointer: str | None, record: Any, exchange: Exchange) -> None:
@@ -199,7 +201,6 @@ class RecordWalk:
                                    + (f" (members the spec does not know: {', '.join(free)})" if free else ""))
         if renames:
             self.renames[pointer] = renames
-            self.reasons = getattr(self, "reasons", {})
             self.reasons[pointer] = reasons
         # the nested records and the timestamps, under the deployment's names
         for name, schema in props.items():
