@@ -2,7 +2,7 @@
 
 ``python -m conformance.reference [--host 127.0.0.1] [--port 0] [--rate-limit N] [--rate-window S]
 [--records N | --size N] [--seed N] [--defect NAME ...] [--dialect native|camel|bare] [--list-defects]
-[--stats-file PATH] [--quiet]``
+[--stats-file PATH] [--latency-ms N] [--quiet]``
 
 The server binds its socket itself (port 0 picks a free port), builds the data, then prints exactly
 one JSON line on stdout before serving::
@@ -20,6 +20,7 @@ reports them: the API's undefined paths are 404 by contract.
 
 from __future__ import annotations
 
+import asyncio
 import argparse
 import json
 import os
@@ -65,6 +66,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a finite number >= 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     defaults = Settings()
     parser = argparse.ArgumentParser(prog="python -m conformance.reference",
@@ -87,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="speak another dialect, differing from the contract on ASSUMED points only (envelopes, "
                              "field names, timestamp form, page-size bound, rate-limit headers): "
                              + "; ".join(f"{d.name}: {d.summary}" for d in DIALECTS.values()))
+    parser.add_argument("--latency-ms", type=_non_negative_float, default=0.0, metavar="N",
+                        help="delay every answer by N ms, concurrent requests in parallel, as over a network "
+                             "(the remote rig of the benchmarks; default 0)")
     parser.add_argument("--list-defects", action="store_true", help="print the known defects and exit")
     parser.add_argument("--stats-file", metavar="PATH",
                         help="on shutdown, write the number of requests served (by status) to PATH as JSON")
@@ -157,6 +168,20 @@ class RequestCounter:
         os.replace(temporary, path)
 
 
+class Latency:
+    """ASGI wrapper delaying every HTTP answer by a fixed time before the app sees the request: a
+    network's round trip. The delay is awaited, so concurrent requests are delayed in parallel."""
+
+    def __init__(self, app, seconds: float) -> None:  # noqa: ANN001
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] == "http":
+            await asyncio.sleep(self.seconds)
+        await self.app(scope, receive, send)
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server, except that a SIGTERM/SIGINT ends the process with status 0 (uvicorn would
     re-raise the signal after its graceful shutdown)."""
@@ -182,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         size=args.size, seed=args.seed, defects=defects, base_path=DEFAULT_BASE_PATH,
                         dialect=args.dialect)
     app = create_app(settings)
+    if args.latency_ms:
+        app = Latency(app, args.latency_ms / 1000)
     counter = RequestCounter(app) if args.stats_file else None
     try:
         sock = bind(args.host, args.port)
