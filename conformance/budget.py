@@ -63,6 +63,8 @@ class Ledger:
         self.started = started if started is not None else time.monotonic()
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         self._lock = threading.Lock()  # flock is per open file: threads of one process queue here
+        #: requests this process took from the budget (the report attributes them to tests)
+        self.sent = 0
 
     @classmethod
     def create(cls, **limits) -> "Ledger":
@@ -110,6 +112,8 @@ class Ledger:
             return slot - now
 
         wait = self._update(take)
+        if wait is not None:
+            self.sent += 1
         if wait is None:
             raise BudgetExhausted(self.set_fatal(
                 f"the request budget is spent: --max-requests {self.max_requests} requests were sent"))

@@ -163,9 +163,9 @@ def matrix(document: dict[str, Any]) -> str:
            f'<p id="iris-filter">Show: {boxes} <span>(<span id="iris-shown">{len(rows)}</span> of {len(rows)} '
            f'requirements shown)</span></p>',
            '<table id="conformance-matrix"><thead><tr><th>ID</th><th>Level</th><th>Source</th><th>Verdict</th><th>Requirement</th>'
-           "<th>Tests</th></tr></thead>"]
+           "<th>Tests</th><th>Requests</th></tr></thead>"]
     for section, members in sections.items():
-        out.append(f'<tbody><tr class="iris-section"><th colspan="6">{_e(section)}</th></tr>')
+        out.append(f'<tbody><tr class="iris-section"><th colspan="7">{_e(section)}</th></tr>')
         for row in members:
             out.append(_row(row))
         out.append("</tbody>")
@@ -193,7 +193,8 @@ def _row(row: dict[str, Any]) -> str:
     return (f'<tr class="iris-row" data-verdict="{_e(verdict)}" data-id="{_e(row["id"])}" '
             f'style="--c:{COLOURS[verdict]}"><td class="iris-id">{_e(row["id"])}{_overlay_mark(row)}</td><td>{_e(row["level"])}</td>'
             f'<td>{_e(row["source"])}</td><td class="iris-v">{_e(label)}</td>'
-            f'<td>{_e(row["text"])}{detail}</td><td>{listed}</td></tr>')
+            f'<td>{_e(row["text"])}{detail}</td><td>{listed}</td>'
+            f'<td class="iris-requests">{_e(str(row.get("requests", "")))}</td></tr>')
 
 
 def assets() -> str:

@@ -33,8 +33,12 @@ JUDGED_ALL_PROPERTY = "conformance_judged_all"
 EVIDENCE_ROW_PROPERTY = "conformance_evidence_row"
 #: a failing test whose every violation a waiver in force covers (reported as an expected failure)
 WAIVED_PROPERTY = "conformance_waived"
+#: the requests a test phase sent (setup includes the session fixtures it was first to need)
+REQUESTS_PROPERTY = "conformance_requests"
 #: one JUnit property per requirement ID of a test (CI test views show them)
 JUNIT_REQUIREMENT_PROPERTY = "requirement"
+#: the JUnit property of the requests a test sent (all its phases)
+JUNIT_REQUESTS_PROPERTY = "requests"
 #: one JUnit property per requirement a failing (or warning, or waived) test's violation named
 JUNIT_VIOLATED_PROPERTY = "violated_requirement"
 
@@ -73,6 +77,8 @@ class RequirementResult:
     blocked_by: set[str] = field(default_factory=set)
     #: every-response findings against this requirement (distinct, in the order seen)
     findings: list[Any] = field(default_factory=list)
+    #: requests its tests sent (a test of several requirements shares its requests among them)
+    requests: float = 0.0
 
 
 class Verdicts:
@@ -86,6 +92,8 @@ class Verdicts:
         self._finding_keys: set[str] = set()
         #: the operations of the failures each waiver (by index) covered
         self._covered: dict[int, set[str | None]] = defaultdict(set)
+        #: requests sent by tests of no requirement
+        self.unattributed_requests = 0
 
     def record(self, report: Any) -> None:
         props = dict(report.user_properties)
@@ -94,6 +102,7 @@ class Verdicts:
         if EVIDENCE_ROW_PROPERTY in props:
             return
         ids = [i for i in props.get(REQUIREMENTS_PROPERTY, "").split(",") if i]
+        self._count_requests(ids, int(props.get(REQUESTS_PROPERTY, 0)))
         if not ids:
             return
         violated = [i for i in props.get(FAILED_REQUIREMENTS_PROPERTY, "").split(",") if i] or ids
@@ -124,6 +133,17 @@ class Verdicts:
                 self.results[rid].passed += 1
             else:
                 self.results[rid].blocked_by.update(violated)
+
+    def _count_requests(self, ids: list[str], sent: int) -> None:
+        if not ids:
+            self.unattributed_requests += sent
+        for rid in ids:
+            self.results[rid].requests += sent / len(ids)
+
+    def requests_by_requirement(self) -> list[tuple[str, int]]:
+        """(requirement, requests its tests sent), the most expensive first."""
+        return sorted(((rid, round(r.requests)) for rid, r in self.results.items() if r.requests),
+                      key=lambda item: (-item[1], item[0]))
 
     def add_finding(self, finding: Any, nodeid: str) -> None:
         """An every-response finding: FAILED (warning for a SHOULD) on its own requirement, once."""
@@ -210,6 +230,7 @@ class Verdicts:
                 "blocked_by": sorted(result.blocked_by - {rid}) if verdict == "blocked" else [],
                 "every_response_findings": [f.what for f in result.findings],
                 "assumes_overlay": rid in self.overlaid,
+                "requests": round(result.requests),
                 "waivers": [self.waivers.waivers[i].to_dict() for i in sorted(result.waived_by)] if waived else [],
                 "expired_waivers": [self.waivers.waivers[i].to_dict() for i in sorted(result.expired_waivers)],
             })

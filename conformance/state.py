@@ -48,6 +48,8 @@ class RunState:
     started: str = ""
     #: where the reports go (``--reports-dir``): manifest.json, summary.md and the copied inputs
     reports_dir: Path | None = None
+    #: this process's ledger count when the last test phase was reported (the next phase's start)
+    requests_reported: int = 0
 
 
 STATE_KEY = pytest.StashKey[RunState]()

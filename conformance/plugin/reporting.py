@@ -37,6 +37,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         findings = state.findings.take()  # every-response findings of this phase's requests
         if findings:
             report.user_properties.append((reporting.FINDINGS_PROPERTY, "\n".join(f.to_json() for f in findings)))
+        if state.ledger is not None:  # the requests sent since the last phase ended: this phase's
+            sent, state.requests_reported = state.ledger.sent - state.requests_reported, state.ledger.sent
+            if sent:
+                report.user_properties.append((reporting.REQUESTS_PROPERTY, sent))
+                item.stash[_SENT] = item.stash.get(_SENT, 0) + sent
     ids = reporting.requirement_ids(item.iter_markers("requirement"))
     if _report_transport_problem(item, call, report, ids):
         _redact_report(report)
@@ -60,6 +65,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 _VIOLATED = pytest.StashKey[list]()
+#: the requests a test sent, over its phases (a JUnit property of the testcase)
+_SENT = pytest.StashKey[int]()
 
 
 def _apply_waivers(state: RunState | None, report: pytest.TestReport, violated: list[str]) -> None:
@@ -82,11 +89,13 @@ def _apply_waivers(state: RunState | None, report: pytest.TestReport, violated: 
 
 def _junit_properties(item: pytest.Item, report: pytest.TestReport, ids: list[str]) -> None:
     """The teardown report's properties are what JUnit writes for the testcase: one ``requirement``
-    per requirement of the test and one ``violated_requirement`` per requirement its violation named."""
+    per requirement of the test, one ``violated_requirement`` per requirement its violation named, and
+    ``requests``: how many the test sent."""
     for rid in ids:
         report.user_properties.append((reporting.JUNIT_REQUIREMENT_PROPERTY, rid))
     for rid in item.stash.get(_VIOLATED, []):
         report.user_properties.append((reporting.JUNIT_VIOLATED_PROPERTY, rid))
+    report.user_properties.append((reporting.JUNIT_REQUESTS_PROPERTY, item.stash.get(_SENT, 0)))
 
 
 @pytest.hookimpl(trylast=True)
@@ -331,6 +340,10 @@ class ConformanceRun:
         for use in verdicts.waiver_uses():
             terminalreporter.write_line(f"waiver   {use.waiver.requirement:11} {use.status}: {redact(use.why)}")
         terminalreporter.write_line("sent: " + self.state.ledger.totals().describe())
+        costly = verdicts.requests_by_requirement()[:10]
+        if costly:
+            terminalreporter.write_line("requests per requirement (most first): "
+                                        + ", ".join(f"{rid} {n}" for rid, n in costly))
         counts = verdicts.counts()
         terminalreporter.write_line("requirements: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
         for line in self.evidence_lines:
