@@ -41,6 +41,8 @@ JUNIT_REQUIREMENT_PROPERTY = "requirement"
 JUNIT_REQUESTS_PROPERTY = "requests"
 #: one JUnit property per requirement a failing (or warning, or waived) test's violation named
 JUNIT_VIOLATED_PROPERTY = "violated_requirement"
+#: a test the run could not judge any more (its skip's reason: the deployment, a budget): not judged
+CANNOT_JUDGE_PROPERTY = "cannot_judge"
 
 VERDICTS = ("passed", "FAILED", "warning", "waived", "blocked", "not run")
 
@@ -94,6 +96,13 @@ class Verdicts:
         self._covered: dict[int, set[str | None]] = defaultdict(set)
         #: requests sent by tests of no requirement
         self.unattributed_requests = 0
+        #: requirements some test of which an interruption kept from running -> why ("interrupted (Ctrl-C)")
+        self.interrupted: dict[str, str] = {}
+
+    def interrupt(self, requirement_ids: Iterable[str], reason: str) -> None:
+        """The run stopped before every test of these requirements ran: not run, unless a violation
+        of one was seen (FAILED, warning, waived or blocked stand)."""
+        self.interrupted.update(dict.fromkeys(requirement_ids, reason))
 
     def record(self, report: Any) -> None:
         props = dict(report.user_properties)
@@ -107,7 +116,7 @@ class Verdicts:
             return
         violated = [i for i in props.get(FAILED_REQUIREMENTS_PROPERTY, "").split(",") if i] or ids
         nodeid = report.nodeid
-        if not (report.when == "call" or (report.when == "setup" and not report.passed)):
+        if not is_outcome(report):
             return
         for rid in ids:
             self.results[rid].tests.add(nodeid)
@@ -196,8 +205,9 @@ class Verdicts:
 
     def verdict(self, rid: str) -> tuple[str, str]:
         result = self.results.get(rid)
+        interrupted = self.interrupted.get(rid)
         if result is None or not result.tests:
-            return "not run", "no conformance test collected for it"
+            return "not run", interrupted or "no conformance test collected for it"
         if result.failed:
             return "FAILED", self._expired_why(result)
         if result.warnings:
@@ -207,6 +217,8 @@ class Verdicts:
         blockers = sorted(result.blocked_by - {rid})
         if blockers:
             return "blocked", "blocked by " + ", ".join(blockers)
+        if interrupted:
+            return "not run", interrupted
         if result.passed:
             return "passed", ""
         reasons = sorted(set(result.skipped))
@@ -256,6 +268,11 @@ class Verdicts:
     def write_json(self, path: Path, meta: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(redact(json.dumps(self.document(meta), indent=2, ensure_ascii=False)), encoding="utf-8")
+
+
+def is_outcome(report: Any) -> bool:
+    """Whether a test report is its test's outcome: the call, or a setup that failed or skipped."""
+    return report.when == "call" or (report.when == "setup" and not report.passed)
 
 
 def _skip_reason(report: Any) -> str:

@@ -5,6 +5,7 @@
 - :mod:`.safety`: sensitive base URLs, intrusive tests and ``--requirements`` selection;
 - :mod:`.fixtures`: the fixtures and operation parametrization the conformance tests use;
 - :mod:`.evidence`: the every-response oracles on the suite's HTTP session, and their report rows;
+- :mod:`.progress`: the progress line of a long run, and what an interruption kept from running;
 - :mod:`.reporting`: verdicts per requirement, attribution, redaction, terminal/HTML/JSON reports.
 
 With no ``--base-url`` a run of the conformance suite starts the embedded reference server on a free
@@ -18,6 +19,7 @@ pytest_plugins = [
     "conformance.plugin.lifecycle",
     "conformance.plugin.fixtures",
     "conformance.plugin.evidence",
+    "conformance.plugin.progress",
     "conformance.plugin.reporting",
 ]
 

@@ -86,6 +86,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "the run (env IRIS_WAIVERS)")
     group.addoption("--bundle", dest="iris_bundle", default=None, metavar="FILE.tar.gz",
                     help="also write the evidence bundle (reports, spec, overlays, waivers, manifest) as one archive")
+    group.addoption("--progress-interval", dest="iris_progress_interval", type=float, metavar="SECONDS",
+                    default=float(os.environ.get("IRIS_PROGRESS_INTERVAL") or 15),
+                    help="on a long run, a progress line (families, requests, rate, time left) at most every "
+                         "SECONDS (env IRIS_PROGRESS_INTERVAL; default 15; 0: none)")
     group.addoption("--reports-dir", dest="iris_reports_dir", default="reports", metavar="DIR",
                     help="where a run of the suite writes report.html, junit.xml, conformance.json, summary.md and "
                          "manifest.json (default reports/)")

@@ -24,6 +24,7 @@ from conformance.budget import CannotJudge
 from conformance.client import TransportFailure
 from conformance.expect import Violation
 from conformance.plugin.options import is_strict
+from conformance.plugin.progress import run_progress
 from conformance.redaction import redact
 from conformance.state import RunState, maybe_run_state
 
@@ -126,9 +127,6 @@ def _find(exc: BaseException | None, kind: type) -> BaseException | None:
     return found[0] if found else None
 
 
-CANNOT_JUDGE_PROPERTY = "cannot_judge"
-
-
 def _report_transport_problem(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
                               ids: list[str]) -> bool:
     """A test that could not get an answer: one line, no traceback. When the run cannot judge the
@@ -137,10 +135,14 @@ def _report_transport_problem(item: pytest.Item, call: pytest.CallInfo, report: 
     if call.excinfo is None or not report.failed:
         return False
     fatal = _find(call.excinfo.value, CannotJudge)
+    state = maybe_run_state(item.config)
+    if fatal is None and state is not None and state.ledger is not None and not _find(call.excinfo.value, Violation):
+        # a budget ran out mid-test, and hypothesis replaced the CannotJudge by its own error (Flaky...)
+        fatal = state.ledger.fatal()
     if fatal is not None:
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"not run: cannot judge: {fatal}")
-        report.user_properties.append((CANNOT_JUDGE_PROPERTY, str(fatal)))
+        report.user_properties.append((reporting.CANNOT_JUDGE_PROPERTY, str(fatal)))
         return True
     failure = _find(call.excinfo.value, TransportFailure)
     if failure is not None:
@@ -209,6 +211,8 @@ class ConformanceRun:
         #: where the manifest and bundle went, for the terminal summary
         self.evidence_lines: list[str] = []
         self.summarized = False
+        #: conformance.json's ``meta.interrupted``: what stopped the run early (see plugin.progress)
+        self.interrupted: dict[str, Any] | None = None
 
     @property
     def is_worker(self) -> bool:
@@ -226,7 +230,7 @@ class ConformanceRun:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # runs on the controller under xdist too, so the verdicts are complete there
         self.state.verdicts.record(report)
-        reason = dict(report.user_properties).get(CANNOT_JUDGE_PROPERTY)
+        reason = dict(report.user_properties).get(reporting.CANNOT_JUDGE_PROPERTY)
         if reason and not self.state.fatal:
             self.state.fatal = reason
             self._stop(f"cannot judge: {reason}")
@@ -249,6 +253,7 @@ class ConformanceRun:
         if self.is_worker:
             return (yield)
         self.state.fatal = self._fatal()
+        self._interrupted(session)
         if self.state.fatal:
             session.exitstatus = CANNOT_JUDGE_EXIT
         self.document = self.state.verdicts.document(self._meta(session))
@@ -260,6 +265,17 @@ class ConformanceRun:
             self._write_evidence()
         return result
 
+    def _interrupted(self, session: pytest.Session) -> None:
+        """An interrupted run: what it kept from running is not run; Ctrl-C is why the run cannot judge
+        (a budget already is; a stop after failures, ``-x``, keeps its exit status)."""
+        progress = run_progress(self.config)
+        interruption = progress and progress.interruption(session, self.state.ledger, self.state.fatal)
+        if interruption:
+            self.state.verdicts.interrupt(progress.unjudged_requirements(), interruption.reason)
+            if interruption.kind == "ctrl-c":
+                self.state.fatal = self.state.fatal or interruption.reason
+        self.interrupted = interruption.to_json(progress) if interruption else None
+
     def _meta(self, session: pytest.Session) -> dict[str, Any]:
         """The facts of the run for conformance.json: the labelled facts the report shows, and the
         same as fields for machines (``iris-conformance diff`` and ``verify`` read these)."""
@@ -269,7 +285,7 @@ class ConformanceRun:
         return dict(
             self.state.meta, requests=totals.requests, rate_limited=totals.rate_limited,
             seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
-            cannot_judge=self.state.fatal, exit_status=exit_status,
+            cannot_judge=self.state.fatal, interrupted=self.interrupted, exit_status=exit_status,
             verdict=reporting.run_verdict(exit_status),
             suite_version=f"iris-conformance {conformance.__version__}",
             spec_file={"name": spec.path.name, "version": spec.version, "sha256": spec.sha256},
