@@ -504,7 +504,8 @@ def remote_targets(remote: dict) -> list[str]:
         ratio = smoke / st if st else float("inf")
         lines.append((ratio >= REMOTE_TARGETS["kills_per_minute_vs_st"],
                       f"remote smoke kills/min {smoke:.2f} >= {REMOTE_TARGETS['kills_per_minute_vs_st']:g}x st run's "
-                      f"{st:.2f} (ratio {ratio:.1f}x; aim {REMOTE_TARGETS['kills_per_minute_vs_st_aim']:g}x)"))
+                      f"{st:.2f} ({f'ratio {ratio:.1f}x' if st else 'st run killed none'}; aim "
+                      f"{REMOTE_TARGETS['kills_per_minute_vs_st_aim']:g}x)"))
     mock = remote["mock"]
     lines.append((mock["vs_clean"] <= REMOTE_TARGETS["mock_vs_clean"],
                   f"mock {mock['profile']} wall {mock['vs_clean']:.2f}x the clean reference's <= "
