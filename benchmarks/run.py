@@ -1,7 +1,8 @@
 """Benchmarks of the conformance suite and of the embedded reference server; prints figures, asserts nothing.
 
     python benchmarks/run.py [--runs 3] [--scale-runs 1] [--sizes 1000,10000,100000] [--only SECTION ...]
-                             [--quick] [--json PATH]
+                             [--quick] [--json PATH] [--sample all|NAME,...] [--remote-profiles smoke,default]
+                             [--latency-ms 100]
 
 Sections (all by default):
 
@@ -15,6 +16,15 @@ Sections (all by default):
               (``--size N``), and their growth from the smallest to the largest size.
   queries     the reference server's own latency at each size: list, deep page, search, filter, sort and
               geo queries (median of repeated requests, inputs taken from the server's first pages).
+  remote      the remote rig: the reference server with --latency-ms 100 (every answer 100 ms late, concurrent
+              answers in parallel) and --rate-limit 20 --rate-window 1 (20 requests per second per key). Side by
+              side, one run each: wall time, requests (counted by the server), requests per second and the kill
+              count over a fixed sample of the defect catalogue (KILL_SAMPLE; --sample all: the whole catalogue)
+              of ``smoke``, ``default`` and plain ``st run --checks all``; the same profiles' kill count on
+              loopback (the kill table's server limits); kills per minute (kills / minutes of the clean run);
+              the ``default`` profile against a spec-driven random-data mock (Prism's dynamic mode when env PRISM
+              names its binary, else tests/mock_server.py) under the same latency, beside the clean run. It also
+              runs ``profiles`` once (the loopback targets) unless ``profiles`` runs anyway.
 
 Every suite run uses the same --seed. The targets of the performance issue are checked at the end
 (MET or MISSED). Runs are sequential; other load on the machine skews the figures (``uptime`` first).
@@ -33,6 +43,11 @@ import sys
 import tempfile
 import threading
 import time
+import re
+import socket
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -42,11 +57,33 @@ sys.path.insert(0, str(ROOT))
 
 from conformance.embedded import SUITE_ARGS  # noqa: E402  (the embedded server's own arguments)
 from conformance.plugin.options import KEY_OPTIONS  # noqa: E402  (key name -> option, env var, dest)
+from conformance import requirements  # noqa: E402
+from conformance.reference.defects import DEFECTS  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+import kill_table  # noqa: E402  (the loopback kill count is the kill table's own run)
 
 SEED = 20261124
 PROFILES = ("smoke", "default")
 TARGETS = {"smoke_wall": 10.0, "default_wall": 60.0, "growth": 1.3}
 NO_RATE_LIMIT = ("--rate-limit", "1000000000", "--rate-window", "1")
+#: The remote rig: every answer this late (ms), and this rate limit per key.
+REMOTE_LATENCY_MS = 100
+REMOTE_RATE_LIMIT = ("--rate-limit", "20", "--rate-window", "1")
+#: The defects the remote section's kill counts are taken over: MUST defects of 8 families, fixed so that
+#: figures compare from run to run (--sample all: the whole catalogue).
+KILL_SAMPLE = ("auth-04-revoked-key-accepted", "page-04-offset-off-by-one", "sort-02-tiebreak-always-asc",
+               "flt-ses-02-status-filter-ignored", "geo-03-bbox-only", "ten-01-cross-tenant-detail",
+               "rate-01-not-enforced", "tariff-drops-currency")
+#: Kill runs of one tool at a time, at most this many at once (they mostly sleep on the latency).
+KILL_JOBS = 2
+REMOTE_TARGETS = {"smoke_wall": 180.0, "default_wall": 600.0, "kills_per_minute_vs_st": 5.0,
+                  "kills_per_minute_vs_st_aim": 10.0, "mock_vs_clean": 1.5}
+REPORTS = ("report.html", "junit.xml", "conformance.json")
+ST_RULE = ("st run kills a defect when it reports a failure (operation, check code) against the defective server "
+           "that it does not report against the clean one under the same rig and seed")
+SUITE_RULE = ("the suite kills a defect when the verdict of the defect's requirement is FAILED (warning for a "
+              "SHOULD one), as in tests/kill_table.py")
 
 
 # ----------------------------------------------------------------------------------- processes
@@ -55,23 +92,51 @@ NO_RATE_LIMIT = ("--rate-limit", "1000000000", "--rate-window", "1")
 class Server:
     """A server process that prints one JSON line (``base_url`` ...) when it is ready."""
 
-    def __init__(self, cmd: list[str], stats: bool = False) -> None:
+    def __init__(self, cmd: list[str], stats: bool = False,
+                 ready: Callable[[str], dict | None] = json.loads) -> None:
+        """``ready`` reads a line of the server's output: its info (``base_url``, ``keys``) once it is
+        ready, None to read on."""
         self.stats_path = Path(tempfile.mkstemp(prefix="iris-bench-stats-", suffix=".json")[1]) if stats else None
         if self.stats_path:
             cmd = [*cmd, "--stats-file", str(self.stats_path)]
         started = time.monotonic()
         self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True,
                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        line = self.process.stdout.readline()
-        if not line:
-            raise SystemExit(f"did not start: {' '.join(cmd)}")
+        info = None
+        while info is None:
+            line = self.process.stdout.readline()
+            if not line:
+                raise SystemExit(f"did not start: {' '.join(cmd)}")
+            info = ready(line)
         self.startup = time.monotonic() - started
-        self.info = json.loads(line)
+        self.info = info
         self.base_url: str = self.info["base_url"]
+        # whatever it writes later (Prism logs every request) must not fill the pipe and stall it
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()
 
     @classmethod
     def reference(cls, *args: str, stats: bool = False) -> "Server":
         return cls([sys.executable, "-m", "conformance.reference", "--port", "0", "--quiet", *args], stats)
+
+    @classmethod
+    def mock(cls, latency_ms: float) -> "Server":
+        """A spec-driven random-data mock: Prism's dynamic mode when env PRISM names its binary (it has no
+        latency option: its answers are not delayed), else the stand-in tests/mock_server.py."""
+        prism = os.environ.get("PRISM")
+        if not prism:
+            return cls([sys.executable, str(ROOT / "tests" / "mock_server.py"), "--port", "0", "--seed", str(SEED),
+                        "--latency-ms", str(latency_ms)])
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        keys = {name: f"iris_prism{os.urandom(8).hex()}" for name in ("primary", "other_tenant", "revoked", "expired")}
+
+        def ready(line: str) -> dict | None:
+            found = re.search(r"listening on (http://\S+)", line)
+            return {"base_url": found.group(1).rstrip("/"), "keys": keys, "mock": "prism"} if found else None
+
+        return cls([prism, "mock", "-d", "-h", "127.0.0.1", "-p", str(port), "--seed", str(SEED),
+                    str(ROOT / "specs" / "openapi.yaml")], ready=ready)
 
     def peak_rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -130,23 +195,29 @@ class Run:
     exit_status: int
     rps: float = 0.0
     suite_counted: int | None = None  # the suite's own count (its JSON report), beside the server's
+    verdicts: dict[str, str] | None = None  # the suite's verdict per requirement (conformance.json)
+    reports: list[str] | None = None  # the suite's reports that were written (of REPORTS)
+    failures: list[str] | None = None  # st run's failures, "OPERATION CHECK-CODE" (its JUnit report)
 
     def __post_init__(self) -> None:
         self.rps = self.requests / self.wall if self.wall else 0.0
 
 
-def suite_run(server: Server, profile: str, *, counted_by_server: bool) -> Run:
+def suite_run(server: Server, profile: str, *, counted_by_server: bool, expected_status: tuple[int, ...] = (0,)) -> Run:
+    """One suite run; its exit status is reported on stderr unless it is one of ``expected_status``."""
     with tempfile.TemporaryDirectory(prefix="iris-bench-") as tmp:
+        reports = Path(tmp) / "reports"
         cmd = [sys.executable, "-m", "pytest", str(ROOT / "conformance"), "-q", "-p", "no:cacheprovider",
                "--profile", profile, "--seed", str(SEED), "--base-url", server.base_url,
-               "--reports-dir", str(Path(tmp) / "reports")]
+               "--reports-dir", str(reports)]
         status, wall, peak, tail = measured(cmd, user_env(server.info["keys"]), ROOT)
-        meta_path = Path(tmp) / "reports" / "conformance.json"
-        meta = json.loads(meta_path.read_text())["meta"] if meta_path.exists() else {}
-    if status != 0:
+        doc = json.loads((reports / "conformance.json").read_text()) if (reports / "conformance.json").exists() else {}
+        written = [name for name in REPORTS if (reports / name).is_file() and (reports / name).stat().st_size]
+    if status not in expected_status:
         print(f"  ! suite --profile {profile} exited {status}:\n{tail}", file=sys.stderr)
-    counted = int(meta.get("requests") or 0)
-    return Run(f"suite {profile}", wall, counted, peak, status, suite_counted=counted if counted_by_server else None)
+    counted = int(doc.get("meta", {}).get("requests") or 0)
+    return Run(f"suite {profile}", wall, counted, peak, status, suite_counted=counted if counted_by_server else None,
+               verdicts={r["id"]: r["verdict"] for r in doc.get("requirements", [])}, reports=written)
 
 
 def st_run(server: Server) -> Run:
@@ -154,9 +225,27 @@ def st_run(server: Server) -> Run:
     with tempfile.TemporaryDirectory(prefix="iris-bench-st-") as tmp:
         cmd = [str(Path(sys.executable).parent / "st"), "run", "specs/openapi.yaml", "--checks", "all", "--url", url,
                "-H", f"x-api-key: {server.info['keys']['primary']}", "--seed", str(SEED),
-               "--report-dir", tmp, "--no-color"]
+               "--report", "junit", "--report-dir", tmp, "--no-color"]
         status, wall, peak, _ = measured(cmd, user_env(), ROOT)
-    return Run("st run --checks all", wall, 0, peak, status)
+        failures = sorted({f"{case.get('name')} {code}" for junit in Path(tmp).glob("*.xml")
+                           for case in ET.parse(junit).getroot().iter("testcase")
+                           for failure in case.iter("failure")
+                           for code in re.findall(r"^- (ST\d+) ", failure.text or "", re.M) or [failure.get("message")]})
+    return Run("st run --checks all", wall, 0, peak, status, failures=failures)
+
+
+def served_run(tool: str, *server_args: str, expected_status: tuple[int, ...] = (0,)) -> Run:
+    """One run of ``tool`` (a profile, or "st") against a fresh reference server started with
+    ``server_args``, its requests counted by the server."""
+    server = Server.reference(*server_args, stats=True)
+    try:
+        run = st_run(server) if tool == "st" else suite_run(server, tool, counted_by_server=True,
+                                                              expected_status=expected_status)
+    finally:
+        stats = server.stop()
+    run.requests = int(stats.get("requests", 0))
+    run.rps = run.requests / run.wall if run.wall else 0.0
+    return run
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -177,12 +266,7 @@ def section_profiles(runs: int) -> dict:
     results: dict[str, list[Run]] = {}
     for _ in range(runs):
         for name in (*PROFILES, "st"):
-            server = Server.reference(*SUITE_ARGS, stats=True)
-            run = st_run(server) if name == "st" else suite_run(server, name, counted_by_server=True)
-            stats = server.stop()
-            run.requests = int(stats.get("requests", 0))
-            run.rps = run.requests / run.wall
-            results.setdefault(name, []).append(run)
+            results.setdefault(name, []).append(served_run(name, *SUITE_ARGS))
     table = {name: median_run(rs) for name, rs in results.items()}
     st_wall = table["st"].wall
     print(f"  {'':22} {'wall s':>7} {'requests':>9} {'req/s':>7} {'peak MB':>8} {'exit':>5} {'vs st wall':>11}")
@@ -340,6 +424,96 @@ def section_queries(sizes: list[int], repeat: int) -> dict:
     return out
 
 
+def expected_verdict(defect: str) -> str:
+    """The verdict that kills ``defect``: FAILED, warning for a SHOULD requirement (the kill table's rule)."""
+    return "warning" if requirements.get(DEFECTS[defect].requirement).is_should else "FAILED"
+
+
+def killed(tool: str, run: Run, clean: Run, defect: str) -> bool:
+    if tool == "st":
+        return bool(set(run.failures or ()) - set(clean.failures or ()))
+    return (run.verdicts or {}).get(DEFECTS[defect].requirement) == expected_verdict(defect)
+
+
+def section_remote(sample: list[str], profiles: list[str], latency_ms: float) -> dict:
+    rig = ("--latency-ms", f"{latency_ms:g}", *REMOTE_RATE_LIMIT)
+    tools = [*profiles, "st"]
+    label = {p: f"suite {p}" for p in profiles} | {"st": "st run --checks all"}
+    print(f"remote: the reference server with {' '.join(rig)}; one run each; kill sample of {len(sample)} defects "
+          f"({KILL_JOBS} kill runs at a time):\n  {', '.join(sample)}")
+    print(f"  kill rules: {SUITE_RULE}; {ST_RULE}")
+    out: dict = {"settings": {"server_args": list(rig), "sample": sample, "kill_jobs": KILL_JOBS}, "tools": {}}
+    for tool in tools:
+        clean = served_run(tool, *rig)
+        print(f"  {label[tool]}: clean run {clean.wall:.1f} s, {clean.requests} requests, exit {clean.exit_status}",
+              flush=True)
+        with ThreadPoolExecutor(KILL_JOBS) as pool:
+            runs = list(pool.map(lambda d: served_run(tool, *rig, "--defect", d, expected_status=(0, 1)), sample))
+        kills = {d: killed(tool, r, clean, d) for d, r in zip(sample, runs)}
+        print(f"  {label[tool]}: killed {sum(kills.values())}/{len(sample)}; missed: "
+              f"{', '.join(d for d, k in kills.items() if not k) or '-'}", flush=True)
+        out["tools"][tool] = {"clean": asdict(clean), "kills": kills, "killed": sum(kills.values()),
+                              "kill_runs": {d: asdict(r) for d, r in zip(sample, runs)},
+                              "kills_per_minute": sum(kills.values()) / (clean.wall / 60)}
+    loopback = {}
+    for profile in profiles:
+        with ThreadPoolExecutor(KILL_JOBS) as pool:
+            outcomes = list(pool.map(lambda d: kill_table.run_defect(d, profile=profile), sample))
+        loopback[profile] = {o.name: o.killed for o in outcomes}
+        print(f"  loopback {profile} (kill table's limits {' '.join(kill_table.WHOLE_SUITE_LIMIT)}): killed "
+              f"{sum(loopback[profile].values())}/{len(sample)}", flush=True)
+    out["loopback_kills"] = loopback
+    mock_profile = profiles[-1]
+    with Server.mock(latency_ms) as mock:
+        which = mock.info.get("mock", "stand-in")
+        mock_run = suite_run(mock, mock_profile, counted_by_server=False, expected_status=(1,))
+    clean_wall = out["tools"][mock_profile]["clean"]["wall"]
+    out["mock"] = {"mock": which, "profile": mock_profile, "run": asdict(mock_run), "vs_clean": mock_run.wall / clean_wall,
+                   "all_reports": set(mock_run.reports or ()) == set(REPORTS),
+                   "failed": sum(v == "FAILED" for v in (mock_run.verdicts or {}).values())}
+    print(f"  mock ({'Prism, no added latency' if which == 'prism' else 'tests/mock_server.py, same latency'}): "
+          f"suite {mock_profile} {mock_run.wall:.1f} s, exit {mock_run.exit_status}, "
+          f"{out['mock']['failed']} requirements FAILED, reports written: {', '.join(mock_run.reports or ()) or 'none'}")
+
+    print(f"\n  {'':22} {'wall s':>7} {'requests':>9} {'req/s':>6} {'exit':>5} {'killed':>7} {'loopback':>9} "
+          f"{'kills/min':>9}")
+    for tool in tools:
+        row, clean = out["tools"][tool], out["tools"][tool]["clean"]
+        looped = f"{sum(loopback[tool].values())}/{len(sample)}" if tool in loopback else "-"
+        print(f"  {label[tool]:22} {clean['wall']:7.1f} {clean['requests']:9d} {clean['rps']:6.1f} "
+              f"{clean['exit_status']:5d} {row['killed']:>3}/{len(sample):<3} {looped:>9} {row['kills_per_minute']:9.2f}")
+    print(f"  {'mock ' + mock_profile:22} {mock_run.wall:7.1f} {mock_run.requests:9d} {mock_run.rps:6.1f} "
+          f"{mock_run.exit_status:5d}   (requests counted by the suite; {out['mock']['vs_clean']:.2f}x the clean "
+          f"{mock_profile} wall)")
+    return out
+
+
+def remote_targets(remote: dict) -> list[str]:
+    lines = []
+    tools, sample = remote["tools"], remote["settings"]["sample"]
+    for profile in PROFILES:
+        if profile in tools:
+            wall, limit = tools[profile]["clean"]["wall"], REMOTE_TARGETS[f"{profile}_wall"]
+            lines.append((wall <= limit, f"remote {profile} wall {wall:.1f} s <= {limit:g} s"))
+    for profile, kills in remote["loopback_kills"].items():
+        lines.append((tools[profile]["killed"] >= sum(kills.values()),
+                      f"remote {profile} kills {tools[profile]['killed']}/{len(sample)} >= loopback "
+                      f"{sum(kills.values())}/{len(sample)}"))
+    if "smoke" in tools:
+        smoke, st = tools["smoke"]["kills_per_minute"], tools["st"]["kills_per_minute"]
+        ratio = smoke / st if st else float("inf")
+        lines.append((ratio >= REMOTE_TARGETS["kills_per_minute_vs_st"],
+                      f"remote smoke kills/min {smoke:.2f} >= {REMOTE_TARGETS['kills_per_minute_vs_st']:g}x st run's "
+                      f"{st:.2f} ({f'ratio {ratio:.1f}x' if st else 'st run killed none'}; aim "
+                      f"{REMOTE_TARGETS['kills_per_minute_vs_st_aim']:g}x)"))
+    mock = remote["mock"]
+    lines.append((mock["vs_clean"] <= REMOTE_TARGETS["mock_vs_clean"],
+                  f"mock {mock['profile']} wall {mock['vs_clean']:.2f}x the clean reference's <= "
+                  f"{REMOTE_TARGETS['mock_vs_clean']:g}x"))
+    lines.append((mock["all_reports"], f"mock {mock['profile']} wrote {', '.join(REPORTS)}"))
+    return lines
+
+
 def check_targets(results: dict) -> list[str]:
     lines = []
 
@@ -354,6 +528,8 @@ def check_targets(results: dict) -> list[str]:
                      f"{med['default']['wall']:.1f} s <= {TARGETS['default_wall']:g} s")
         lines.append(f"{verdict(med['default']['wall'] <= med['st']['wall'])} default wall {med['default']['wall']:.1f} s "
                      f"<= st run --checks all {med['st']['wall']:.1f} s")
+    if "remote" in results:
+        lines += [f"{verdict(ok)} {text}" for ok, text in remote_targets(results["remote"])]
     if "scale" in results:
         for profile, g in results["scale"]["growth"].items():
             for what in ("wall", "requests"):
@@ -369,29 +545,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale-runs", type=int, default=1, help="runs per profile and size in 'scale' (default 1)")
     parser.add_argument("--sizes", default="1000,10000,100000", help="records per tenant for 'scale' and 'queries'")
     parser.add_argument("--load-seconds", type=float, default=5.0, help="load per endpoint in 'throughput'")
-    parser.add_argument("--only", nargs="+", choices=("profiles", "throughput", "scale", "queries"))
-    parser.add_argument("--quick", action="store_true", help="1 run, sizes 1000 and 10000, 2 s of load")
+    parser.add_argument("--only", nargs="+", choices=("profiles", "throughput", "scale", "queries", "remote"))
+    parser.add_argument("--quick", action="store_true", help="1 run, sizes 1000 and 10000, 2 s of load; remote: "
+                                                             "smoke only, the first 2 defects of the sample")
+    parser.add_argument("--sample", default=",".join(KILL_SAMPLE),
+                        help="remote: the defects of the kill counts, comma-separated, or 'all' (default: KILL_SAMPLE)")
+    parser.add_argument("--remote-profiles", default=",".join(PROFILES), help="remote: the profiles (default smoke,default)")
+    parser.add_argument("--latency-ms", type=float, default=REMOTE_LATENCY_MS,
+                        help=f"remote: the rig's latency per answer (default {REMOTE_LATENCY_MS}; lower only to try it out)")
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON to PATH")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.quick:
         args.runs, args.scale_runs, args.load_seconds, sizes = 1, 1, 2.0, sizes[:2]
-    sections = args.only or ["profiles", "throughput", "scale", "queries"]
+    sections = args.only or ["profiles", "throughput", "scale", "queries", "remote"]
+    sample = sorted(DEFECTS) if args.sample == "all" else [d for d in args.sample.split(",") if d]
+    unknown = [d for d in sample if d not in DEFECTS]
+    if unknown:
+        parser.error(f"unknown defect(s): {', '.join(unknown)} (see python -m conformance.reference --list-defects)")
+    remote_profiles = [p for p in args.remote_profiles.split(",") if p]
+    if args.quick:
+        sample, remote_profiles = sample[:2], remote_profiles[:1]
     started = time.monotonic()
     print(f"iris-conformance benchmarks; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; "
           f"Python {sys.version.split()[0]}\n")
     results: dict = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}}
-    if "profiles" in sections:
-        results["profiles"] = section_profiles(args.runs)
+    if "profiles" in sections or "remote" in sections:  # remote: the loopback figures beside its own
+        results["profiles"] = section_profiles(args.runs if "profiles" in sections else 1)
     if "throughput" in sections:
         results["throughput"] = section_throughput(args.load_seconds)
     if "scale" in sections:
         results["scale"] = section_scale(sizes, args.scale_runs)
     if "queries" in sections:
         results["queries"] = section_queries(sizes, 15)
+    if "remote" in sections:
+        results["remote"] = section_remote(sample, remote_profiles, args.latency_ms)
     targets = check_targets(results)
     if targets:
-        print("\ntargets (this machine, embedded server):")
+        print("\ntargets (this machine; embedded server, remote: the remote rig):")
         for line in targets:
             print(f"  {line}")
     results["targets"] = targets

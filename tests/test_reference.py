@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -90,3 +92,19 @@ def test_list_defects_prints_a_table():
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert "pagesize-crash" in out.stdout and "AUTH-02" in out.stdout
+
+
+def test_latency_delays_every_answer_in_parallel(start_reference):
+    """--latency-ms (the remote rig): one answer takes at least the latency; 8 concurrent requests are
+    delayed side by side, not one after the other (well under 8 x the latency)."""
+    latency = 0.3
+    server = start_reference("--latency-ms", str(int(latency * 1000)))
+    started = time.monotonic()
+    assert get(server, "/tariffs").status_code == 200
+    assert time.monotonic() - started >= latency
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: get(server, "/tariffs").status_code, range(8)))
+    elapsed = time.monotonic() - started
+    assert statuses == [200] * 8
+    assert latency <= elapsed < 4 * latency
