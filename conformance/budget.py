@@ -20,9 +20,15 @@ from pathlib import Path
 
 ENV = "IRIS_LEDGER"
 
-# requests, rate_limited, first, last, next_slot, waited (times: time.monotonic(), system-wide on Linux)
-_FORMAT = struct.Struct("<qqdddd")
-_EMPTY = [0, 0, 0.0, 0.0, 0.0, 0.0]
+# requests, rate_limited, first, last, next_slot, waited, learned interval, provoked until, anchor
+# time and anchor requests of the pace learned from 429s (times: time.monotonic(), system-wide on Linux)
+_FORMAT = struct.Struct("<qqdddddddq")
+_EMPTY = [0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0]
+
+#: The pace learned from a 429 is this share of the rate the deployment let through before it.
+PACE_MARGIN = 0.9
+#: 429s closer together than this (several in flight when a window closed) teach the pace once.
+MIN_LEARNING_SPAN = 1.0
 
 
 class CannotJudge(Exception):
@@ -88,8 +94,10 @@ class Ledger:
 
     # ------------------------------------------------------------------------------ recording
 
-    def acquire(self) -> None:
-        """Take one request from the budget, waiting for its slot under ``--max-rps``.
+    def acquire(self, learned_pace: bool = True) -> None:
+        """Take one request from the budget, waiting for its slot under ``--max-rps`` and, unless
+        ``learned_pace`` is off (the rate-limit probe, which must outrun the limit), the pace learned
+        from the deployment's 429s.
 
         Raises ``BudgetExhausted`` once ``--max-requests`` requests were sent, and the run's
         ``CannotJudge`` reason once one was recorded (no more requests go out after that)."""
@@ -104,10 +112,12 @@ class Ledger:
             now = time.monotonic()
             if self.max_requests is not None and values[0] >= self.max_requests:
                 return None
+            if not values[6] and values[3] and now - values[3] > MIN_LEARNING_SPAN:
+                values[8], values[9] = now, values[0]  # before the first lesson: a busy period begins
             values[0] += 1
             values[2] = values[2] or now
             slot = max(now, values[4])
-            values[4] = slot + self.interval
+            values[4] = slot + (max(self.interval, values[6]) if learned_pace else self.interval)
             values[3] = slot
             return slot - now
 
@@ -125,6 +135,42 @@ class Ledger:
             values[1] += 1
             values[5] += waited
         self._update(add)
+
+    # ------------------------------------------------------------------------- learned pace
+
+    def learn_from_429(self) -> float | None:
+        """A 429 the suite did not provoke: from now on the whole run goes no faster than
+        ``PACE_MARGIN`` times the rate the deployment let through since the run began (the first
+        429; an idle pause before it, such as xdist workers starting, does not count) or since the
+        last 429 that taught the pace. The pace only ever slows, and never goes
+        above ``--max-rps``. Returns the new pace (requests per second), or None when this 429
+        teaches nothing (provoked by the rate-limit probe, or too close to the last lesson)."""
+        def learn(values):
+            now = time.monotonic()
+            if now < values[7]:
+                return None
+            if values[7] and (values[8] or values[2]) < values[7]:  # the probe's requests since the anchor
+                values[8], values[9] = now, values[0]
+                return None
+            since, sent = values[8] or values[2] or now, values[0] - values[9]
+            if now - since < MIN_LEARNING_SPAN or sent <= 0:
+                return None
+            values[8], values[9] = now, values[0]
+            values[6] = max(values[6], self.interval, (now - since) / (PACE_MARGIN * sent))
+            return 1.0 / values[6]
+        return self._update(learn)
+
+    def provoke(self, seconds: float) -> None:
+        """The rate-limit probe exhausts the key on purpose: the 429s of the next ``seconds`` teach
+        no pace (a later call replaces the period)."""
+        def set_until(values):
+            values[7] = time.monotonic() + seconds
+        self._update(set_until)
+
+    def pace(self) -> float | None:
+        """The pace learned from 429s (requests per second), None while none taught one."""
+        interval = self._update(lambda v: v[6])
+        return 1.0 / interval if interval else None
 
     def totals(self) -> Totals:
         values = self._update(lambda v: list(v))

@@ -135,7 +135,7 @@ class PoliteAdapter(HTTPAdapter):
         attempt = 0
         timeout = timeout if timeout is not None else self.timeout
         while True:
-            self.ledger.acquire()
+            self.ledger.acquire(learned_pace=self.retry_429)  # the probe must be able to outrun the limit
             try:
                 response = super().send(request, stream=True, timeout=timeout, **kwargs)
                 self._read_body(response)
@@ -149,6 +149,7 @@ class PoliteAdapter(HTTPAdapter):
                     f"the deployment answered 429 to {request.method} {redact(request.url or '')} "
                     f"{attempt + 1} times in a row, waiting Retry-After each time"))
             attempt += 1
+            self.ledger.learn_from_429()
             wait = min(self.max_wait, retry_after_seconds(response, self.retry_after_header) or 1.0)
             time.sleep(wait)
             self.ledger.rate_limited(wait)

@@ -50,6 +50,12 @@ class RunState:
     reports_dir: Path | None = None
     #: this process's ledger count when the last test phase was reported (the next phase's start)
     requests_reported: int = 0
+    #: the deployment is remote (not on loopback, or slow): see conformance.plugin.remote
+    remote: bool = False
+    #: seconds per request of the preflight
+    rtt: float = 0.0
+    #: the workers of the run (conformance.plugin.remote.Concurrency)
+    concurrency: Any = None
 
 
 STATE_KEY = pytest.StashKey[RunState]()

@@ -1,6 +1,8 @@
 """The pytest plugin (entry point ``pytest11``), split by concern:
 
 - :mod:`.options`: command-line options, profiles and budgets;
+- :mod:`.remote`: remote deployments: concurrency, the hypothesis settings of failing runs, failed
+  requirements that stop spending requests;
 - :mod:`.lifecycle`: configuring a run (spec, ledger, seed, the embedded server, preflight);
 - :mod:`.safety`: sensitive base URLs, intrusive tests and ``--requirements`` selection;
 - :mod:`.fixtures`: the fixtures and operation parametrization the conformance tests use;
@@ -16,6 +18,7 @@ loopback port and uses its demo keys.
 pytest_plugins = [
     "conformance.plugin.options",
     "conformance.plugin.safety",
+    "conformance.plugin.remote",
     "conformance.plugin.lifecycle",
     "conformance.plugin.fixtures",
     "conformance.plugin.evidence",

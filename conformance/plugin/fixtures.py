@@ -54,6 +54,14 @@ def probe_session(pytestconfig: pytest.Config):
 
 
 @pytest.fixture(scope="session")
+def provoke_rate_limit(pytestconfig: pytest.Config) -> Callable[[float], None]:
+    """``provoke_rate_limit(seconds)``: the rate-limit probe exhausts the key on purpose, so the 429s
+    of the next ``seconds`` (seen by any test, on any worker) teach the run no slower pace."""
+    ledger = run_state(pytestconfig).ledger
+    return ledger.provoke if ledger is not None else (lambda seconds: None)
+
+
+@pytest.fixture(scope="session")
 def intrusive_allowed(pytestconfig: pytest.Config) -> bool:
     """False against a sensitive base URL without --allow-intrusive: leave out what may trip alarms."""
     return run_state(pytestconfig).intrusive_allowed

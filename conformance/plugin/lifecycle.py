@@ -23,6 +23,7 @@ from conformance.budget import Ledger
 from conformance.client import ApiClient, make_session
 from conformance.embedded import SUITE_ARGS, EmbeddedServer
 from conformance.evidence import Findings, ResponseOracle, response_hook
+from conformance.plugin import remote
 from conformance.plugin.options import KEY_OPTIONS, is_strict, register_profiles
 from conformance.plugin.safety import is_suite_run, sensitivity
 from conformance.overlay import ENV as OVERLAY_ENV
@@ -71,11 +72,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[OVERLAY_ENV] = os.pathsep.join(spec.overlay_paths)  # with the same overlays
     os.environ["IRIS_PROFILE"] = config.getoption("iris_profile")  # and configures itself for it
 
-    register_profiles()
-    if config.getoption("hypothesis_profile", None) is None:
-        from hypothesis import settings
-
-        settings.load_profile(f"iris-{config.getoption('iris_profile')}")
     # Reproducibility: always run with a known hypothesis seed, printed and in the report.
     seed = config.getoption("iris_seed") or config.getoption("hypothesis_seed", None)
     if seed is None:
@@ -115,11 +111,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("iris_profile") == "thorough" and not state.intrusive_allowed:
         raise pytest.UsageError(f"--profile thorough is intrusive and {base_url} is sensitive "
                                 f"(it {state.sensitive_why}): pass --allow-intrusive, or use another profile")
-    _set_metadata(config, state)
+    rtt = None
     if base_url and not worker:
-        state.fatal = _preflight(config, state, base_url)
+        state.fatal, rtt = _preflight(config, state, base_url)
         if state.fatal:
             config.option.dist = "no"  # nothing to distribute: do not start xdist workers
+    remote.configure(config, state, None if state.server else rtt)  # the embedded server is local
+    register_profiles(remote.hypothesis_overrides(state.remote))
+    if config.getoption("hypothesis_profile", None) is None:
+        from hypothesis import settings
+
+        settings.load_profile(f"iris-{config.getoption('iris_profile')}")
+    _set_metadata(config, state)
     if base_url:
         from conformance.schema_checks import load_schema
 
@@ -145,12 +148,17 @@ def _load_waivers(config: pytest.Config, state: RunState) -> waiving.Waivers:
         raise pytest.UsageError(f"the waivers cannot be used: {exc}") from None
 
 
-def _preflight(config: pytest.Config, state: RunState, base_url: str) -> str | None:
-    """Why the deployment at ``base_url`` cannot be judged, or None (see ``conformance.preflight``)."""
+def _preflight(config: pytest.Config, state: RunState, base_url: str) -> tuple[str | None, float | None]:
+    """Why the deployment at ``base_url`` cannot be judged, or None (see ``conformance.preflight``),
+    and the seconds its requests took each (None when none was answered)."""
+    times: list[float] = []
     with run_session(config, state, evidence=False) as session:
+        session.hooks["response"].append(lambda response, **_: times.append(response.elapsed.total_seconds()))
         reason = check_deployment(make_client(config, base_url, config.getoption("iris_api_key"), session,
                                               state.spec), state.spec)
-    return state.ledger.set_fatal(reason) if reason else None
+    # the fastest answer: a busy machine slows some answers of a local server, never all of them
+    rtt = min(times) if times and not reason else None
+    return (state.ledger.set_fatal(reason) if reason else None), rtt
 
 
 def run_session(config: pytest.Config, state: RunState, *, evidence: bool = True, **kwargs: Any):
@@ -189,6 +197,9 @@ def _set_metadata(config: pytest.Config, state: RunState) -> None:
                           f"--max-rps {config.getoption('iris_max_rps') or 'none'}, "
                           f"--max-duration {config.getoption('iris_max_duration') or 'none'} s, "
                           f"--request-timeout {config.getoption('iris_timeout'):g} s",
+        "Concurrency": state.concurrency.describe() if state.concurrency else "1 worker",
+        "Remote": ("yes: failing examples reported as found (no shrinking), a failed requirement spends no more "
+                   "requests" if state.remote else "no"),
         "Strict": "yes (SHOULD violations fail)" if is_strict(config) else "no (SHOULD violations warn)",
         "Waivers": (f"{state.waivers.path} sha256:{state.waivers.sha256[:16]} ({len(state.waivers.waivers)} waiver"
                     f"{'s' if len(state.waivers.waivers) != 1 else ''})") if state.waivers and state.waivers.path

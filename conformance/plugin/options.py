@@ -23,13 +23,19 @@ PROFILES = {
 }
 
 
-def register_profiles() -> None:
+def register_profiles(overrides: dict | None = None) -> None:
+    """Register the profiles; ``overrides`` replace some of their settings (a remote deployment's)."""
     from hypothesis import HealthCheck, Phase, settings
 
     for name, values in PROFILES.items():
         values = dict(values)
         if "phases" in values:
             values["phases"] = [Phase[p] for p in values["phases"]]
+        if overrides:
+            keep = set(values.get("phases") or Phase)
+            values.update(overrides)
+            if "phases" in overrides:
+                values["phases"] = [p for p in overrides["phases"] if p in keep]
         # derandomize=False: with CI set in the environment, hypothesis' own "ci" profile (derandomize
         # on) is the default the profiles would inherit, and the seed would not decide the examples.
         settings.register_profile(
@@ -75,6 +81,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--max-rps", dest="iris_max_rps", type=float, metavar="RATE",
                     default=float(os.environ["IRIS_MAX_RPS"]) if os.environ.get("IRIS_MAX_RPS") else None,
                     help="never send more than RATE requests per second, over all xdist workers (env IRIS_MAX_RPS)")
+    group.addoption("--concurrency", dest="iris_concurrency", default=os.environ.get("IRIS_CONCURRENCY", "auto"),
+                    metavar="N|auto",
+                    help="xdist workers sending requests at once, one budget and pace for all (env IRIS_CONCURRENCY; "
+                         "default auto: 3 against a remote or slow deployment, 1 on loopback)")
     group.addoption("--max-retry-wait", dest="iris_max_retry_wait", type=float, default=30.0, metavar="SECONDS",
                     help="longest wait honoured for one 429 Retry-After before retrying (default 30)")
     group.addoption("--profile", dest="iris_profile", choices=sorted(PROFILES), default="default",

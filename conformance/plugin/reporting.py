@@ -23,6 +23,7 @@ from conformance import summary as summaries
 from conformance.budget import CannotJudge
 from conformance.client import TransportFailure
 from conformance.expect import Violation
+from conformance.plugin import remote
 from conformance.plugin.options import is_strict
 from conformance.plugin.progress import run_progress
 from conformance.redaction import redact
@@ -60,6 +61,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             if violated or report.failed or reporting.WARNING_PROPERTY in dict(report.user_properties):
                 item.stash[_VIOLATED] = violated or ids
             _apply_waivers(state, report, violated or ids)
+            props = dict(report.user_properties)
+            if state is not None and state.remote and reporting.WAIVED_PROPERTY not in props and (
+                    report.failed or reporting.WARNING_PROPERTY in props):
+                remote.record_failed(state, violated or ids)  # its later tests spend no more requests
         elif report.when == "teardown":
             _junit_properties(item, report, ids)
     _redact_report(report)
@@ -254,6 +259,11 @@ class ConformanceRun:
             return (yield)
         self.state.fatal = self._fatal()
         self._interrupted(session)
+        if not self.state.fatal and session.exitstatus == pytest.ExitCode.OK and self._judged_nothing():
+            # every test skipped (no key given, every requirement deselected...): not a conformant deployment
+            self.state.fatal = ("nothing was judged: every requirement is not run ("
+                                + "; ".join(sorted({why for _, why in map(self.state.verdicts.verdict,
+                                                                         requirements.registry())}))[:300] + ")")
         if self.state.fatal:
             session.exitstatus = CANNOT_JUDGE_EXIT
         self.document = self.state.verdicts.document(self._meta(session))
@@ -275,6 +285,10 @@ class ConformanceRun:
             if interruption.kind == "ctrl-c":
                 self.state.fatal = self.state.fatal or interruption.reason
         self.interrupted = interruption.to_json(progress) if interruption else None
+
+    def _judged_nothing(self) -> bool:
+        counts = self.state.verdicts.counts()
+        return sum(counts.values()) > 0 and counts["not run"] == sum(counts.values())
 
     def _meta(self, session: pytest.Session) -> dict[str, Any]:
         """The facts of the run for conformance.json: the labelled facts the report shows, and the

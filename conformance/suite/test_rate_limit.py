@@ -77,14 +77,18 @@ CONCURRENCY = 8
 RECOVERY_POLL = 0.5
 
 
-@pytest.fixture(scope="module")
-def burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, budget) -> Burst:
+@pytest.fixture(scope="session")  # once per run, even when xdist interleaves other modules' tests
+def burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, budget, provoke_rate_limit) -> Burst:
     """The one burst of the run, shared by the tests of this module: waves of concurrent requests,
     read in order, until the first 429 or 5xx (or the probe budget is spent). A burst that ended in
     a 5xx has no Retry-After to wait out: before the tests of other modules run, the key is polled
     (at most ``MAX_RETRY_WAIT`` s) until it is served again, so that they do not read the limit's
     server errors as their own."""
+    provoke_rate_limit(MAX_RETRY_WAIT)  # the 429s this burst causes, on any worker, teach no pace
     result = run_burst(request, probe_api, probe_session, iris_spec, budget)
+    value = retry_after(iris_spec, result.refused) if result.refused is not None else None
+    provoke_rate_limit(min(int(value), MAX_RETRY_WAIT) + 1 if value and value.isdigit() else
+                       MAX_RETRY_WAIT if result.refused is not None else 0)
     yield result
     if result.server_error is not None:
         deadline = time.monotonic() + MAX_RETRY_WAIT

@@ -1,0 +1,117 @@
+"""Remote deployments (issue 12): the pace learned from 429s, concurrency, failing runs bounded.
+
+Unit tests of the ledger's learned pace and of the concurrency choice, then real runs against the
+reference server made remote by ``--latency-ms``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conformance.budget import MIN_LEARNING_SPAN, Ledger
+from conformance.plugin.remote import REMOTE_WORKERS, choose, parse_concurrency
+
+
+@pytest.fixture
+def ledger():
+    made = Ledger.create()
+    yield made
+    made.close()
+
+
+def send(ledger: Ledger, count: int, seconds: float, learned_pace: bool = True) -> None:
+    for _ in range(count):
+        ledger.acquire(learned_pace=learned_pace)
+        time.sleep(seconds / count)
+
+
+def test_a_429_teaches_a_pace_below_the_rate_the_deployment_let_through(ledger):
+    assert ledger.pace() is None
+    send(ledger, 30, MIN_LEARNING_SPAN * 1.2)
+    let_through = 30 / (MIN_LEARNING_SPAN * 1.2)
+    pace = ledger.learn_from_429()
+    assert pace is not None and pace < let_through
+    assert ledger.pace() == pytest.approx(pace)
+    # the pace now spaces requests out: 4 requests take at least 3 intervals
+    started = time.monotonic()
+    send(ledger, 4, 0)
+    assert time.monotonic() - started >= 3 / pace * 0.95
+
+
+def test_429s_close_together_teach_once_and_the_pace_never_speeds_up(ledger):
+    send(ledger, 20, MIN_LEARNING_SPAN * 1.1)
+    first = ledger.learn_from_429()
+    assert ledger.learn_from_429() is None  # a second 429 of the same moment
+    assert first is not None and ledger.pace() == pytest.approx(first)
+
+
+def test_429s_the_rate_limit_probe_provoked_teach_nothing(ledger):
+    send(ledger, 20, MIN_LEARNING_SPAN * 1.1)
+    ledger.provoke(5)
+    assert ledger.learn_from_429() is None and ledger.pace() is None
+
+
+def test_the_probe_is_not_held_to_the_learned_pace(ledger):
+    send(ledger, 20, MIN_LEARNING_SPAN * 1.1)
+    pace = ledger.learn_from_429()
+    started = time.monotonic()
+    send(ledger, 10, 0, learned_pace=False)
+    assert time.monotonic() - started < 9 / pace  # unpaced: faster than the learned pace allows
+
+
+def test_the_learned_pace_is_never_above_max_rps():
+    ledger = Ledger.create(max_rps=5)
+    try:
+        send(ledger, 8, 0)  # paced at 5/s by --max-rps: 1.4 s
+        assert ledger.learn_from_429() <= 5 * 1.0001
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("requested, remote, rtt, max_rps, xdist, workers", [
+    (None, False, 0.001, None, True, 1),
+    (None, True, 0.1, None, True, REMOTE_WORKERS),
+    (None, True, 0.1, 5, True, 1),  # 5 requests a second at 100 ms need one in flight
+    (None, True, 0.1, 10, True, 2),
+    (2, False, 0.001, None, True, 2),
+    (None, True, 0.1, None, False, 1),  # no pytest-xdist: serial, and the report says why
+])
+def test_concurrency_is_what_the_deployment_needs(requested, remote, rtt, max_rps, xdist, workers):
+    chosen = choose(requested, remote, rtt, max_rps, xdist)
+    assert chosen.workers == workers
+    if not xdist:
+        assert "not installed" in chosen.why
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "many"])
+def test_a_bad_concurrency_is_a_usage_error(text):
+    with pytest.raises(pytest.UsageError, match="--concurrency"):
+        parse_concurrency(text)
+
+
+# ------------------------------------------------------------------------------ real runs
+
+
+def test_a_slow_deployment_gets_workers_and_reports_failures_as_found(start_reference, run_suite):
+    server = start_reference("--latency-ms", "40", "--defect", "page-04-offset-off-by-one")
+    run = run_suite(server, "--profile", "smoke", "--requirements", "PAGE")
+    assert run.returncode == 1, run.output[-2000:]
+    meta = run.conformance["meta"]
+    assert meta["Concurrency"].startswith(f"{REMOTE_WORKERS} workers (auto: remote deployment")
+    assert meta["Remote"].startswith("yes")
+    assert run.verdict("PAGE-04") == "FAILED"
+    # once PAGE-04 failed, its later tests sent no request
+    skipped = [t for t in run.testcases if t["outcome"] == "skipped" and "already failed" in t.get("message", "")]
+    assert skipped, [t for t in run.testcases if "PAGE-04" in t.get("message", "")][:3]
+
+
+def test_a_rate_limited_slow_deployment_is_paced_not_hammered(start_reference, run_suite):
+    server = start_reference("--latency-ms", "40", "--rate-limit", "15", "--rate-window", "1")
+    run = run_suite(server, "--profile", "smoke", "--requirements", "SORT,SRCH")
+    assert run.returncode == 0, run.output[-2000:]
+    meta = run.conformance["meta"]
+    assert meta["requests"] > 200
+    # 3 workers at 40 ms could send 75 a second; the learned pace keeps the 429s few
+    assert meta["rate_limited"] <= meta["requests"] * 0.05, meta
