@@ -150,7 +150,7 @@ def _load_waivers(config: pytest.Config, state: RunState) -> waiving.Waivers:
 
 def _preflight(config: pytest.Config, state: RunState, base_url: str) -> tuple[str | None, float | None]:
     """Why the deployment at ``base_url`` cannot be judged, or None (see ``conformance.preflight``),
-    and the seconds its requests took each (None when none was answered)."""
+    and the seconds its fastest answer took (None when the deployment cannot be judged)."""
     times: list[float] = []
     with run_session(config, state, evidence=False) as session:
         session.hooks["response"].append(lambda response, **_: times.append(response.elapsed.total_seconds()))

@@ -22,10 +22,12 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from conformance import report as reporting
+from conformance.plugin.safety import LOOPBACK_HOSTS
 from conformance.state import RunState, maybe_run_state
 
 #: Set by the controller for its xdist workers: "1" when the deployment is remote.
@@ -84,9 +86,6 @@ def configure(config: pytest.Config, state: RunState, rtt: float | None) -> None
     if hasattr(config, "workerinput"):
         state.remote = os.environ.get(REMOTE_ENV) == "1"
         return
-    from conformance.plugin.safety import LOOPBACK_HOSTS
-    from urllib.parse import urlsplit
-
     host = urlsplit(config.getoption("base_url") or "").hostname or ""
     state.rtt = rtt or 0.0
     state.remote = not LOOPBACK_HOSTS.fullmatch(host) or state.rtt >= REMOTE_RTT
