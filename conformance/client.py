@@ -297,17 +297,26 @@ class ApiClient:
     """GET (and other methods) against the base URL, authenticated the way a test asks."""
 
     def __init__(self, base_url: str, key: str | None, *, session: requests.Session, timeout: float,
-                 api_key_header: str = "x-api-key", bearer_scheme: str = "Bearer"):
+                 api_key_header: str = "x-api-key", bearer_scheme: str = "Bearer", shared: Any = None):
         self.base_url = base_url.rstrip("/") + "/"
         self.key = key
         self.session = session
         self.timeout = timeout
         self.api_key_header = api_key_header
         self.bearer_scheme = bearer_scheme
+        #: conformance.shared_responses.SharedResponses: GETs answered once for every process of the run
+        self.shared = shared
 
     def with_session(self, session: requests.Session) -> "ApiClient":
         return ApiClient(self.base_url, self.key, session=session, timeout=self.timeout,
                          api_key_header=self.api_key_header, bearer_scheme=self.bearer_scheme)
+
+    def sharing(self, shared: Any) -> "ApiClient":
+        """This client, with its GETs answered from ``shared`` (a
+        :class:`~conformance.shared_responses.SharedResponses`; None: sent as usual). For discovery
+        fetches only: inputs that every process derives the same way, never a check's own request."""
+        return ApiClient(self.base_url, self.key, session=self.session, timeout=self.timeout,
+                         api_key_header=self.api_key_header, bearer_scheme=self.bearer_scheme, shared=shared)
 
     def url(self, path: str) -> str:
         return urljoin(self.base_url, path.lstrip("/"))
@@ -326,9 +335,16 @@ class ApiClient:
                 key: Any = DEFAULT_KEY, style: str = "header", headers: Mapping[str, str] | None = None) -> Exchange:
         all_headers = self.auth_headers(key, style)
         all_headers.update(headers or {})
-        response = self.session.request(method, self.url(path), params=_encode(params), headers=all_headers,
-                                        timeout=self.timeout, allow_redirects=False)
-        return Exchange(response)
+        url, query = self.url(path), _encode(params)
+
+        def send() -> requests.Response:
+            return self.session.request(method, url, params=query, headers=all_headers, timeout=self.timeout,
+                                        allow_redirects=False)
+
+        if self.shared is not None and method.upper() == "GET":
+            digest = self.shared.digest(method, f"{url}?{query or ''}", all_headers)
+            return Exchange(self.shared.get(digest, send, secret=self.key))
+        return Exchange(send())
 
     def get(self, path: str, params: Mapping[str, Any] | list[tuple[str, Any]] | None = None, **kwargs: Any) -> Exchange:
         return self.request("GET", path, params, **kwargs)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from conformance.embedded import EmbeddedServer
     from conformance.evidence import Findings, ResponseOracle
     from conformance.report import Verdicts
+    from conformance.shared_responses import SharedResponses
     from conformance.spec import Spec
     from conformance.waivers import Waivers
 
@@ -56,6 +57,8 @@ class RunState:
     rtt: float = 0.0
     #: the workers of the run (conformance.plugin.remote.Concurrency)
     concurrency: Any = None
+    #: discovery answers shared by the run's xdist workers (None in a serial run: one process, its own caches)
+    responses: "SharedResponses | None" = None
 
 
 STATE_KEY = pytest.StashKey[RunState]()

@@ -110,6 +110,21 @@ def api(pytestconfig, api_base_url, api_key, http_session, iris_spec) -> ApiClie
 
 
 @pytest.fixture(scope="session")
+def shared_responses(pytestconfig):
+    """The answers to discovery fetches that the run's xdist workers share
+    (:class:`conformance.shared_responses.SharedResponses`; None in a serial run): pass it to
+    ``ApiClient.sharing`` for a fetch that derives a test's inputs, never for one a test checks."""
+    return run_state(pytestconfig).responses
+
+
+@pytest.fixture(scope="session")
+def discovery_api(api: ApiClient, shared_responses) -> ApiClient:
+    """``api`` for the fetches that derive a test's inputs (first pages, the record sample, details):
+    under xdist, each answer is fetched once for every worker of the run."""
+    return api.sharing(shared_responses)
+
+
+@pytest.fixture(scope="session")
 def other_tenant_api(pytestconfig, api_base_url, other_tenant_key, http_session, iris_spec) -> ApiClient:
     """A client authenticated with the other tenant's key (``--other-tenant-key``)."""
     return make_client(pytestconfig, api_base_url, other_tenant_key, http_session, iris_spec)

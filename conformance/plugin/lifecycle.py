@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Any
@@ -30,6 +31,7 @@ from conformance.overlay import ENV as OVERLAY_ENV
 from conformance.overlay import paths_from as overlay_paths
 from conformance.preflight import check_deployment
 from conformance.redaction import SECRETS
+from conformance.shared_responses import SharedResponses
 from conformance.state import STATE_KEY, RunState, maybe_run_state
 
 
@@ -58,6 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker and os.environ.get(LEDGER_ENV):
         path, started = os.environ[LEDGER_ENV].rsplit("@", 1)
         state.ledger = Ledger(path, started=float(started), **limits)
+        state.responses = SharedResponses(state.ledger.path.parent / "responses", salt=str(state.ledger.path))
     else:
         state.ledger = Ledger.create(**limits)
         # xdist workers share the file and the instant the run started
@@ -250,3 +253,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = maybe_run_state(config)
     if state is not None and state.server is not None:
         state.server.stop()
+    if state is not None and state.ledger is not None and not hasattr(config, "workerinput"):
+        # the deployment's data the workers shared: it does not outlive the run
+        shutil.rmtree(state.ledger.path.parent / "responses", ignore_errors=True)

@@ -15,7 +15,7 @@ Query = dict[str, Any]
 
 
 @pytest.fixture(scope="session")
-def first_page(api, envelope) -> Callable[[Operation, Query], list[dict[str, Any]]]:
+def first_page(discovery_api, envelope) -> Callable[[Operation, Query], list[dict[str, Any]]]:
     """The records of a list's first page (largest page size), cached per operation and query."""
     cache: dict[tuple, list[dict[str, Any]]] = {}
 
@@ -24,7 +24,7 @@ def first_page(api, envelope) -> Callable[[Operation, Query], list[dict[str, Any
         key = (op.operation_id, tuple(sorted(query.items())))
         if key not in cache:
             params = dict(query, **{op.paging.pagesize_param: op.paging.max_pagesize})
-            exchange = api.get(op.path, params)
+            exchange = discovery_api.get(op.path, params)
             expect(exchange.status < 500, "TRN-04", f"a valid list request was answered {exchange.status}", exchange)
             if exchange.status != 200:
                 pytest.fail(f"cannot derive inputs: {op.operation_id} answered {exchange.status}\n{exchange.describe()}")
@@ -39,7 +39,7 @@ WHOLE_EARTH_KM = 20_100
 
 
 @pytest.fixture(scope="session")
-def geo_query_of(iris_spec: Spec, first_page, api) -> Callable[[Operation], Query]:
+def geo_query_of(iris_spec: Spec, first_page, discovery_api) -> Callable[[Operation], Query]:
     """A query of a geo list operation around a live station, with the smallest radius of 1, 2, 4 ...
     km that holds two full pages of charge points (or, failing that, a radius that spans the globe);
     cached per operation.
@@ -64,7 +64,7 @@ def geo_query_of(iris_spec: Spec, first_page, api) -> Callable[[Operation], Quer
         enough = 2 * pag.max_pagesize
         radius = 1
         while radius < WHOLE_EARTH_KM:
-            exchange = api.get(op.path, dict(query, **{geo.radius_param: radius, pag.pagesize_param: 1}))
+            exchange = discovery_api.get(op.path, dict(query, **{geo.radius_param: radius, pag.pagesize_param: 1}))
             body = exchange.body if exchange.status == 200 else None
             meta = body.get(pag.meta_field) if isinstance(body, dict) else None
             total = meta.get(pag.total_field) if isinstance(meta, dict) else None
@@ -99,11 +99,11 @@ def base_query(geo_query_of) -> Callable[[Operation], Query]:
 
 
 @pytest.fixture(scope="session")
-def sampler(pytestconfig, api, envelope, iris_spec: Spec) -> RecordSampler:
+def sampler(pytestconfig, discovery_api, envelope, iris_spec: Spec) -> RecordSampler:
     """The run's record sampler (first page, both ends of every sort field, random pages seeded from
     the run's seed; :mod:`conformance.sampling`), one sample per list shared by every check that
     reads records."""
-    return RecordSampler(api, envelope, iris_spec, profile=pytestconfig.getoption("iris_profile"),
+    return RecordSampler(discovery_api, envelope, iris_spec, profile=pytestconfig.getoption("iris_profile"),
                          seed=pytestconfig.getoption("hypothesis_seed", None))
 
 
@@ -121,6 +121,6 @@ def sampled(sampler: RecordSampler) -> Callable[[Operation], Sample]:
 
 
 @pytest.fixture(scope="session")
-def details(api, iris_spec: Spec) -> DetailCache:
+def details(discovery_api, iris_spec: Spec) -> DetailCache:
     """Detail lookups of the run, each distinct id fetched once (REF-01, DET-01, GEO-07)."""
-    return DetailCache(api, iris_spec)
+    return DetailCache(discovery_api, iris_spec)

@@ -134,9 +134,9 @@ def geo(iris_spec, geo_operation) -> Geo:
 
 
 @pytest.fixture(scope="session")
-def stations(api, envelope, geo: Geo, budget) -> list[dict[str, Any]]:
-    """The tenant's stations, walked within budget."""
-    found = walk(api, envelope, geo.station_list, {}, max_pages=budget["max_pages"]).items
+def stations(discovery_api, envelope, geo: Geo, budget) -> list[dict[str, Any]]:
+    """The tenant's stations, walked within budget (an input: its pages are shared by the workers)."""
+    found = walk(discovery_api, envelope, geo.station_list, {}, max_pages=budget["max_pages"]).items
     if not found:
         pytest.skip("not run: no data: the tenant has no stations")
     return found

@@ -38,15 +38,16 @@ def geo_operation(spec: Spec) -> Operation:
 
 
 @pytest.fixture(scope="session")
-def page_of(envelope) -> Callable[[ApiClient, Operation, dict[str, Any]], Page]:
-    """A first page (largest size) of ``op`` for a client, cached per key, operation and query."""
+def page_of(envelope, shared_responses) -> Callable[[ApiClient, Operation, dict[str, Any]], Page]:
+    """A first page (largest size) of ``op`` for a client, cached per key, operation and query (and
+    shared by the run's workers: an input, not a check's own request)."""
     cache: dict[tuple, Page] = {}
 
     def fetch(client: ApiClient, op: Operation, query: dict[str, Any] | None = None) -> Page:
         query = dict(query or {}, **{op.pagination["pagesize-param"]: op.pagination["max-pagesize"]})
         key = (client.key, op.operation_id, tuple(sorted((k, str(v)) for k, v in query.items())))
         if key not in cache:
-            exchange = client.get(op.path, query)
+            exchange = client.sharing(shared_responses).get(op.path, query)
             if exchange.status != 200:
                 pytest.fail(f"cannot derive inputs: {op.operation_id} answered {exchange.status}\n"
                             f"{exchange.describe()}")
