@@ -53,10 +53,12 @@ def test_max_requests(start_reference, run_suite):
 
 
 def test_max_duration(start_reference, run_suite):
-    # AUTH-02's 9 tests send about 40 requests, GEO's 10 about 180: 0.2 s each, the budget runs out in GEO
-    server = start_reference("--latency-ms", "200")
-    run = run_suite(server, *NARROW, "--max-duration", "40")
-    assert_interrupted(run, "--max-duration 40 s spent")
+    # Serial, 0.1 s per answer: AUTH-02's 9 tests (run first) send about 100 requests, GEO's 10 over
+    # 200, so the run needs more than 30 s and the budget runs out in GEO, however fast the machine.
+    # (Without --concurrency 1 the slow server would get 3 workers, and a quiet machine finished in time.)
+    server = start_reference("--latency-ms", "100")
+    run = run_suite(server, *NARROW, "--concurrency", "1", "--max-duration", "22")
+    assert_interrupted(run, "--max-duration 22 s spent")
     assert run.conformance["meta"]["interrupted"]["kind"] == "max-duration"
 
 
