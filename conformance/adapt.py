@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from conformance import spec as specs
 from conformance.budget import CannotJudge, Ledger
@@ -326,7 +326,7 @@ def _probe(spec: specs.Spec, doc: dict[str, Any], prober: Prober, deviations: li
     _renames(spec, doc, prober, walk, ok, deviations, unexplained)
     _timestamps(spec, walk, deviations, unexplained)
     _pagination(spec, prober, ok, new_env.get("data-field", env.data_field), deviations, unexplained)
-    _rate_limit_headers(spec, [*ok.values()], deviations)
+    _rate_limit_headers(spec, [*ok.values()], deviations, unexplained)
 
 
 def _a_point(stations: Exchange | None) -> tuple[float, float] | None:
@@ -624,25 +624,69 @@ def _pagination_roles(a: dict[str, Any], b: dict[str, Any], default_pagesize: in
     return chosen if len(chosen) == 4 and len(set(chosen.values())) == 4 else None
 
 
-def _rate_limit_headers(spec: specs.Spec, exchanges: Iterable[Exchange], deviations: list[Deviation]) -> None:
+#: ``<prefix>Limit`` / ``<prefix>Remaining`` with an optional window suffix (Kong's
+#: ``X-RateLimit-Limit-Minute``): group 1 the prefix (greedy: ``RateLimit-`` of ``RateLimit-Limit``,
+#: separator included), 2 the kind, 3 the suffix
+_QUOTA_HEADER = re.compile(r"^(.*)(limit|remaining)([-_][a-z0-9]+)?$", re.I)
+
+
+def _integer_header(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+def rate_limit_header_pairs(headers: Mapping[str, str]) -> list[tuple[str, str, bool]]:
+    """(limit header, remaining header, named like a rate limit) pairs of an answer's headers: a
+    ``...Limit`` and a ``...Remaining`` header with the same prefix and window suffix, both
+    non-negative integers, Remaining no more than Limit. Named like one: the prefix says rate limit
+    (``X-RateLimit-``, ``RateLimit-``, ``X-Rate-Limit-``); else only the shape does (``X-Quota-``)."""
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for name, value in headers.items():
+        match = _QUOTA_HEADER.match(name)
+        if match is None or _integer_header(value) is None:
+            continue
+        prefix, kind, suffix = match.group(1).lower(), match.group(2).lower(), (match.group(3) or "").lower()
+        found.setdefault((prefix, suffix), {})[kind] = name
+    pairs = []
+    for (prefix, _), kinds in found.items():
+        if {"limit", "remaining"} <= set(kinds):
+            limit, remaining = kinds["limit"], kinds["remaining"]
+            if _integer_header(headers[remaining]) <= _integer_header(headers[limit]) and prefix.strip("-_"):
+                pairs.append((limit, remaining, bool(re.search(r"rate.?limit", prefix, re.I))))
+    return pairs
+
+
+def _rate_limit_headers(spec: specs.Spec, exchanges: Iterable[Exchange], deviations: list[Deviation],
+                        unexplained: list[str]) -> None:
+    """Other names of the rate-limit headers (RATE-03): the answers' only pair of integer
+    ``...Limit`` / ``...Remaining`` headers; named like a rate limit (high) or by shape only (medium).
+    No pair at all: unexplained (RATE-03's header checks have nothing to read)."""
     rate = spec.api_view.rate_limit
+    exchanges = list(exchanges)
     for exchange in exchanges:
-        names = list(exchange.headers.keys())
-        lower = {n.lower() for n in names}
+        lower = {n.lower() for n in exchange.headers.keys()}
         if rate.limit_header.lower() in lower or rate.remaining_header.lower() in lower:
             return
-        limit = [n for n in names if re.search(r"rate.?limit", n, re.I) and re.search(r"limit$", n, re.I)]
-        remaining = [n for n in names if re.search(r"rate.?limit", n, re.I) and re.search(r"remaining$", n, re.I)]
-        renames = {}
-        if len(limit) == 1:
-            renames["limit-header"] = limit[0]
-        if len(remaining) == 1:
-            renames["remaining-header"] = remaining[0]
-        if renames:
+    for exchange in exchanges:
+        pairs = rate_limit_header_pairs(exchange.headers)
+        named = [p for p in pairs if p[2]]
+        chosen = named if named else pairs
+        if len(chosen) > 1 and len({p[0].lower() for p in chosen}) > 1:
+            # several windows (per second, per minute...): the longest-lived limit is the one a run meets
+            chosen = sorted(chosen, key=lambda p: -_integer_header(exchange.headers[p[0]]))[:1]
+        if chosen:
+            limit, remaining, by_name = chosen[0]
+            renames = {"limit-header": limit, "remaining-header": remaining}
+            confidence = ("high: the only headers of that kind in the answer" if by_name and len(pairs) == 1 else
+                          "high: headers named like a rate limit, integers, Remaining <= Limit" if by_name else
+                          "medium: not named like a rate limit, but a ...Limit and ...Remaining pair of integers, "
+                          "Remaining <= Limit")
             deviations.append(Deviation("RATE-03", "rate-limit headers: " + ", ".join(
                 f"{getattr(rate, k.replace('-', '_'))} -> {v}" for k, v in renames.items()), [evidence(exchange)],
-                "high: the only headers of that kind in the answer", rename_rate_limit_headers(renames)))
-        return
+                confidence, rename_rate_limit_headers(renames)))
+            return
+    if exchanges:
+        unexplained.append(f"no rate-limit headers ({rate.limit_header}, {rate.remaining_header} or a pair like "
+                           f"them) in any answer: RATE-03 has nothing to check: {evidence(exchanges[0])}")
 
 
 def write(result: Result, output: Path) -> Path:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conformance import spec as specs
+from conformance.adapt import rate_limit_header_pairs
 from kill_table import draft_overlay, run_defect
 from suite_runner import run_adapt
 
@@ -94,3 +95,23 @@ def _overlay(dialect: str, tmp_path: Path) -> Path:
         directory.mkdir(exist_ok=True)
         _DRAFTS[dialect] = draft_overlay(dialect, directory)
     return _DRAFTS[dialect]
+
+
+@pytest.mark.parametrize("headers, pairs", [
+    ({"X-RateLimit-Limit": "20", "X-RateLimit-Remaining": "3"}, [("X-RateLimit-Limit", "X-RateLimit-Remaining", True)]),
+    ({"RateLimit-Limit": "20", "RateLimit-Remaining": "0", "Content-Length": "4"},
+     [("RateLimit-Limit", "RateLimit-Remaining", True)]),
+    ({"X-Rate-Limit-Limit": "20", "X-Rate-Limit-Remaining": "19"}, [("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", True)]),
+    # Kong: one pair per window
+    ({"X-RateLimit-Limit-Minute": "60", "X-RateLimit-Remaining-Minute": "3"},
+     [("X-RateLimit-Limit-Minute", "X-RateLimit-Remaining-Minute", True)]),
+    # named otherwise: found by its shape, not by its name
+    ({"X-Quota-Limit": "20", "X-Quota-Remaining": "7"}, [("X-Quota-Limit", "X-Quota-Remaining", False)]),
+    # not a pair: Remaining above Limit, not integers, no prefix, only one of the two
+    ({"X-Quota-Limit": "20", "X-Quota-Remaining": "30"}, []),
+    ({"X-Quota-Limit": "many", "X-Quota-Remaining": "some"}, []),
+    ({"Limit": "2", "Remaining": "1"}, []),
+    ({"X-RateLimit-Limit": "20"}, []),
+])
+def test_rate_limit_headers_are_found_by_name_or_by_shape(headers, pairs):
+    assert rate_limit_header_pairs(headers) == pairs
