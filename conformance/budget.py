@@ -29,6 +29,12 @@ _EMPTY = [0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0]
 PACE_MARGIN = 0.9
 #: 429s closer together than this (several in flight when a window closed) teach the pace once.
 MIN_LEARNING_SPAN = 1.0
+#: Without a new 429 the learned pace speeds up by this factor every PACE_GROWTH_PERIOD seconds
+#: (compounded continuously), up to --max-rps: a first lesson taken while the workers were starting
+#: or waiting on each other's fetches underestimates the limit (10.6 requests a second learned on a
+#: rig that lets 20 through), and a pace that could only slow kept the whole run at that rate.
+PACE_GROWTH = 1.1
+PACE_GROWTH_PERIOD = 5.0
 
 
 class CannotJudge(Exception):
@@ -117,7 +123,7 @@ class Ledger:
             values[0] += 1
             values[2] = values[2] or now
             slot = max(now, values[4])
-            values[4] = slot + (max(self.interval, values[6]) if learned_pace else self.interval)
+            values[4] = slot + (self._learned_interval(values, now) if learned_pace else self.interval)
             values[3] = slot
             return slot - now
 
@@ -138,13 +144,24 @@ class Ledger:
 
     # ------------------------------------------------------------------------- learned pace
 
+    def _learned_interval(self, values, now: float) -> float:
+        """The interval between requests under the learned pace at ``now``: the last lesson's,
+        shortened by PACE_GROWTH every PACE_GROWTH_PERIOD seconds since (``--max-rps``'s interval at
+        least; 0 while no 429 taught a pace)."""
+        if not values[6]:
+            return self.interval
+        grown = values[6] / PACE_GROWTH ** (max(0.0, now - values[8]) / PACE_GROWTH_PERIOD)
+        return max(self.interval, grown)
+
     def learn_from_429(self) -> float | None:
-        """A 429 the suite did not provoke: from now on the whole run goes no faster than
-        ``PACE_MARGIN`` times the rate the deployment let through since the run began (the first
-        429; an idle pause before it, such as xdist workers starting, does not count) or since the
-        last 429 that taught the pace. The pace only ever slows, and never goes
-        above ``--max-rps``. Returns the new pace (requests per second), or None when this 429
-        teaches nothing (provoked by the rate-limit probe, or too close to the last lesson)."""
+        """A 429 the suite did not provoke: the whole run slows down. The first lesson sets the pace
+        to ``PACE_MARGIN`` times the rate the deployment let through since the run began (an idle
+        pause before it, such as xdist workers starting, does not count); a later one to
+        ``PACE_MARGIN`` times the pace in force when it came. Between lessons the pace speeds up
+        again (``PACE_GROWTH``), so it settles just under the deployment's limit instead of under the
+        slowest rate a lesson ever measured. Never above ``--max-rps``. Returns the new pace
+        (requests per second), or None when this 429 teaches nothing (provoked by the rate-limit
+        probe, or too close to the last lesson)."""
         def learn(values):
             now = time.monotonic()
             if now < values[7]:
@@ -155,8 +172,12 @@ class Ledger:
             since, sent = values[8] or values[2] or now, values[0] - values[9]
             if now - since < MIN_LEARNING_SPAN or sent <= 0:
                 return None
+            if values[6]:  # the pace in force was too fast: a little slower than it
+                interval = self._learned_interval(values, now) / PACE_MARGIN
+            else:  # the first lesson: a little slower than what got through
+                interval = (now - since) / (PACE_MARGIN * sent)
             values[8], values[9] = now, values[0]
-            values[6] = max(values[6], self.interval, (now - since) / (PACE_MARGIN * sent))
+            values[6] = max(self.interval, interval)
             return 1.0 / values[6]
         return self._update(learn)
 
@@ -168,8 +189,8 @@ class Ledger:
         self._update(set_until)
 
     def pace(self) -> float | None:
-        """The pace learned from 429s (requests per second), None while none taught one."""
-        interval = self._update(lambda v: v[6])
+        """The pace learned from 429s in force now (requests per second), None while none taught one."""
+        interval = self._update(lambda v: self._learned_interval(v, time.monotonic()) if v[6] else 0.0)
         return 1.0 / interval if interval else None
 
     def totals(self) -> Totals:

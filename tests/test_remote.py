@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conformance.budget import MIN_LEARNING_SPAN, Ledger
+from conformance.budget import MIN_LEARNING_SPAN, PACE_GROWTH, PACE_GROWTH_PERIOD, PACE_MARGIN, Ledger
 from conformance.plugin.remote import REMOTE_WORKERS, choose, parse_concurrency
 
 
@@ -33,18 +33,42 @@ def test_a_429_teaches_a_pace_below_the_rate_the_deployment_let_through(ledger):
     let_through = 30 / (MIN_LEARNING_SPAN * 1.2)
     pace = ledger.learn_from_429()
     assert pace is not None and pace < let_through
-    assert ledger.pace() == pytest.approx(pace)
+    assert ledger.pace() == pytest.approx(pace, rel=1e-3)
     # the pace now spaces requests out: 4 requests take at least 3 intervals
     started = time.monotonic()
     send(ledger, 4, 0)
     assert time.monotonic() - started >= 3 / pace * 0.95
 
 
-def test_429s_close_together_teach_once_and_the_pace_never_speeds_up(ledger):
+def test_429s_close_together_teach_once(ledger):
     send(ledger, 20, MIN_LEARNING_SPAN * 1.1)
     first = ledger.learn_from_429()
     assert ledger.learn_from_429() is None  # a second 429 of the same moment
-    assert first is not None and ledger.pace() == pytest.approx(first)
+    assert first is not None and ledger.pace() == pytest.approx(first, rel=1e-3)
+
+
+def test_a_later_429_slows_the_pace_in_force_by_the_margin(ledger):
+    send(ledger, 20, MIN_LEARNING_SPAN * 1.1)
+    first = ledger.learn_from_429()
+    time.sleep(MIN_LEARNING_SPAN * 1.1)
+    send(ledger, 3, 0)
+    in_force = ledger.pace()
+    assert in_force > first  # it grew while no 429 came
+    second = ledger.learn_from_429()
+    assert second == pytest.approx(in_force * PACE_MARGIN, rel=0.02)
+
+
+def test_without_429s_the_pace_grows_back_but_never_above_max_rps():
+    ledger = Ledger.create(max_rps=50)
+    try:
+        values = [0, 0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.0, 100.0, 0]  # a lesson of 10/s at t=100
+        assert ledger._learned_interval(values, 100.0) == pytest.approx(0.1)
+        assert ledger._learned_interval(values, 100.0 + PACE_GROWTH_PERIOD) == pytest.approx(0.1 / PACE_GROWTH)
+        assert ledger._learned_interval(values, 100.0 + 20 * PACE_GROWTH_PERIOD) == pytest.approx(1 / 50)
+        values[6] = 0.0
+        assert ledger._learned_interval(values, 200.0) == pytest.approx(1 / 50)  # no lesson: --max-rps only
+    finally:
+        ledger.close()
 
 
 def test_429s_the_rate_limit_probe_provoked_teach_nothing(ledger):
