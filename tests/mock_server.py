@@ -264,7 +264,7 @@ class Generator:
 # ------------------------------------------------------------------------------------ the server
 
 
-def create_app(spec: dict, *, seed: int | None = None, latency_s: float = 0.0) -> Starlette:
+def create_app(spec: dict, *, seed: int | None = None, latency_s: float = 0.0):
     generator = Generator(random.Random(seed))
     prefix = base_path(spec)
 
@@ -280,8 +280,6 @@ def create_app(spec: dict, *, seed: int | None = None, latency_s: float = 0.0) -
 
     def endpoint(operation: dict):  # noqa: ANN202
         async def answer(request: Request) -> Response:
-            if latency_s:
-                await asyncio.sleep(latency_s)
             ok = authorized({k.lower(): v for k, v in request.headers.items()}, operation, spec)
             return documented(operation, "200" if ok else "401")
         return answer
@@ -300,7 +298,21 @@ def create_app(spec: dict, *, seed: int | None = None, latency_s: float = 0.0) -
                              "detail": f"{request.method} {request.url.path} is not in the specification"},
                             status_code=status, media_type="application/problem+json")
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    return _Latency(app, latency_s) if latency_s else app
+
+
+class _Latency:
+    """Every answer ``seconds`` late, as over a network: the documented operations and the refused
+    paths alike (a 404 answered at once made a slow mock look local to the suite's preflight)."""
+
+    def __init__(self, app, seconds: float):
+        self.app, self.seconds = app, seconds
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            await asyncio.sleep(self.seconds)
+        await self.app(scope, receive, send)
 
 
 class _Server(uvicorn.Server):
