@@ -33,7 +33,7 @@ MIN_LEARNING_SPAN = 1.0
 #: (compounded continuously), up to --max-rps: a first lesson taken while the workers were starting
 #: or waiting on each other's fetches underestimates the limit (10.6 requests a second learned on a
 #: rig that lets 20 through), and a pace that could only slow kept the whole run at that rate.
-PACE_GROWTH = 1.1
+PACE_GROWTH = 1.05
 PACE_GROWTH_PERIOD = 5.0
 
 

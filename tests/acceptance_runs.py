@@ -19,7 +19,7 @@ from conformance.embedded import EmbeddedServer
 from suite_runner import SuiteRun
 
 DEFECT = "geo-03-bbox-only"
-SELECTION = ("--profile", "smoke", "--requirements", "GEO-03,GEO-04")
+SELECTION = ("--profile", "smoke", "--seed", "20261124", "--requirements", "GEO-03,GEO-04")
 TODAY = dt.date.today()
 
 #: GEO-03 (broken by the defect, seen on GET /chargers/status) is waived; GEO-04 holds: unused
