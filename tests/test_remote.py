@@ -64,7 +64,7 @@ def test_without_429s_the_pace_grows_back_but_never_above_max_rps():
         values = [0, 0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.0, 100.0, 0]  # a lesson of 10/s at t=100
         assert ledger._learned_interval(values, 100.0) == pytest.approx(0.1)
         assert ledger._learned_interval(values, 100.0 + PACE_GROWTH_PERIOD) == pytest.approx(0.1 / PACE_GROWTH)
-        assert ledger._learned_interval(values, 100.0 + 20 * PACE_GROWTH_PERIOD) == pytest.approx(1 / 50)
+        assert ledger._learned_interval(values, 100.0 + 100 * PACE_GROWTH_PERIOD) == pytest.approx(1 / 50)
         values[6] = 0.0
         assert ledger._learned_interval(values, 200.0) == pytest.approx(1 / 50)  # no lesson: --max-rps only
     finally:
