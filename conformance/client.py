@@ -9,6 +9,7 @@ The rate-limit probe uses a second session whose adapter returns 429s as they ar
 
 from __future__ import annotations
 
+import copy
 import http.cookiejar
 import json
 import os
@@ -308,15 +309,18 @@ class ApiClient:
         self.shared = shared
 
     def with_session(self, session: requests.Session) -> "ApiClient":
-        return ApiClient(self.base_url, self.key, session=session, timeout=self.timeout,
-                         api_key_header=self.api_key_header, bearer_scheme=self.bearer_scheme)
+        return self._but(session=session, shared=None)
 
     def sharing(self, shared: Any) -> "ApiClient":
         """This client, with its GETs answered from ``shared`` (a
         :class:`~conformance.shared_responses.SharedResponses`; None: sent as usual). For discovery
         fetches only: inputs that every process derives the same way, never a check's own request."""
-        return ApiClient(self.base_url, self.key, session=self.session, timeout=self.timeout,
-                         api_key_header=self.api_key_header, bearer_scheme=self.bearer_scheme, shared=shared)
+        return self._but(shared=shared)
+
+    def _but(self, **changes: Any) -> "ApiClient":
+        other = copy.copy(self)
+        other.__dict__.update(changes)
+        return other
 
     def url(self, path: str) -> str:
         return urljoin(self.base_url, path.lstrip("/"))

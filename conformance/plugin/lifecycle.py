@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker and os.environ.get(LEDGER_ENV):
         path, started = os.environ[LEDGER_ENV].rsplit("@", 1)
         state.ledger = Ledger(path, started=float(started), **limits)
-        state.responses = SharedResponses(state.ledger.path.parent / "responses", salt=str(state.ledger.path))
+        state.responses = SharedResponses(_responses_dir(state.ledger), salt=str(state.ledger.path))
     else:
         state.ledger = Ledger.create(**limits)
         # xdist workers share the file and the instant the run started
@@ -255,4 +255,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state.server.stop()
     if state is not None and state.ledger is not None and not hasattr(config, "workerinput"):
         # the deployment's data the workers shared: it does not outlive the run
-        shutil.rmtree(state.ledger.path.parent / "responses", ignore_errors=True)
+        shutil.rmtree(_responses_dir(state.ledger), ignore_errors=True)
+
+
+def _responses_dir(ledger: Ledger) -> Path:
+    """Where the run's workers share their discovery answers: beside the ledger, in its private directory."""
+    return ledger.path.parent / "responses"
