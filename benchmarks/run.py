@@ -55,9 +55,9 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conformance.embedded import SUITE_ARGS  # noqa: E402  (the embedded server's own arguments)
+from conformance.runtime.embedded import SUITE_ARGS  # noqa: E402  (the embedded server's own arguments)
 from conformance.plugin.options import KEY_OPTIONS  # noqa: E402  (key name -> option, env var, dest)
-from conformance import requirements  # noqa: E402
+from conformance.contract import requirements # noqa: E402
 from conformance.reference.defects import DEFECTS  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))

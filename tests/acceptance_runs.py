@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import suite_runner
-from conformance.embedded import EmbeddedServer
+from conformance.runtime.embedded import EmbeddedServer
 from suite_runner import SuiteRun
 
 DEFECT = "geo-03-bbox-only"

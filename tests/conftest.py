@@ -10,7 +10,7 @@ import requests
 
 import acceptance_runs
 import suite_runner
-from conformance.embedded import EmbeddedServer
+from conformance.runtime.embedded import EmbeddedServer
 from suite_runner import SuiteRun
 
 

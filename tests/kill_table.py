@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from suite_runner import run_adapt, run_suite  # noqa: E402
 
-from conformance import requirements  # noqa: E402
-from conformance.embedded import EmbeddedServer  # noqa: E402
+from conformance.contract import requirements # noqa: E402
+from conformance.runtime.embedded import EmbeddedServer  # noqa: E402
 from conformance.reference.defects import DEFECTS  # noqa: E402
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance import spec as specs
-from conformance.adapt import rate_limit_header_pairs
+from conformance.contract import spec as specs
+from conformance.adapt.probe import rate_limit_header_pairs
 from kill_table import draft_overlay, run_defect
 from suite_runner import run_adapt
 

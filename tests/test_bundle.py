@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tarfile
 
-from conformance import spec as specs
+from conformance.contract import spec as specs
 
 
 def verify(where) -> subprocess.CompletedProcess:

@@ -18,8 +18,8 @@ import requests
 import yaml
 
 from conftest import get
-from conformance import spec as specs
-from conformance.embedded import EmbeddedServer
+from conformance.contract import spec as specs
+from conformance.runtime.embedded import EmbeddedServer
 
 
 @dataclass(frozen=True)

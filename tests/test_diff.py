@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conformance import diff
+from conformance.verdicts import diff
 
 
 def document(verdicts: dict[str, str], **meta) -> dict:

@@ -1,4 +1,4 @@
-"""Unit tests of the every-response oracles (conformance.evidence): each requirement they check fails
+"""Unit tests of the every-response oracles (conformance.checks.every_response): each requirement they check fails
 on an answer that breaks it, passes on one that keeps it, and a violation is reported once."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import json
 import pytest
 import requests
 
-from conformance import spec as specs
-from conformance.client import Exchange
-from conformance.evidence import Finding, Findings, ResponseOracle
-from conformance.redaction import SECRETS
-from conformance.schema_checks import load_schema
+from conformance.contract import spec as specs
+from conformance.runtime.client import Exchange
+from conformance.checks.every_response import Finding, Findings, ResponseOracle
+from conformance.runtime.redaction import SECRETS
+from conformance.checks.schema import load_schema
 
 BASE = "http://deployment.test/api/v1/d2s/external"
 KEY = "iris_unit-test-key-0123456789"

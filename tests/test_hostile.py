@@ -13,7 +13,7 @@ import pytest
 
 import hostile_servers as hostile
 import suite_runner
-from conformance.embedded import SUITE_ARGS, EmbeddedServer
+from conformance.runtime.embedded import SUITE_ARGS, EmbeddedServer
 
 KEYS = {"primary": "iris_h0stileh0stileh0stileh0stileh0"}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import requirements
+from conformance.contract import requirements
 
 try:
     from playwright.sync_api import expect

@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 import suite_runner
-from conformance import report as reporting
-from conformance.budget import BudgetExhausted, Ledger
+from conformance.verdicts import model as reporting
+from conformance.runtime.budget import BudgetExhausted, Ledger
 from conformance.plugin.progress import Plan, RunProgress
 
 NARROW = ("--profile", "smoke", "--seed", "1", "--requirements", "AUTH-02,GEO")

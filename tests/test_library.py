@@ -1,4 +1,4 @@
-"""Unit tests of the suite's shared helpers (conformance.records, .targets, .strategies, .timestamps)
+"""Unit tests of the suite's shared helpers (conformance.checks.records, .targets, .strategies, .timestamps)
 on the packaged spec and fakes in memory: no server, so they run in milliseconds."""
 
 from __future__ import annotations
@@ -9,8 +9,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conformance import records, strategies, targets, timestamps
-from conformance import spec as specs
+from conformance.checks import records
+
+from conformance.inputs import strategies
+
+from conformance.inputs import targets
+
+from conformance.checks import timestamps
+from conformance.contract import spec as specs
 
 SPEC = specs.load()
 

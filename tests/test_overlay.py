@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance import overlay as overlays
-from conformance import overlay_draft as drafts
-from conformance import spec as specs
+from conformance.contract import overlay as overlays
+from conformance.adapt import draft as drafts
+from conformance.contract import spec as specs
 
 
 def write(tmp_path: Path, actions: list, name: str = "o.yaml", **top) -> Path:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from conformance.plugin.progress import (FamilyProgress, Plan, RunProgress, estimate_left, family, format_clock,
                                          format_left, format_line)
-from conformance.report import CANNOT_JUDGE_PROPERTY
+from conformance.verdicts.model import CANNOT_JUDGE_PROPERTY
 
 LINE = re.compile(r"^progress (\d\d:\d\d) \| ([\d,]+) requests, ([\d.]+)/s \| (.+?) \| (.+)$", re.M)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 
 import contract
-from conformance import requirements
-from conformance import schema_checks
+from conformance.contract import requirements
+from conformance.checks import schema as schema_checks
 
 SUITE = Path(__file__).resolve().parents[1] / "conformance" / "suite"
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conformance.budget import MIN_LEARNING_SPAN, PACE_GROWTH, PACE_GROWTH_PERIOD, PACE_MARGIN, Ledger
+from conformance.runtime.budget import MIN_LEARNING_SPAN, PACE_GROWTH, PACE_GROWTH_PERIOD, PACE_MARGIN, Ledger
 from conformance.plugin.remote import REMOTE_WORKERS, choose, parse_concurrency
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.embedded import SUITE_ARGS
+from conformance.runtime.embedded import SUITE_ARGS
 from conformance.plugin.safety import sensitivity
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of the record sampler (conformance.sampling) on fake lists in memory: no server, so
+"""Unit tests of the record sampler (conformance.inputs.sampling) on fake lists in memory: no server, so
 they run in milliseconds."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from conformance import sampling
-from conformance.sampling import (extreme_queries, filter_value, miss_probability, random_pagesize, run_rng,
+from conformance.inputs import sampling
+from conformance.inputs.sampling import (extreme_queries, filter_value, miss_probability, random_pagesize, run_rng,
                                   sample_records, sample_size, value_rule_violations)
 
 SORT = {"sortby-param": "sortby", "orderby-param": "orderby", "fields": {"id": "integer", "energy": "number"},

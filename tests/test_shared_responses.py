@@ -1,4 +1,4 @@
-"""conformance.shared_responses: the discovery answers the run's xdist workers share. One fetch per
+"""conformance.runtime.shared_responses: the discovery answers the run's xdist workers share. One fetch per
 request over every process, no key on disk, a failed fetch never filed, and the suite under xdist
 sends fewer requests with the same verdicts."""
 
@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from conformance.client import ApiClient
-from conformance.redaction import PLACEHOLDER
-from conformance.shared_responses import SharedResponses
+from conformance.runtime.client import ApiClient
+from conformance.runtime.redaction import PLACEHOLDER
+from conformance.runtime.shared_responses import SharedResponses
 
 KEY = "iris_0123456789abcdef0123456789abcdef"
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from conformance import requirements
-from conformance import spec as specs
+from conformance.contract import requirements
+from conformance.contract import spec as specs
 
 DOCS = Path(__file__).resolve().parents[1].parent / "shared" / "docs" / "iris-external-api-docs.txt"
 

@@ -1,4 +1,4 @@
-"""Unit tests of verdict recording and attribution (conformance.report.Verdicts): a verdict follows the
+"""Unit tests of verdict recording and attribution (conformance.verdicts.model.Verdicts): a verdict follows the
 requirement a violation names, the test's other requirements are blocked by it, and every-response
 findings are counted once against their own requirement."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from conformance import report as reporting
-from conformance.evidence import Finding
+from conformance.verdicts import model as reporting
+from conformance.checks.every_response import Finding
 
 
 def a_report(nodeid="suite/test_x.py::test_y", outcome="passed", ids=("SRCH-01",), violated=(), judged_all=False,

@@ -1,4 +1,4 @@
-"""Waivers (conformance.waivers, --waivers): the loader says how to fix a bad file (and the suite
+"""Waivers (conformance.verdicts.waivers, --waivers): the loader says how to fix a bad file (and the suite
 refuses it before any request, exit 4); a failure a waiver in force covers is 'waived', counted
 apart and does not fail the run; an expired waiver does not apply and is named; a waiver with
 nothing to waive is listed as unused; narrowing to operations covers those operations only."""
@@ -10,10 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from conformance import report as reporting
-from conformance import spec as specs
-from conformance import waivers as waiving
-from conformance.evidence import Finding
+from conformance.verdicts import model as reporting
+from conformance.contract import spec as specs
+from conformance.verdicts import waivers as waiving
+from conformance.checks.every_response import Finding
 
 TODAY = dt.date(2026, 12, 1)
 BASE = "http://127.0.0.1:9/api/v1/d2s/external"

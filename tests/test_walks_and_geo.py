@@ -1,4 +1,4 @@
-"""Unit tests of the library's walks (conformance.pagination) and geo maths (conformance.geo), on a
+"""Unit tests of the library's walks (conformance.inputs.pagination) and geo maths (conformance.checks.geo), on a
 fake deployment in memory: no server, so they run in milliseconds."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import math
 import pytest
 import requests
 
-from conformance import spec as specs
-from conformance.client import Exchange
-from conformance.envelope import Envelope
-from conformance.expect import Violation
-from conformance.geo import destination, haversine_km, tolerance_km
-from conformance.pagination import walk
+from conformance.contract import spec as specs
+from conformance.runtime.client import Exchange
+from conformance.checks.envelope import Envelope
+from conformance.checks.expect import Violation
+from conformance.checks.geo import destination, haversine_km, tolerance_km
+from conformance.inputs.pagination import walk
 
 EARTH_KM = 6371.0088
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 from _pytest.reports import TestReport
 
-from conformance import report as reporting
-from conformance import requirements
+from conformance.verdicts import model as reporting
+from conformance.contract import requirements
 from conformance.plugin.options import is_strict
-from conformance.redaction import redact
-from conformance.state import maybe_run_state
+from conformance.runtime.redaction import redact
+from conformance.plugin.state import maybe_run_state
 
 #: Where the every-response rows appear (the suite's directory, as its tests' node ids do).
 ROW_PATH = "conformance/suite"

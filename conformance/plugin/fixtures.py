@@ -7,12 +7,12 @@ from typing import Callable
 
 import pytest
 
-from conformance import spec as specs
-from conformance.client import ApiClient
+from conformance.contract import spec as specs
+from conformance.runtime.client import ApiClient
 from conformance.plugin.lifecycle import make_client, run_session
 from conformance.plugin.options import BUDGETS, KEY_OPTIONS
-from conformance.redaction import SECRETS
-from conformance.state import maybe_run_state, run_state
+from conformance.runtime.redaction import SECRETS
+from conformance.plugin.state import maybe_run_state, run_state
 
 #: Fixture name -> the operations of the spec it is parametrized with (one test per operation).
 OPERATION_FIXTURES: dict[str, Callable[[specs.Spec], list[specs.Operation]]] = {
@@ -112,7 +112,7 @@ def api(pytestconfig, api_base_url, api_key, http_session, iris_spec) -> ApiClie
 @pytest.fixture(scope="session")
 def shared_responses(pytestconfig):
     """The answers to discovery fetches that the run's xdist workers share
-    (:class:`conformance.shared_responses.SharedResponses`; None in a serial run): pass it to
+    (:class:`conformance.runtime.shared_responses.SharedResponses`; None in a serial run): pass it to
     ``ApiClient.sharing`` for a fetch that derives a test's inputs, never for one a test checks."""
     return run_state(pytestconfig).responses
 
@@ -139,7 +139,7 @@ def probe_api(api: ApiClient, probe_session) -> ApiClient:
 @pytest.fixture(scope="session")
 def envelope(iris_spec: specs.Spec):
     """Reads bodies through the envelope the spec describes."""
-    from conformance.envelope import Envelope
+    from conformance.checks.envelope import Envelope
 
     return Envelope(iris_spec)
 

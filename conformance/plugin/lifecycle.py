@@ -16,23 +16,23 @@ import pytest
 import yaml
 
 import conformance
-from conformance import report as reporting
-from conformance import spec as specs
-from conformance import waivers as waiving
-from conformance.budget import ENV as LEDGER_ENV
-from conformance.budget import Ledger
-from conformance.client import ApiClient, make_session
-from conformance.embedded import SUITE_ARGS, EmbeddedServer
-from conformance.evidence import Findings, ResponseOracle, response_hook
+from conformance.verdicts import model as reporting
+from conformance.contract import spec as specs
+from conformance.verdicts import waivers as waiving
+from conformance.runtime.budget import ENV as LEDGER_ENV
+from conformance.runtime.budget import Ledger
+from conformance.runtime.client import ApiClient, make_session
+from conformance.runtime.embedded import SUITE_ARGS, EmbeddedServer
+from conformance.checks.every_response import Findings, ResponseOracle, response_hook
 from conformance.plugin import remote
 from conformance.plugin.options import KEY_OPTIONS, is_strict, register_profiles
 from conformance.plugin.safety import is_suite_run, sensitivity
-from conformance.overlay import ENV as OVERLAY_ENV
-from conformance.overlay import paths_from as overlay_paths
-from conformance.preflight import check_deployment
-from conformance.redaction import SECRETS
-from conformance.shared_responses import SharedResponses
-from conformance.state import STATE_KEY, RunState, maybe_run_state
+from conformance.contract.overlay import ENV as OVERLAY_ENV
+from conformance.contract.overlay import paths_from as overlay_paths
+from conformance.runtime.preflight import check_deployment
+from conformance.runtime.redaction import SECRETS
+from conformance.runtime.shared_responses import SharedResponses
+from conformance.plugin.state import STATE_KEY, RunState, maybe_run_state
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -127,7 +127,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile(f"iris-{config.getoption('iris_profile')}")
     _set_metadata(config, state)
     if base_url:
-        from conformance.schema_checks import load_schema
+        from conformance.checks.schema import load_schema
 
         state.oracle = ResponseOracle(spec, load_schema(spec), base_url)
     from conformance.plugin.reporting import ConformanceRun
@@ -152,7 +152,7 @@ def _load_waivers(config: pytest.Config, state: RunState) -> waiving.Waivers:
 
 
 def _preflight(config: pytest.Config, state: RunState, base_url: str) -> tuple[str | None, float | None]:
-    """Why the deployment at ``base_url`` cannot be judged, or None (see ``conformance.preflight``),
+    """Why the deployment at ``base_url`` cannot be judged, or None (see ``conformance.runtime.preflight``),
     and the seconds its fastest answer took (None when the deployment cannot be judged)."""
     times: list[float] = []
     with run_session(config, state, evidence=False) as session:

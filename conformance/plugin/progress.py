@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import report as reporting
-from conformance import requirements
-from conformance.budget import Ledger
-from conformance.state import RunState, maybe_run_state
+from conformance.verdicts import model as reporting
+from conformance.contract import requirements
+from conformance.runtime.budget import Ledger
+from conformance.plugin.state import RunState, maybe_run_state
 
 
 def family(requirement_id: str) -> str:

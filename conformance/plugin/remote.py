@@ -6,7 +6,7 @@ run's cost is round trips, not CPU, so against a remote deployment:
 
 - ``--concurrency auto`` (the default) runs the tests on ``REMOTE_WORKERS`` pytest-xdist workers
   (``--dist loadgroup``). They share one ledger: one request budget, one pace (``--max-rps`` and the
-  pace learned from the deployment's 429s, see :meth:`conformance.budget.Ledger.learn_from_429`)
+  pace learned from the deployment's 429s, see :meth:`conformance.runtime.budget.Ledger.learn_from_429`)
   and one verdict. ``--concurrency 1`` keeps a run serial; ``-n`` given by hand wins.
 - failing examples are reported as found: hypothesis does not shrink them, and a property test stops
   at its first failure instead of looking for more distinct ones (``report_multiple_bugs`` off);
@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conformance import report as reporting
+from conformance.verdicts import model as reporting
 from conformance.plugin.safety import LOOPBACK_HOSTS
-from conformance.state import RunState, maybe_run_state
+from conformance.plugin.state import RunState, maybe_run_state
 
 #: Set by the controller for its xdist workers: "1" when the deployment is remote.
 REMOTE_ENV = "IRIS_REMOTE"

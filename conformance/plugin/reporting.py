@@ -15,19 +15,19 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 import conformance
-from conformance import bundle as bundling
-from conformance import html_report
-from conformance import report as reporting
-from conformance import requirements
-from conformance import summary as summaries
-from conformance.budget import CannotJudge
-from conformance.client import TransportFailure
-from conformance.expect import Violation
+from conformance.verdicts import bundle as bundling
+from conformance.verdicts import html as html_report
+from conformance.verdicts import model as reporting
+from conformance.contract import requirements
+from conformance.verdicts import summary as summaries
+from conformance.runtime.budget import CannotJudge
+from conformance.runtime.client import TransportFailure
+from conformance.checks.expect import Violation
 from conformance.plugin import remote
 from conformance.plugin.options import is_strict
 from conformance.plugin.progress import run_progress
-from conformance.redaction import redact
-from conformance.state import RunState, maybe_run_state
+from conformance.runtime.redaction import redact
+from conformance.plugin.state import RunState, maybe_run_state
 
 
 @pytest.hookimpl(hookwrapper=True)

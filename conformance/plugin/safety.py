@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conformance import report as reporting
-from conformance.state import maybe_run_state
+from conformance.verdicts import model as reporting
+from conformance.plugin.state import maybe_run_state
 
 SUITE_DIR = Path(__file__).resolve().parents[1] / "suite"
 

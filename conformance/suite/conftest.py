@@ -7,9 +7,9 @@ from typing import Any, Callable
 
 import pytest
 
-from conformance.expect import expect
-from conformance.sampling import DetailCache, RecordSampler, Sample
-from conformance.spec import Operation, Spec
+from conformance.checks.expect import expect
+from conformance.inputs.sampling import DetailCache, RecordSampler, Sample
+from conformance.contract.spec import Operation, Spec
 
 Query = dict[str, Any]
 
@@ -101,7 +101,7 @@ def base_query(geo_query_of) -> Callable[[Operation], Query]:
 @pytest.fixture(scope="session")
 def sampler(pytestconfig, discovery_api, envelope, iris_spec: Spec) -> RecordSampler:
     """The run's record sampler (first page, both ends of every sort field, random pages seeded from
-    the run's seed; :mod:`conformance.sampling`), one sample per list shared by every check that
+    the run's seed; :mod:`conformance.inputs.sampling`), one sample per list shared by every check that
     reads records."""
     return RecordSampler(discovery_api, envelope, iris_spec, profile=pytestconfig.getoption("iris_profile"),
                          seed=pytestconfig.getoption("hypothesis_seed", None))

@@ -12,12 +12,12 @@ import pytest
 import requests
 from hypothesis import example, given, strategies as st
 
-from conformance.client import ApiClient, Exchange
-from conformance.expect import expect
-from conformance.records import detail_path
-from conformance.spec import Auth, Operation, Spec
-from conformance.strategies import CASE_MASKS, recase
-from conformance.targets import Target, first_target
+from conformance.runtime.client import ApiClient, Exchange
+from conformance.checks.expect import expect
+from conformance.checks.records import detail_path
+from conformance.contract.spec import Auth, Operation, Spec
+from conformance.inputs.strategies import CASE_MASKS, recase
+from conformance.inputs.targets import Target, first_target
 
 AUTHORIZATION = "Authorization"  # RFC 9110 / RFC 6750: not a deployment choice
 TOKEN_CHARS = string.ascii_letters + string.digits + "-._~+/"  # RFC 6750 b64token

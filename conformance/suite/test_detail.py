@@ -1,7 +1,7 @@
 """DET-01, DET-02: detail endpoints agree with their lists, refuse malformed ids and do not find ids
 that are not the tenant's. Lists, id fields and detail operations come from the spec
 (``x-resource``: ``id-field``, ``detail-operation``); ids from live responses, the records DET-01
-compares from the run's record sample (:mod:`conformance.sampling`: all through the list, not only
+compares from the run's record sample (:mod:`conformance.inputs.sampling`: all through the list, not only
 its first page)."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from hypothesis import example, given, strategies as st
 
-from conformance.expect import expect
-from conformance.state import run_state
-from conformance.records import detail_path, list_of
-from conformance.targets import id_type
+from conformance.checks.expect import expect
+from conformance.plugin.state import run_state
+from conformance.checks.records import detail_path, list_of
+from conformance.inputs.targets import id_type
 
 #: Integer ids that are not an integer >= 1 in plain ASCII digits (contract §6, §7).
 NOT_POSITIVE_INTEGERS = st.one_of(

@@ -13,12 +13,12 @@ from typing import Any, Iterator
 import pytest
 from hypothesis import given, strategies as st
 
-from conformance.client import Exchange
-from conformance.expect import expect
-from conformance.spec import Operation
-from conformance.records import detail_path
-from conformance.strategies import FEW
-from conformance.targets import draw_target, live_ids
+from conformance.runtime.client import Exchange
+from conformance.checks.expect import expect
+from conformance.contract.spec import Operation
+from conformance.checks.records import detail_path
+from conformance.inputs.strategies import FEW
+from conformance.inputs.targets import draw_target, live_ids
 
 # ------------------------------------------------------------------------------------ ENV-01
 

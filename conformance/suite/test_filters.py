@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from conformance.expect import expect
-from conformance.pagination import Walk, fetch_page, walk
-from conformance.records import Record, by_tiebreak, detail_path, known_records, record_key, search_param
-from conformance.spec import Filter
-from conformance.strategies import QUERY_TEXT
-from conformance.timestamps import parse_utc
+from conformance.checks.expect import expect
+from conformance.inputs.pagination import Walk, fetch_page, walk
+from conformance.checks.records import Record, by_tiebreak, detail_path, known_records, record_key, search_param
+from conformance.contract.spec import Filter
+from conformance.inputs.strategies import QUERY_TEXT
+from conformance.checks.timestamps import parse_utc
 
 BOOLEANS = (json.dumps(True), json.dumps(False))
 #: Wall-clock shifts that a server reading the dates in a local time zone would apply (IST first:

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from hypothesis import example, given, strategies as st
 
-from conformance import spec as specs
-from conformance.expect import expect
-from conformance.geo import destination, haversine_km, tolerance_km
-from conformance.pagination import fetch_page, walk
-from conformance.state import run_state
-from conformance.sampling import Sample
-from conformance.spec import Operation, Spec
+from conformance.contract import spec as specs
+from conformance.checks.expect import expect
+from conformance.checks.geo import destination, haversine_km, tolerance_km
+from conformance.inputs.pagination import fetch_page, walk
+from conformance.plugin.state import run_state
+from conformance.inputs.sampling import Sample
+from conformance.contract.spec import Operation, Spec
 
 SPEC = specs.load(os.environ.get("IRIS_SPEC") or None)
 X_GEO = next(op.geo for op in SPEC.list_operations if op.geo)  # for the explicit examples of GEO-01 only
@@ -529,7 +529,7 @@ def disagreements(geo: Geo, spec: Spec, item: dict[str, Any], station: dict[str,
 def sampled_items(sampler, geo, stations) -> tuple[Sample, dict[str, Any]]:
     """The run's sample of the geo list's items: one query around a live station whose radius holds
     the whole Earth (half its circumference, from the spec's Earth radius), read at its first page
-    and at random pages across the whole result (:mod:`conformance.sampling`)."""
+    and at random pages across the whole result (:mod:`conformance.inputs.sampling`)."""
     half_circumference_km = math.pi * geo.x["earth-radius-km"] * 1.001
     params = geo.params(geo.query(*geo.pos(stations[0]), half_circumference_km, None))
     return sampler.of(geo.op, params, "GEO-01"), params

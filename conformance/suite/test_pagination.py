@@ -7,9 +7,9 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from conformance.expect import expect
-from conformance.pagination import fetch_page, walk
-from conformance.records import record_key
+from conformance.checks.expect import expect
+from conformance.inputs.pagination import fetch_page, walk
+from conformance.checks.records import record_key
 
 INVALID_INTEGERS = st.one_of(
     st.sampled_from(["abc", "1.5", "1e2", "+1", " 1", "1 ", "0x10", "", "١"]),  # not plain ASCII digits

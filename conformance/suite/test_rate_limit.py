@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conformance.client import ApiClient, Exchange
-from conformance.expect import Violation, expect
-from conformance.pagination import fetch_page
-from conformance.sampling import detail_path
-from conformance.spec import Operation, Spec
+from conformance.runtime.client import ApiClient, Exchange
+from conformance.checks.expect import Violation, expect
+from conformance.inputs.pagination import fetch_page
+from conformance.inputs.sampling import detail_path
+from conformance.contract.spec import Operation, Spec
 
 #: Property tests that send several requests per example run fewer examples than the profile says.
 FEW = settings(max_examples=max(1, settings().max_examples // 8))

@@ -9,9 +9,9 @@ import pytest
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import ignored_auth
 
-from conformance import spec as specs
-from conformance.expect import Violation
-from conformance.schema_checks import SCHEMA_TEST_REQUIREMENTS, failed_requirements, failure_text, load_schema
+from conformance.contract import spec as specs
+from conformance.checks.expect import Violation
+from conformance.checks.schema import SCHEMA_TEST_REQUIREMENTS, failed_requirements, failure_text, load_schema
 
 SPEC = specs.load_from_environment()  # the run's spec, its overlays applied
 schema = load_schema(SPEC, os.environ.get("IRIS_PROFILE", "default"))

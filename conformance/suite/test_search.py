@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from conformance.expect import expect
-from conformance.pagination import Walk, walk
-from conformance.records import by_tiebreak, known_records, record_key, search_param_or_skip
+from conformance.checks.expect import expect
+from conformance.inputs.pagination import Walk, walk
+from conformance.checks.records import by_tiebreak, known_records, record_key, search_param_or_skip
 
 #: Terms that are SQL, LIKE, glob, regex or escape syntax somewhere; as search terms they are data.
 FRAGMENTS = ("'", '"', "%", "_", "*", "\\", "%%", "%_%", "\\%", "\\_", "' OR '1'='1", "' OR 1=1 --",

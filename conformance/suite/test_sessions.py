@@ -1,7 +1,7 @@
 """SES-01, REF-01 (and the value rules of ENV-01/ENV-02): records are consistent in themselves and
 with the records they name, all through the data, not only on a first page.
 
-Each list is read once per run through the record sampler (:mod:`conformance.sampling`): its first
+Each list is read once per run through the record sampler (:mod:`conformance.inputs.sampling`): its first
 page, both ends of every sort field and random pages across the whole range, enough records that a
 defect in 3 % of them is met with probability >= 95 % (>= 80 % under ``--profile smoke``; every
 record under ``thorough``). The same sample serves every test here and DET-01. The rules come from
@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from conformance.expect import Violation, expect
-from conformance.state import run_state
-from conformance.sampling import DetailCache, Sample, value_rule_violations
-from conformance.spec import Operation, Spec
+from conformance.checks.expect import Violation, expect
+from conformance.plugin.state import run_state
+from conformance.inputs.sampling import DetailCache, Sample, value_rule_violations
+from conformance.contract.spec import Operation, Spec
 
 #: Problems quoted in a failure message (the count says how many there are).
 QUOTED = 5

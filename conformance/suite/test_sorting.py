@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from hypothesis import given, strategies as st
 
-from conformance.expect import expect
-from conformance.pagination import fetch_page, walk
-from conformance import timestamps
-from conformance.records import record_key
-from conformance.strategies import QUERY_TEXT, mixed_case
+from conformance.checks.expect import expect
+from conformance.inputs.pagination import fetch_page, walk
+from conformance.checks import timestamps
+from conformance.checks.records import record_key
+from conformance.inputs.strategies import QUERY_TEXT, mixed_case
 
 def sort_query(op, field: str | None = None, order: str | None = None) -> dict[str, str]:
     sort = op.resource_view.sort

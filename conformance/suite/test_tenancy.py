@@ -16,12 +16,12 @@ from typing import Any, Callable
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conformance.client import ApiClient, Exchange
-from conformance.expect import expect
-from conformance.records import record_key
-from conformance.sampling import detail_path as _detail_path
-from conformance.sampling import filter_value
-from conformance.spec import Operation, Spec
+from conformance.runtime.client import ApiClient, Exchange
+from conformance.checks.expect import expect
+from conformance.checks.records import record_key
+from conformance.inputs.sampling import detail_path as _detail_path
+from conformance.inputs.sampling import filter_value
+from conformance.contract.spec import Operation, Spec
 
 Page = tuple[Exchange, list[dict[str, Any]]]
 

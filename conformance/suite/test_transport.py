@@ -18,12 +18,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pytest
 from hypothesis import given, strategies as st
 
-from conformance.client import ApiClient, Exchange
-from conformance.expect import expect
-from conformance.records import detail_path, list_of
-from conformance.spec import Operation, Spec
-from conformance.strategies import FEW
-from conformance.targets import absent_id, draw_target, live_ids
+from conformance.runtime.client import ApiClient, Exchange
+from conformance.checks.expect import expect
+from conformance.checks.records import detail_path, list_of
+from conformance.contract.spec import Operation, Spec
+from conformance.inputs.strategies import FEW
+from conformance.inputs.targets import absent_id, draw_target, live_ids
 
 #: Methods that must be refused on every defined path (HEAD is left alone: it is GET without a body).
 OTHER_METHODS = ("POST", "PUT", "PATCH", "DELETE")

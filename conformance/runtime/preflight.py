@@ -10,9 +10,9 @@ with defects is non-conformant, not unjudgeable.
 from __future__ import annotations
 
 
-from conformance.client import ApiClient, CannotJudge, Exchange, TransportFailure
-from conformance.redaction import redact
-from conformance.spec import Spec
+from conformance.runtime.client import ApiClient, CannotJudge, Exchange, TransportFailure
+from conformance.runtime.redaction import redact
+from conformance.contract.spec import Spec
 
 
 def _excerpt(exchange: Exchange, limit: int = 80) -> str:

@@ -3,7 +3,7 @@ verdict, the count per verdict, the overlays and waivers in force, the facts of 
 conformance matrix grouped by section of the contract, coloured per verdict, with a filter by
 verdict and each failure's curl repro with a copy button.
 
-It is rendered from the same document as ``conformance.json`` (:meth:`conformance.report.Verdicts.document`)
+It is rendered from the same document as ``conformance.json`` (:meth:`conformance.verdicts.model.Verdicts.document`)
 and handed to pytest-html's ``pytest_html_results_summary`` hook; a small stylesheet and script ride
 along inline, so the report stays one self-contained file. The script moves the banner and the matrix
 above pytest-html's own blocks and the toolchain table (pytest-metadata's Environment) below the
@@ -15,8 +15,8 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable
 
-from conformance.redaction import redact
-from conformance.report import CANNOT_JUDGE, CONFORMANT, VERDICTS
+from conformance.runtime.redaction import redact
+from conformance.verdicts.model import CANNOT_JUDGE, CONFORMANT, VERDICTS
 
 COLOURS = {"passed": "#1b7f3b", "FAILED": "#c0392b", "warning": "#b9770e", "waived": "#2471a3",
            "blocked": "#8e44ad", "not run": "#7f8c8d"}

@@ -5,7 +5,7 @@ every-response findings made while it ran (``user_properties``, so the data surv
 A verdict belongs to the requirement a violation names, not to the test that saw it. Verdicts per
 requirement: FAILED (a MUST check failed, or a SHOULD one under ``--strict``), warning (a SHOULD
 check failed), waived (every failure of it is covered by a waiver in force, see
-:mod:`conformance.waivers`), blocked (a test of it could not judge it because another requirement
+:mod:`conformance.verdicts.waivers`), blocked (a test of it could not judge it because another requirement
 broke first), passed, or not run (with the reasons).
 """
 
@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from conformance import requirements
-from conformance import waivers as waiving
-from conformance.redaction import redact
+from conformance.contract import requirements
+from conformance.verdicts import waivers as waiving
+from conformance.runtime.redaction import redact
 
 REQUIREMENTS_PROPERTY = "requirements"
 FAILED_REQUIREMENTS_PROPERTY = "failed_requirements"
 WARNING_PROPERTY = "conformance_warning"
-#: every-response findings made during a test (JSON lines of :class:`conformance.evidence.Finding`)
+#: every-response findings made during a test (JSON lines of :class:`conformance.checks.every_response.Finding`)
 FINDINGS_PROPERTY = "conformance_findings"
 #: the failing test judged every one of its requirements (those its violation does not name held)
 JUDGED_ALL_PROPERTY = "conformance_judged_all"
@@ -297,7 +297,7 @@ def finding_operation(finding: Any) -> str | None:
 
 def findings_of(report: Any) -> list[Any]:
     """The every-response findings a test report carries."""
-    from conformance.evidence import Finding
+    from conformance.checks.every_response import Finding
 
     text = dict(report.user_properties).get(FINDINGS_PROPERTY)
     return [Finding.from_json(line) for line in text.splitlines() if line] if text else []

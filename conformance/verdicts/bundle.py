@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
-from conformance.redaction import redact
+from conformance.runtime.redaction import redact
 
 MANIFEST = "manifest.json"
 INPUTS = "inputs"

@@ -14,7 +14,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.transport.requests import RequestsTransport
 
-from conformance import spec as specs
+from conformance.contract import spec as specs
 
 #: Built-in checks that apply to a read-only API, and the requirements a failure of each breaks.
 #: The data-acceptance checks are attributed through the spec: to the ``x-requirements`` of the
@@ -262,8 +262,8 @@ def _coerce(value: Any, schema: dict[str, Any]) -> Any:
 def failure_text(exc: BaseException, label: str, requirement_ids: list[str]) -> str:
     """The report text of a schemathesis failure: the requirements, then schemathesis' own account
     (each distinct failure and a curl command), with the suite's credentials shown as ``iris_***``."""
-    from conformance import requirements
-    from conformance.redaction import PLACEHOLDER, redact
+    from conformance.contract import requirements
+    from conformance.runtime.redaction import PLACEHOLDER, redact
 
     lines = [f"Schema conformance of {label} failed."]
     lines += [requirements.get(rid).headline() for rid in requirement_ids]

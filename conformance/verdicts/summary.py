@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.redaction import redact
-from conformance.report import VERDICTS
+from conformance.runtime.redaction import redact
+from conformance.verdicts.model import VERDICTS
 
 #: the verdicts the table lists (passed requirements are only counted)
 LISTED = ("FAILED", "warning", "waived", "blocked", "not run")

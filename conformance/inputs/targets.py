@@ -1,7 +1,7 @@
 """Concrete requests of an operation: a valid one (its path filled with a live id, or its list query)
 and the requests that turn it into an error (an invalid id or page size, an id the tenant does not
 have), and the live ids they are derived from. (Detail lookups cached per run are
-:class:`conformance.sampling.DetailCache`.)"""
+:class:`conformance.inputs.sampling.DetailCache`.)"""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any, Callable
 import pytest
 from hypothesis import strategies as st
 
-from conformance.client import ApiClient, Exchange
-from conformance.records import detail_path, list_of, record_key
-from conformance.spec import Operation, Spec
+from conformance.runtime.client import ApiClient, Exchange
+from conformance.checks.records import detail_path, list_of, record_key
+from conformance.contract.spec import Operation, Spec
 
 
 def live_ids(spec: Spec, first_page: Callable, op: Operation) -> list[Any]:

@@ -30,10 +30,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from conformance import requirements
+from conformance.contract import requirements
 
 if TYPE_CHECKING:
-    from conformance.spec import Spec
+    from conformance.contract.spec import Spec
 
 #: how a waiver file is written, shown with every error
 EXAMPLE = """waivers:
@@ -281,7 +281,7 @@ def _entry(index: int, entry: Any, labels: dict[str, str], problems: list[str]) 
     rid = entry.get("requirement")
     if rid not in (None, "") and (not isinstance(rid, str) or rid not in requirements.registry()):
         problems.append(f"{at}.requirement: {rid!r} is not a requirement of the contract"
-                        f"{_suggest(str(rid), requirements.registry())} (the IDs are in conformance/requirements.yaml)")
+                        f"{_suggest(str(rid), requirements.registry())} (the IDs are in conformance/contract/requirements.yaml)")
     for key in ("reason", "owner"):
         value = entry.get(key)
         if value not in (None, "") and (not isinstance(value, str) or not value.strip()):

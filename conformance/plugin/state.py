@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conformance.budget import Ledger
-    from conformance.embedded import EmbeddedServer
-    from conformance.evidence import Findings, ResponseOracle
-    from conformance.report import Verdicts
-    from conformance.shared_responses import SharedResponses
-    from conformance.spec import Spec
-    from conformance.waivers import Waivers
+    from conformance.runtime.budget import Ledger
+    from conformance.runtime.embedded import EmbeddedServer
+    from conformance.checks.every_response import Findings, ResponseOracle
+    from conformance.verdicts.model import Verdicts
+    from conformance.runtime.shared_responses import SharedResponses
+    from conformance.contract.spec import Spec
+    from conformance.verdicts.waivers import Waivers
 
 
 @dataclass
@@ -42,7 +42,7 @@ class RunState:
     #: the run's facts, shown once in the report header, the HTML report and conformance.json
     meta: dict[str, Any] = field(default_factory=dict)
     json_path: Path | None = None
-    overlays: list = field(default_factory=list)  # conformance.overlay.AppliedOverlay: .path, .sha256, .actions (one line each)
+    overlays: list = field(default_factory=list)  # conformance.contract.overlay.AppliedOverlay: .path, .sha256, .actions (one line each)
     #: the waivers in force (``--waivers``); empty when none were given
     waivers: "Waivers | None" = None
     #: when the run started (UTC, ISO 8601 to the second); the day waivers' expiry is judged on

@@ -24,8 +24,8 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from conformance.budget import CannotJudge, Ledger
-from conformance.redaction import PLACEHOLDER, redact
+from conformance.runtime.budget import CannotJudge, Ledger
+from conformance.runtime.redaction import PLACEHOLDER, redact
 
 #: Sentinel: "use the client's own key".
 DEFAULT_KEY: Any = object()
@@ -305,7 +305,7 @@ class ApiClient:
         self.timeout = timeout
         self.api_key_header = api_key_header
         self.bearer_scheme = bearer_scheme
-        #: conformance.shared_responses.SharedResponses: GETs answered once for every process of the run
+        #: conformance.runtime.shared_responses.SharedResponses: GETs answered once for every process of the run
         self.shared = shared
 
     def with_session(self, session: requests.Session) -> "ApiClient":
@@ -313,7 +313,7 @@ class ApiClient:
 
     def sharing(self, shared: Any) -> "ApiClient":
         """This client, with its GETs answered from ``shared`` (a
-        :class:`~conformance.shared_responses.SharedResponses`; None: sent as usual). For discovery
+        :class:`~conformance.runtime.shared_responses.SharedResponses`; None: sent as usual). For discovery
         fetches only: inputs that every process derives the same way, never a check's own request."""
         return self._but(shared=shared)
 

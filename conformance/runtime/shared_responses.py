@@ -1,7 +1,7 @@
 """Answers to the run's read-only discovery requests, shared by every process of the run.
 
 Under xdist each worker builds its own inputs: the first page of every list, the record sample
-(:mod:`conformance.sampling`), the near radius of the geo list, the details of sampled records.
+(:mod:`conformance.inputs.sampling`), the near radius of the geo list, the details of sampled records.
 They are the same requests in every worker (the sample is seeded from the run's seed), so over a
 rate-limited link three workers paid three times for the same pages. The first process to need an
 answer fetches it; the others read it from a directory next to the run's ledger.
@@ -29,7 +29,7 @@ from typing import Callable
 
 import requests
 
-from conformance.redaction import PLACEHOLDER, redact
+from conformance.runtime.redaction import PLACEHOLDER, redact
 
 
 class SharedResponses:

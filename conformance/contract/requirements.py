@@ -38,4 +38,4 @@ def get(requirement_id: str) -> Requirement:
     try:
         return registry()[requirement_id]
     except KeyError:
-        raise KeyError(f"{requirement_id} is not in conformance/requirements.yaml") from None
+        raise KeyError(f"{requirement_id} is not in conformance/contract/requirements.yaml") from None

@@ -13,11 +13,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from conformance.client import ApiClient, Exchange
-from conformance.envelope import Envelope
-from conformance.expect import expect
-from conformance.records import record_key
-from conformance.spec import Operation
+from conformance.runtime.client import ApiClient, Exchange
+from conformance.checks.envelope import Envelope
+from conformance.checks.expect import expect
+from conformance.checks.records import record_key
+from conformance.contract.spec import Operation
 
 
 @dataclass

@@ -48,7 +48,7 @@ from zoneinfo import ZoneInfo
 
 import jsonschema
 
-from conformance.records import detail_path
+from conformance.checks.records import detail_path
 
 #: Records the random pages must hold, per ``--profile`` (None: walk everything); see the module doc.
 SAMPLE_SIZES: dict[str, int | None] = {"smoke": 60, "default": 100, "thorough": None}
@@ -298,8 +298,8 @@ class RecordSampler:
         return found
 
     def _sample(self, op: Any, base: dict[str, Any], requirement_id: str) -> Sample:
-        from conformance.pagination import fetch_page
-        from conformance.records import record_key
+        from conformance.inputs.pagination import fetch_page
+        from conformance.checks.records import record_key
 
         sort = (op.resource or {}).get("sort")
 

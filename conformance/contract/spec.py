@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 import jsonschema
 import yaml
 
-from conformance import requirements as _requirements
-from conformance.overlay import unshared  # noqa: F401  (re-exported: the spec's documents are unshared copies)
+from conformance.contract import requirements as _requirements
+from conformance.contract.overlay import unshared  # noqa: F401  (re-exported: the spec's documents are unshared copies)
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: The JSON Schema (draft 2020-12) of the vendor extensions and the OpenAPI structure the suite reads.
@@ -38,7 +38,7 @@ _MAX_PROBLEMS = 20  # problems listed in one SpecError message
 
 def default_spec_path() -> Path:
     """The spec shipped in the wheel, else the one at the top of a source checkout."""
-    for candidate in (_PACKAGE_DIR / "specs" / "openapi.yaml", _PACKAGE_DIR.parent / "specs" / "openapi.yaml"):
+    for candidate in (_PACKAGE_DIR.parent / "specs" / "openapi.yaml", _PACKAGE_DIR.parents[1] / "specs" / "openapi.yaml"):
         if candidate.is_file():
             return candidate
     raise FileNotFoundError("specs/openapi.yaml not found; pass --spec PATH")
@@ -483,7 +483,7 @@ class Spec:
     """A loaded spec with $refs resolved (the spec is small and acyclic)."""
 
     def __init__(self, path: Path | str, overlays: Iterable[str | Path] = ()):
-        from conformance import overlay as _overlay
+        from conformance.contract import overlay as _overlay
 
         self.path = Path(path)
         self.text = self.path.read_text(encoding="utf-8")
@@ -519,7 +519,7 @@ class Spec:
     @functools.cached_property
     def overlaid_requirements(self) -> frozenset[str]:
         """The requirements whose checks read an element an overlay changed."""
-        from conformance import overlay as _overlay
+        from conformance.contract import overlay as _overlay
 
         pointers = [p for o in self.overlays for p in o.touched]
         return frozenset(_overlay.requirements_touched(self.raw, pointers) | _overlay.requirements_touched(
@@ -767,7 +767,7 @@ def _requirement_problems(raw: dict[str, Any]) -> list[Problem]:
         for where, value in ids:
             if value not in registry:
                 problems.append((where[:-1], f"unknown requirement ID {value!r} (not in "
-                                             f"conformance/requirements.yaml){_suggest(str(value), registry)}"))
+                                             f"conformance/contract/requirements.yaml){_suggest(str(value), registry)}"))
     return problems
 
 
@@ -916,6 +916,6 @@ def load_from_environment() -> Spec:
     need it at import time."""
     import os
 
-    from conformance import overlay as _overlay
+    from conformance.contract import overlay as _overlay
 
     return load(os.environ.get("IRIS_SPEC") or None, _overlay.paths_from(None))

@@ -21,15 +21,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from conformance import spec as specs
-from conformance.budget import CannotJudge, Ledger
-from conformance.client import ApiClient, Exchange, TransportFailure, make_session
-from conformance.overlay_draft import (Deviation, deref, item_schema_pointer, rename_fields, rename_pagination,
+from conformance.contract import spec as specs
+from conformance.runtime.budget import CannotJudge, Ledger
+from conformance.runtime.client import ApiClient, Exchange, TransportFailure, make_session
+from conformance.adapt.draft import (Deviation, deref, item_schema_pointer, rename_fields, rename_pagination,
                                        rename_rate_limit_headers, render, resolve_pointer, restructure_envelope,
                                        set_max_pagesize, set_timestamp_pattern)
-from conformance.records import detail_path
-from conformance.redaction import redact
-from conformance.targets import absent_id
+from conformance.checks.records import detail_path
+from conformance.runtime.redaction import redact
+from conformance.inputs.targets import absent_id
 
 MAX_REQUESTS = 200
 DEFAULT_OUTPUT = Path("reports") / "adapt.overlay.yaml"

@@ -47,9 +47,9 @@ def adapt_command(argv: list[str]) -> int:
     import argparse
     from pathlib import Path
 
-    from conformance import adapt
-    from conformance.redaction import SECRETS, redact
-    from conformance.spec import SpecError
+    from conformance.adapt import probe as adapt
+    from conformance.runtime.redaction import SECRETS, redact
+    from conformance.contract.spec import SpecError
 
     parser = argparse.ArgumentParser(prog="iris-conformance adapt", description=(
         "Send a few requests to a deployment, compare its answers with the spec and write an OpenAPI "
@@ -103,7 +103,7 @@ def adapt_command(argv: list[str]) -> int:
 
 
 def _diff(argv: list[str]) -> int:
-    from conformance import diff
+    from conformance.verdicts import diff
 
     parser = argparse.ArgumentParser(prog="iris-conformance diff",
                                      description="compare two runs' conformance.json, requirement by requirement")
@@ -122,7 +122,7 @@ def _diff(argv: list[str]) -> int:
 
 
 def _verify(argv: list[str]) -> int:
-    from conformance import bundle
+    from conformance.verdicts import bundle
 
     parser = argparse.ArgumentParser(prog="iris-conformance verify",
                                      description="check that an evidence bundle is complete and unaltered")

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conformance.spec import Operation, Spec
+from conformance.contract.spec import Operation, Spec
 
 Record = dict[str, Any]
 

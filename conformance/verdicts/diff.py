@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.redaction import redact
-from conformance.summary import cell, code
+from conformance.runtime.redaction import redact
+from conformance.verdicts.summary import cell, code
 
 REGRESSION, FIX, NEW_WARNING, NOT_RUN, OTHER = "regression", "fix", "new warning", "became not run", "other change"
 KINDS = (REGRESSION, FIX, NEW_WARNING, NOT_RUN, OTHER)

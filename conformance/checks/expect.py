@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from conformance import requirements
-from conformance.client import Exchange
-from conformance.redaction import redact
+from conformance.contract import requirements
+from conformance.runtime.client import Exchange
+from conformance.runtime.redaction import redact
 
 
 class Violation(AssertionError):

@@ -5,7 +5,7 @@ on every exchange of the run, whichever test sent the request.
 requirement it breaks: TRN-01 (JSON content type and body), TRN-04 (no 5xx), ENV-01 (the envelope,
 and the error code matching the status by the spec's table), ENV-02 (timestamps) and the response
 schema the spec documents for the operation and status (through schemathesis' own validation, its
-typed failures attributed by :func:`conformance.schema_checks.requirements_of_failure`), and AUTH-07
+typed failures attributed by :func:`conformance.checks.schema.requirements_of_failure`), and AUTH-07
 (no key the suite holds in any header or body). Names (envelope members, the error table, the
 timestamp pattern) come from the spec.
 
@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from conformance.client import Exchange
-from conformance.redaction import SECRETS, redact
-from conformance.spec import Spec
+from conformance.runtime.client import Exchange
+from conformance.runtime.redaction import SECRETS, redact
+from conformance.contract.spec import Spec
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ class ResponseOracle:
     def _schema(self, exchange: Exchange, label: str, found: Callable[[str, str, str], None]) -> None:
         from schemathesis.core.failures import Failure, FailureGroup
 
-        from conformance.schema_checks import requirements_of_failure
+        from conformance.checks.schema import requirements_of_failure
 
         operation = self.schema.find_operation_by_label(label)
         if operation is None:

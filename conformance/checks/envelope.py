@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.client import Exchange
-from conformance.expect import expect
-from conformance.spec import Operation, Spec
+from conformance.runtime.client import Exchange
+from conformance.checks.expect import expect
+from conformance.contract.spec import Operation, Spec
 
 
 class Envelope:
