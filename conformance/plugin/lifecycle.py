@@ -9,7 +9,6 @@ import os
 import random
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any
 
 import pytest
@@ -104,8 +103,6 @@ def pytest_configure(config: pytest.Config) -> None:
                 setattr(config.option, dest, server.keys[name])
                 os.environ[env] = server.keys[name]
     state.target = "embedded reference server" if state.server else "external deployment"
-    if config.getoption("base_url"):
-        state.waivers.base_path = urlsplit(config.getoption("base_url")).path.rstrip("/")
 
     SECRETS.add(*(config.getoption(dest) for _, _, dest in KEY_OPTIONS.values()))
     base_url = config.getoption("base_url")

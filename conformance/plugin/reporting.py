@@ -23,6 +23,10 @@ from conformance.verdicts import summary as summaries
 from conformance.runtime.budget import CannotJudge
 from conformance.runtime.client import TransportFailure
 from conformance.checks.expect import Violation
+from conformance.checks.failures import Failure
+from conformance.checks.failures import dump as dump_failures
+from conformance.contract.operations import OperationIndex
+from conformance.plugin.evidence import reason_repr
 from conformance.plugin import remote
 from conformance.plugin.options import is_strict
 from conformance.plugin.progress import run_progress
@@ -38,23 +42,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if state is not None and state.suite_run:
         findings = state.findings.take()  # every-response findings of this phase's requests
         if findings:
-            report.user_properties.append((reporting.FINDINGS_PROPERTY, "\n".join(f.to_json() for f in findings)))
+            report.user_properties.append((reporting.FINDINGS_PROPERTY, dump_failures(findings)))
         if state.ledger is not None:  # the requests sent since the last phase ended: this phase's
             sent, state.requests_reported = state.ledger.sent - state.requests_reported, state.ledger.sent
             if sent:
                 report.user_properties.append((reporting.REQUESTS_PROPERTY, sent))
                 item.stash[_SENT] = item.stash.get(_SENT, 0) + sent
     ids = reporting.requirement_ids(item.iter_markers("requirement"))
-    if _report_transport_problem(item, call, report, ids):
+    if _report_cannot_judge(item, call, report):
         _redact_report(report)
         return
     if ids:
         report.user_properties.append((reporting.REQUIREMENTS_PROPERTY, ",".join(ids)))
         violations = _find_all(call.excinfo.value, Violation) if report.failed and call.excinfo is not None else []
-        violated = list(dict.fromkeys(rid for v in violations for rid in v.requirement_ids))
+        failures = _typed_failures(item, call, report, violations)
+        violated = list(dict.fromkeys(f.requirement_id for f in failures))
         if violated:
             report.user_properties.append((reporting.FAILED_REQUIREMENTS_PROPERTY, ",".join(violated)))
-            if all(v.judged_all for v in violations):
+            report.user_properties.append((reporting.FAILURES_PROPERTY, dump_failures(failures)))
+            if violations and all(v.judged_all for v in violations):
                 report.user_properties.append((reporting.JUDGED_ALL_PROPERTY, "1"))
         _downgrade_should_failure(item, report, violated or ids)
         if report.when in ("setup", "call"):
@@ -67,7 +73,53 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 remote.record_failed(state, violated or ids)  # its later tests spend no more requests
         elif report.when == "teardown":
             _junit_properties(item, report, ids)
+        _redact_report(report)
+        if report.failed and failures:
+            report.longrepr = reason_repr(_failure_text(call, violations, failures), failures[0].reason(),
+                                          str(item.path), item.location[1] or 0)
+        return
     _redact_report(report)
+
+
+def _typed_failures(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
+                    violations: list) -> list[Failure]:
+    """The typed failures of a failing test: its violations' (each with the operation of its first
+    request), or TRN-04's when a request got no HTTP answer even when sent again."""
+    if not report.failed or call.excinfo is None:
+        return []
+    index = _operations(item.config)
+    failures = [f for v in violations for f in v.failures]
+    if not failures:
+        lost = _find(call.excinfo.value, TransportFailure)
+        if lost is not None:
+            failures = [lost.failure()]
+    return [f.with_operation(index.label(f.evidence[0].method, f.evidence[0].url) if f.evidence and index else None)
+            for f in failures]
+
+
+_OPERATIONS = pytest.StashKey["OperationIndex | None"]()
+
+
+def _operations(config: pytest.Config) -> "OperationIndex | None":
+    """The spec's operations under the run's base URL (which operation a failing request was)."""
+    if _OPERATIONS not in config.stash:
+        state = maybe_run_state(config)
+        config.stash[_OPERATIONS] = OperationIndex(state.spec, config.getoption("base_url") or "") \
+            if state is not None else None
+    return config.stash[_OPERATIONS]
+
+
+def _failure_text(call: pytest.CallInfo, violations: list, failures: list[Failure]) -> str:
+    """A failing test's text: its violations' (the requirement, what was violated, each request as a
+    curl and its answer), without the traceback of the test code or of hypothesis' exception groups."""
+    if violations:
+        texts = list(dict.fromkeys(str(v) for v in violations))
+        replayed = any(type(e).__name__ in ("FlakyFailure", "Flaky", "FlakyReplay")
+                       for e in _find_all(call.excinfo.value if call.excinfo else None, BaseException))
+        note = ["", "(seen once; hypothesis could not replay it: the deployment answered the same request "
+                    "differently the second time)"] if replayed else []
+        return redact("\n\n".join(texts) + "\n".join(note))
+    return "\n\n".join(f.describe() for f in failures)
 
 
 _VIOLATED = pytest.StashKey[list]()
@@ -132,11 +184,9 @@ def _find(exc: BaseException | None, kind: type) -> BaseException | None:
     return found[0] if found else None
 
 
-def _report_transport_problem(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
-                              ids: list[str]) -> bool:
-    """A test that could not get an answer: one line, no traceback. When the run cannot judge the
-    deployment any more the test is not run (skipped) and the run stops; one request without an
-    answer fails its test with the request."""
+def _report_cannot_judge(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> bool:
+    """A test the run could not judge any more (the deployment went away, a budget or a quota ran
+    out): not run (skipped), one line, no traceback, and the run stops."""
     if call.excinfo is None or not report.failed:
         return False
     fatal = _find(call.excinfo.value, CannotJudge)
@@ -149,19 +199,14 @@ def _report_transport_problem(item: pytest.Item, call: pytest.CallInfo, report: 
         report.longrepr = (str(item.path), item.location[1] or 0, f"not run: cannot judge: {fatal}")
         report.user_properties.append((reporting.CANNOT_JUDGE_PROPERTY, str(fatal)))
         return True
-    failure = _find(call.excinfo.value, TransportFailure)
-    if failure is not None:
-        label = ", ".join(ids) or "request"
-        report.longrepr = f"{label}: a request got no usable HTTP answer: {failure}"
-        return True
     return False
 
 
 def _downgrade_should_failure(item: pytest.Item, report: pytest.TestReport, ids: list[str]) -> None:
-    """A failure of SHOULD requirements only is a warning, unless --strict."""
-    if not (report.failed and report.when == "call") or is_strict(item.config):
-        return
-    if not all(requirements.get(rid).is_should for rid in ids):
+    """A failure of SHOULD requirements only is a warning, unless --strict (the verdict rule is the
+    verdict model's: :meth:`~conformance.verdicts.model.Verdicts.warns`)."""
+    state = maybe_run_state(item.config)
+    if not (report.failed and report.when == "call") or state is None or not state.verdicts.warns(ids):
         return
     message = redact(report.longreprtext)
     report.outcome = "passed"
@@ -193,7 +238,8 @@ def adapt_hint(verdicts: reporting.Verdicts, base_url: str | None) -> str | None
     """One line suggesting ``iris-conformance adapt`` when the deployment's list or error envelope does
     not match the spec at all (rather than leaving the user with hundreds of schema failures)."""
     findings = verdicts.findings().get("ENV-01", [])
-    if not any(f.key.rsplit("|", 1)[-1] in _ENVELOPE_KINDS for f in findings):
+    # a gateway's own bodies ({"message": ...}) say nothing of the API's envelope
+    if not any(f.kind in _ENVELOPE_KINDS and f.layer is None for f in findings):
         return None
     return ("hint: the deployment's bodies are not in the spec's envelope at all; if it differs from the contract "
             "on ASSUMED points only, `iris-conformance adapt --base-url "
@@ -354,16 +400,16 @@ class ConformanceRun:
             terminalreporter.write_line(f"CANNOT JUDGE: {self.state.fatal}", red=True, bold=True)
         for row in verdicts.rows():
             if row["verdict"] in ("FAILED", "warning", "waived", "blocked"):
-                label = row["why"] if row["verdict"] == "blocked" else row["verdict"]
                 terminalreporter.write_line(f"{row['verdict']:8} {row['id']:11} {row['level']:6} {row['text'][:90]}")
-                if row["verdict"] == "blocked":
-                    terminalreporter.write_line(f"         {label}")
-                elif row["why"]:
-                    terminalreporter.write_line(f"         {redact(row['why'])[:300]}")
-                for what in row["every_response_findings"][:3]:
-                    terminalreporter.write_line(f"         every response: {redact(what)[:200]}")
+                terminalreporter.write_line(f"         why: {redact(row['why'])[:400]}")
+                for other in row["violations"][1:3]:
+                    terminalreporter.write_line(f"         also: {redact(other['reason'])[:300]}")
                 if row["repro"]:
-                    terminalreporter.write_line(f"         {row['repro'][:200]}")
+                    terminalreporter.write_line(f"         {row['repro'][:300]}")
+        for group in verdicts.layer_findings():
+            terminalreporter.write_line(
+                f"{group['answered_by']} answered, not the API: {', '.join(group['requirements'])} "
+                f"({group['evidence']}); {group['advice']}", yellow=True)
         hint = adapt_hint(verdicts, self.config.getoption("base_url"))
         if hint:
             terminalreporter.write_line(hint, yellow=True, bold=True)

@@ -10,6 +10,7 @@ controller's report states what the run as a whole sent.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import struct
 import tempfile
@@ -197,6 +198,28 @@ class Ledger:
         values = self._update(lambda v: list(v))
         return Totals(requests=values[0], rate_limited=values[1], waited=values[5],
                       seconds=max(0.0, values[3] - values[2]))
+
+    # ------------------------------------------------------------------------- transient errors
+
+    @property
+    def _transient_path(self) -> Path:
+        return self.path.with_suffix(".transient")
+
+    def record_transient(self, first: dict, retried: dict) -> None:
+        """A request answered 5xx (or not at all) whose second sending was answered normally: both
+        attempts' evidence (redacted: no key), for TRN-04's transient finding."""
+        line = json.dumps({"first": first, "retried": retried}, ensure_ascii=False) + "\n"
+        with open(self._transient_path, "a", encoding="utf-8") as out:  # one short append: atomic
+            out.write(line)
+
+    def transients(self) -> list[tuple[dict, dict]]:
+        """Every transient error of the run, over all processes, in the order recorded."""
+        try:
+            lines = self._transient_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        events = [json.loads(line) for line in lines if line.strip()]
+        return [(e["first"], e["retried"]) for e in events]
 
     # ------------------------------------------------------------------------- cannot judge
 

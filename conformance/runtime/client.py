@@ -13,6 +13,7 @@ import copy
 import http.cookiejar
 import json
 import os
+import random
 import shlex
 import ssl
 import time
@@ -24,7 +25,9 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from conformance.runtime import layers
 from conformance.runtime.budget import CannotJudge, Ledger
+from conformance.runtime.observed import Observed
 from conformance.runtime.redaction import PLACEHOLDER, redact
 
 #: Sentinel: "use the client's own key".
@@ -35,16 +38,39 @@ class RateLimitedTooLong(CannotJudge):
     """The deployment kept answering 429 beyond the retry budget: the suite cannot judge."""
 
 
+class QuotaExhausted(RateLimitedTooLong):
+    """The key's quota (a usage plan's requests per day or month) is spent: nothing more can be judged
+    until the quota period resets."""
+
+
 class DeploymentUnreachable(CannotJudge):
     """No connection to the deployment (refused, DNS, TLS, connect timeout), or it stopped answering."""
 
 
 class TransportFailure(Exception):
-    """One request got no usable HTTP answer (timeout, dropped connection, oversized or endless body)."""
+    """One request got no usable HTTP answer (timeout, dropped connection, oversized or endless body),
+    even when sent a second time."""
+
+    def __init__(self, what: str, request: requests.PreparedRequest | None = None, reason: str = ""):
+        super().__init__(what)
+        self.request = request
+        self.reason = reason or what
+
+    def failure(self) -> Any:
+        """TRN-04's typed failure: the deployment left a request the suite sent without an answer."""
+        from conformance.checks.failures import Failure
+
+        request = self.request
+        evidence = (Observed.lost(request.method or "GET", request.url or "", curl_command(request), self.reason),) \
+            if request is not None else ()
+        return Failure("TRN-04", "a request the suite sent", expected="an HTTP answer",
+                       got=f"no HTTP answer, twice ({self.reason})", kind="no answer", evidence=evidence)
 
 
 #: Transport failures in a row (no HTTP answer in between) after which the deployment is taken for down.
 MAX_CONSECUTIVE_FAILURES = 3
+#: The first wait of the backoff for a 429 without Retry-After (seconds; doubled at each attempt).
+BACKOFF_BASE = 1.0
 
 _CONNECT_FAILURES = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError,
                      urllib3.exceptions.SSLError, urllib3.exceptions.ConnectTimeoutError)
@@ -133,27 +159,59 @@ class PoliteAdapter(HTTPAdapter):
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,  # type: ignore[override]
              **kwargs: Any) -> requests.Response:
-        attempt = 0
         timeout = timeout if timeout is not None else self.timeout
+        throttled, since = 0, 0.0  # 429s in a row for this request, and when the first came
+        first: dict | None = None  # the evidence of a first attempt answered 5xx or not at all
         while True:
             self.ledger.acquire(learned_pace=self.retry_429)  # the probe must be able to outrun the limit
             try:
                 response = super().send(request, stream=True, timeout=timeout, **kwargs)
                 self._read_body(response)
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, TransportFailure) as exc:
-                self._failed(request, exc)
+                lost = self._failed(request, exc)
+                if first is None:  # a dropped connection or a timeout may not repeat: sent once more
+                    first = Observed.lost(request.method or "GET", request.url or "", curl_command(request),
+                                          lost.reason).to_dict()
+                    continue
+                raise lost from None
             self.failures_in_a_row = 0
-            if response.status_code != 429 or not self.retry_429:
+            status = response.status_code
+            if status >= 500 and first is None:  # one server error is not yet a verdict: sent once more
+                first = Observed.of(Exchange(response)).to_dict()
+                continue
+            if first is not None and status < 500 and status != 429:
+                self.ledger.record_transient(first, Observed.of(Exchange(response)).to_dict())
+                first = None
+            quota = layers.quota_signal(status, response.headers, response.text)
+            if quota is not None:
+                raise QuotaExhausted(self.ledger.set_fatal(self._quota_reason(quota)))
+            if status != 429:
+                return response  # a 5xx that repeated is deterministic: the tests and TRN-04 judge it
+            if not self.retry_429:
                 return response
-            if attempt >= self.max_retries_429:
-                raise RateLimitedTooLong(self.ledger.set_fatal(
-                    f"the deployment answered 429 to {request.method} {redact(request.url or '')} "
-                    f"{attempt + 1} times in a row, waiting Retry-After each time"))
-            attempt += 1
+            if throttled >= self.max_retries_429:
+                raise QuotaExhausted(self.ledger.set_fatal(self._quota_reason(
+                    f"429 to {request.method} {redact(request.url or '')} {throttled + 1} times in a row, "
+                    f"through {time.monotonic() - since:.0f} s of backoff")))
+            since = since or time.monotonic()
+            throttled += 1
             self.ledger.learn_from_429()
-            wait = min(self.max_wait, retry_after_seconds(response, self.retry_after_header) or 1.0)
-            time.sleep(wait)
-            self.ledger.rate_limited(wait)
+            self._wait_out(response, throttled)
+
+    def _wait_out(self, response: requests.Response, attempt: int) -> None:
+        """Wait before sending a throttled request again: its ``Retry-After`` when it has one, else an
+        exponential backoff with jitter (a gateway's throttle often sends none); never longer than
+        ``--max-retry-wait``."""
+        retry_after = retry_after_seconds(response, self.retry_after_header)
+        if retry_after is None:
+            retry_after = BACKOFF_BASE * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
+        wait = min(self.max_wait, retry_after)
+        time.sleep(wait)
+        self.ledger.rate_limited(wait)
+
+    def _quota_reason(self, signal: str) -> str:
+        return (f"the key's quota is exhausted after {self.ledger.totals().requests} requests ({signal}); "
+                "nothing more can be judged until the quota period resets")
 
     def _read_body(self, response: requests.Response) -> None:
         """Read the whole body now, at most ``max_bytes`` and within ``timeout`` seconds."""
@@ -174,7 +232,9 @@ class PoliteAdapter(HTTPAdapter):
         response._content_consumed = True
         response.close()
 
-    def _failed(self, request: requests.PreparedRequest, exc: BaseException) -> None:
+    def _failed(self, request: requests.PreparedRequest, exc: BaseException) -> TransportFailure:
+        """The transport failure of one attempt (returned), or the run's end when the deployment is
+        unreachable or stopped answering (raised)."""
         self.failures_in_a_row += 1
         reason = str(exc) if isinstance(exc, TransportFailure) else transport_reason(exc, self.timeout)
         what = f"{reason}: {request.method} {redact(request.url or '')}"
@@ -184,7 +244,7 @@ class PoliteAdapter(HTTPAdapter):
             raise DeploymentUnreachable(self.ledger.set_fatal(
                 f"the deployment stopped answering: {self.failures_in_a_row} requests in a row got no HTTP "
                 f"answer, the last: {what}")) from None
-        raise TransportFailure(what) from None
+        return TransportFailure(what, request, reason)
 
 
 def retry_after_seconds(response: requests.Response, header: str = "Retry-After") -> float | None:
@@ -226,6 +286,16 @@ def make_session(ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30
 _DEFAULT_HEADERS = {k.lower() for k in ("User-Agent", "Accept-Encoding", "Accept", "Connection", "Content-Length")}
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259)")
+
+
+def strict_json(content: bytes | str) -> Any:
+    """``content`` parsed as RFC 8259 JSON: ``NaN``, ``Infinity`` and ``-Infinity`` are refused
+    (``ValueError``), as a JavaScript or Go client refuses them."""
+    return json.loads(content, parse_constant=_no_constant)
+
+
 def curl_command(request: requests.PreparedRequest) -> str:
     """A runnable curl command for ``request``, with every API key replaced by ``iris_***``."""
     parts = ["curl", "-sS", "-i", "-X", request.method or "GET", shlex.quote(request.url or "")]
@@ -259,21 +329,22 @@ class Exchange:
         return self.response.text
 
     @cached_property
-    def body(self) -> Any:
-        """The parsed JSON body, or ``None`` when the body is not JSON (parsed once)."""
+    def _parsed(self) -> tuple[bool, Any]:
         try:
-            return self.response.json()
+            return True, strict_json(self.response.content)
         except ValueError:
-            return None
+            return False, None
 
-    @cached_property
+    @property
+    def body(self) -> Any:
+        """The parsed JSON body, or ``None`` when the body is not JSON (parsed once, strictly)."""
+        return self._parsed[1]
+
+    @property
     def is_json(self) -> bool:
-        """Whether the body parses as JSON (whatever its Content-Type says)."""
-        try:
-            json.loads(self.response.content)
-        except ValueError:
-            return False
-        return True
+        """Whether the body is JSON as RFC 8259 defines it, whatever its Content-Type says: Python's
+        ``json`` also reads ``NaN`` and ``Infinity``, which are not JSON and which JSON clients refuse."""
+        return self._parsed[0]
 
     @property
     def curl(self) -> str:
