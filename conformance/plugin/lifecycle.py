@@ -168,7 +168,10 @@ def run_session(config: pytest.Config, state: RunState, *, evidence: bool = True
                            max_wait=config.getoption("iris_max_retry_wait"),
                            timeout=config.getoption("iris_timeout"),
                            max_bytes=int(config.getoption("iris_max_response_mb") * 2**20),
-                           retry_after_header=state.spec.api_view.rate_limit.retry_after_header, **kwargs)
+                           retry_after_header=state.spec.api_view.rate_limit.retry_after_header,
+                           api_key_header=state.spec.api_view.auth.api_key_header,
+                           key_roles={config.getoption(dest): role for role, (_, _, dest) in KEY_OPTIONS.items()
+                                      if config.getoption(dest)}, **kwargs)
     if evidence and state.oracle is not None:
         session.hooks["response"].append(response_hook(state.oracle, state.findings))
     return session

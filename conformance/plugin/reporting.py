@@ -343,7 +343,7 @@ class ConformanceRun:
         spec, waivers = self.state.spec, self.state.waivers
         exit_status = int(session.exitstatus)
         return dict(
-            self.state.meta, requests=totals.requests, rate_limited=totals.rate_limited,
+            self.state.meta, requests=totals.requests, requests_by_key=totals.by_key, rate_limited=totals.rate_limited,
             seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
             cannot_judge=self.state.fatal, interrupted=self.interrupted, exit_status=exit_status,
             verdict=reporting.run_verdict(exit_status),

@@ -141,7 +141,8 @@ class PoliteAdapter(HTTPAdapter):
 
     def __init__(self, ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30.0,
                  max_retries_429: int = 8, timeout: float = 5.0, max_bytes: int = 8 * 2**20,
-                 retry_after_header: str = "Retry-After", **kwargs: Any) -> None:
+                 retry_after_header: str = "Retry-After", api_key_header: str = "x-api-key",
+                 key_roles: dict[str, str] | None = None, **kwargs: Any) -> None:
         # one quick retry of a refused connection (a restarting pod); a read is never retried
         # (429s are this adapter's business: urllib3 must hand them back, not retry them)
         kwargs.setdefault("max_retries", urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0,
@@ -155,6 +156,9 @@ class PoliteAdapter(HTTPAdapter):
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.retry_after_header = retry_after_header  # the spec's name (x-api.rate-limit.retry-after-header)
+        self.api_key_header = api_key_header  # the spec's name (x-api.auth.api-key-header)
+        #: the run's keys -> their role (primary, other_tenant, revoked, expired): each is counted apart
+        self.key_roles = dict(key_roles or {})
         self.failures_in_a_row = 0
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,  # type: ignore[override]
@@ -163,7 +167,8 @@ class PoliteAdapter(HTTPAdapter):
         throttled, since = 0, 0.0  # 429s in a row for this request, and when the first came
         first: dict | None = None  # the evidence of a first attempt answered 5xx or not at all
         while True:
-            self.ledger.acquire(learned_pace=self.retry_429)  # the probe must be able to outrun the limit
+            # the probe must be able to outrun the limit: no learned pace for it
+            self.ledger.acquire(learned_pace=self.retry_429, role=self.role_of(request))
             try:
                 response = super().send(request, stream=True, timeout=timeout, **kwargs)
                 self._read_body(response)
@@ -184,19 +189,33 @@ class PoliteAdapter(HTTPAdapter):
                 first = None
             quota = layers.quota_signal(status, response.headers, response.text)
             if quota is not None:
-                raise QuotaExhausted(self.ledger.set_fatal(self._quota_reason(quota)))
+                raise QuotaExhausted(self.ledger.set_fatal(self._quota_reason(request, quota)))
             if status != 429:
+                layers.SHARED_BODIES.see(request.method or "GET", request.url or "", self.credential_of(request),
+                                         status, response.content)
                 return response  # a 5xx that repeated is deterministic: the tests and TRN-04 judge it
             if not self.retry_429:
                 return response
             if throttled >= self.max_retries_429:
-                raise QuotaExhausted(self.ledger.set_fatal(self._quota_reason(
+                raise QuotaExhausted(self.ledger.set_fatal(self._quota_reason(request,
                     f"429 to {request.method} {redact(request.url or '')} {throttled + 1} times in a row, "
                     f"through {time.monotonic() - since:.0f} s of backoff")))
             since = since or time.monotonic()
             throttled += 1
             self.ledger.learn_from_429()
             self._wait_out(response, throttled)
+
+    def credential_of(self, request: requests.PreparedRequest) -> str | None:
+        """The key a request carries: its key header, else its Authorization token."""
+        key = request.headers.get(self.api_key_header)
+        if key is None:
+            _, _, token = (request.headers.get("Authorization") or "").partition(" ")
+            key = token.strip() or None
+        return key
+
+    def role_of(self, request: requests.PreparedRequest) -> str:
+        """Which of the run's keys a request carries (:data:`~conformance.runtime.budget.KEY_ROLES`)."""
+        return self.key_roles.get(self.credential_of(request) or "", "other")
 
     def _wait_out(self, response: requests.Response, attempt: int) -> None:
         """Wait before sending a throttled request again: its ``Retry-After`` when it has one, else an
@@ -209,9 +228,11 @@ class PoliteAdapter(HTTPAdapter):
         time.sleep(wait)
         self.ledger.rate_limited(wait)
 
-    def _quota_reason(self, signal: str) -> str:
-        return (f"the key's quota is exhausted after {self.ledger.totals().requests} requests ({signal}); "
-                "nothing more can be judged until the quota period resets")
+    def _quota_reason(self, request: requests.PreparedRequest, signal: str) -> str:
+        totals, role = self.ledger.totals(), self.role_of(request)
+        return (f"the {role.replace('_', ' ')} key's quota is exhausted after {totals.by_key.get(role, 0)} requests "
+                f"with it ({totals.requests} in all; {signal}); nothing more can be judged until the quota period "
+                "resets")
 
     def _read_body(self, response: requests.Response) -> None:
         """Read the whole body now, at most ``max_bytes`` and within ``timeout`` seconds."""
@@ -256,7 +277,8 @@ def retry_after_seconds(response: requests.Response, header: str = "Retry-After"
 
 def make_session(ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30.0, pool: int = 8,
                  timeout: float = 5.0, max_bytes: int = 8 * 2**20, base_url: str | None = None,
-                 retry_after_header: str = "Retry-After") -> requests.Session:
+                 retry_after_header: str = "Retry-After", api_key_header: str = "x-api-key",
+                 key_roles: dict[str, str] | None = None) -> requests.Session:
     """A session that sends every request through ``ledger`` (see :class:`PoliteAdapter`).
 
     The environment (proxies, CA bundle) is read once here for ``base_url`` rather than on every
@@ -275,7 +297,8 @@ def make_session(ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30
     if bundle:
         session.verify = bundle
     adapter = PoliteAdapter(ledger, retry_429=retry_429, max_wait=max_wait, timeout=timeout, max_bytes=max_bytes,
-                            retry_after_header=retry_after_header, pool_connections=pool, pool_maxsize=pool)
+                            retry_after_header=retry_after_header, api_key_header=api_key_header,
+                            key_roles=key_roles, pool_connections=pool, pool_maxsize=pool)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "iris-conformance"
@@ -315,6 +338,21 @@ class Exchange:
     def __init__(self, response: requests.Response):
         self.response = response
         self.request: requests.PreparedRequest = response.request
+
+    @classmethod
+    def of(cls, response: Any) -> "Exchange":
+        """An exchange of a ``requests`` response, or of schemathesis' own ``Response`` (what
+        ``case.call`` returns: its headers map to lists)."""
+        if isinstance(response, requests.Response):
+            return cls(response)
+        converted = requests.Response()
+        converted.status_code = response.status_code
+        converted.headers = requests.structures.CaseInsensitiveDict(
+            {name: ", ".join(values) for name, values in response.headers.items()})
+        converted._content = response.content
+        converted.encoding = response.encoding
+        converted.request = response.request
+        return cls(converted)
 
     @property
     def status(self) -> int:

@@ -34,7 +34,10 @@ Sources (each product's public documentation):
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -193,6 +196,42 @@ def quota_signal(status: int, headers: Mapping[str, str], text: str, now: float 
         if seconds > QUOTA_HORIZON:
             return f"429 with {name}: {value} ({seconds} s from now, past any wait of a run): {message}"
     return None
+
+
+class SharedBodies:
+    """What says a cache serves one key's answers to another: the same 2xx body, byte for byte, for
+    the same GET request sent with two different credentials. Only bodies of some size count (an empty
+    list may be the same for two tenants by right), and credentials are kept as salted digests."""
+
+    #: bodies shorter than this (bytes) are not evidence: two tenants may both have an empty list
+    MIN_BYTES = 120
+
+    def __init__(self) -> None:
+        self._salt = os.urandom(16)
+        self._lock = threading.Lock()
+        self._seen: dict[str, dict[str, set[str]]] = {}  # request -> body digest -> credential digests
+
+    def _digest(self, data: bytes) -> str:
+        return hashlib.sha256(self._salt + data).hexdigest()
+
+    def see(self, method: str, url: str, credential: str | None, status: int, content: bytes) -> None:
+        if method.upper() != "GET" or not 200 <= status < 300 or len(content) < self.MIN_BYTES:
+            return
+        who = self._digest((credential or "").encode())
+        with self._lock:
+            self._seen.setdefault(url, {}).setdefault(self._digest(content), set()).add(who)
+
+    def note(self, method: str, url: str, status: int | None, content: bytes) -> str | None:
+        """``the same body was served to another key`` when this answer's body went to two credentials."""
+        if method.upper() != "GET" or status is None or not 200 <= status < 300:
+            return None
+        with self._lock:
+            holders = self._seen.get(url, {}).get(self._digest(content), set())
+        return "the same body was served to two different keys for this request" if len(holders) > 1 else None
+
+
+#: The process's record of 2xx bodies per request and credential (fed by the suite's HTTP adapter).
+SHARED_BODIES = SharedBodies()
 
 
 def identifying_headers(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

@@ -48,7 +48,8 @@ class Observed:
         return cls(method=(exchange.request.method or "GET").upper(), url=redact(exchange.request.url or ""),
                    curl=exchange.curl, status=exchange.status, excerpt=redact(_excerpt(text)),
                    headers=tuple((k, redact(v)) for k, v in layers.identifying_headers(response.headers)),
-                   layer=layer, cache=cache or layers.cache_evidence(response.headers))
+                   layer=layer, cache=cache or layers.cache_evidence(response.headers) or layers.SHARED_BODIES.note(
+                       exchange.request.method or "GET", exchange.request.url or "", exchange.status, response.content))
 
     def answer(self) -> str:
         """The answer in a few words: ``HTTP 403 {"message":"Missing Authentication Token"}``."""
