@@ -11,11 +11,11 @@ resolved once through its detail endpoint."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
 
+from conformance.checks import timestamps
 from conformance.checks.expect import Violation, expect
 from conformance.plugin.state import run_state
 from conformance.inputs.sampling import DetailCache, Sample, value_rule_violations
@@ -65,13 +65,6 @@ def evidence(sample: Sample, records: list[dict[str, Any]]) -> list:
     return pages[:2]
 
 
-def timestamp(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def broken_rules(record: dict[str, Any], rules: list[dict[str, Any]]) -> list[str]:
     """What ``record`` violates of the ``x-invariants`` rules: when {field: value} then {field, is, gte-field}."""
     out = []
@@ -88,7 +81,7 @@ def broken_rules(record: dict[str, Any], rules: list[dict[str, Any]]) -> list[st
             out.append(f"id {record.get('id')!r}: {when} but {field} is null")
         elif "gte-field" in then and value is not None:
             other = record.get(then["gte-field"])
-            later, earlier = timestamp(value), timestamp(other)
+            later, earlier = timestamps.parse(value), timestamps.parse(other)
             if later is not None and earlier is not None and later < earlier:
                 out.append(f"id {record.get('id')!r}: {when} but {field}={value!r} is before "
                            f"{then['gte-field']}={other!r}")
