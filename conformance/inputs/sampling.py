@@ -42,9 +42,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
-from zoneinfo import ZoneInfo
 
 import jsonschema
 
@@ -227,29 +225,6 @@ def _is_timestamp_rule(error: jsonschema.ValidationError) -> bool:
 def _short(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-# --------------------------------------------------------------------------- filter values
-
-def filter_value(flt: dict[str, Any], value: Any) -> str | None:
-    """The query value of the ``x-resource.filters`` entry ``flt`` that selects records whose
-    ``flt['field']`` is ``value`` (as a record carries it), or None when there is none."""
-    if value is None or isinstance(value, (list, dict)):
-        return None
-    match = flt.get("match")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if match in ("datetime-from", "datetime-to"):
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        zone = flt.get("timezone", "UTC")
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc if zone.upper() == "UTC" else ZoneInfo(zone))
-        return moment.strftime(flt.get("format") or "%Y-%m-%d %H:%M:%S")
-    text = str(value)
-    return text if text.strip() else None
 
 
 # ------------------------------------------------------------------------ the suite's glue

@@ -10,10 +10,8 @@ first among the filtered results, so they must all be on its first page.
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -22,10 +20,9 @@ from conformance.checks.expect import expect
 from conformance.inputs.pagination import Walk, fetch_page, walk
 from conformance.checks.records import Record, by_tiebreak, detail_path, known_records, record_key, search_param
 from conformance.contract.spec import Filter
+from conformance.inputs.filters import BOOLEANS, date_param, filter_value, zone
 from conformance.inputs.strategies import QUERY_TEXT, mixed_case
 from conformance.checks.timestamps import parse_utc
-
-BOOLEANS = (json.dumps(True), json.dumps(False))
 #: Wall-clock shifts that a server reading the dates in a local time zone would apply (IST first:
 #: the vendor's deployments run in ap-south-1).
 TIME_ZONE_SHIFTS = (timedelta(hours=5, minutes=30), -timedelta(hours=5, minutes=30))
@@ -52,16 +49,6 @@ def conditions(op) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------- matching
-
-def zone(flt: Filter):
-    name = flt.timezone
-    return timezone.utc if name.upper() == "UTC" else ZoneInfo(name)
-
-
-def date_param(flt: Filter, instant: datetime) -> str:
-    """``instant`` as the filter's date parameter (its format, in its time zone)."""
-    return instant.astimezone(zone(flt)).strftime(flt.format)
-
 
 def well_formed_date(flt: Filter, raw: str) -> bool:
     try:
@@ -103,22 +90,10 @@ def matcher(op, query: dict[str, str], strict: bool = False) -> Callable[[Record
     return lambda record: all(matches(op, p, v, record, strict) for p, v in narrowing.items())
 
 
-def value_of(op, param: str, record: Record) -> str | None:
-    """The value of filter ``param`` that selects ``record`` (for a date bound: its own instant)."""
-    flt = op.resource_view.filter_for(param)
-    actual = record.get(flt.field)
-    if actual is None:
-        return None
-    if flt.match == "boolean":
-        return BOOLEANS[0] if actual is True else BOOLEANS[1] if actual is False else None
-    if flt.match in ("datetime-from", "datetime-to"):
-        at = parse_utc(actual)
-        return None if at is None else date_param(flt, at)
-    return str(actual)
-
-
 def live_values(op, param: str, first_page) -> list[str]:
-    values = sorted({v for r in known_records(op, first_page) if (v := value_of(op, param, r)) not in (None, "")})
+    flt = op.resource_view.filter_for(param)
+    values = sorted({v for r in known_records(op, first_page)
+                     if (v := filter_value(flt, r.get(flt.field))) is not None})
     if not values:
         pytest.skip(f"not run: no data: no {op.operation_id} record has a value for {param}")
     return values
@@ -472,7 +447,7 @@ def condition_value(data, op, param: str, record: Record) -> str | None:
             return None
         slack = timedelta(seconds=data.draw(st.integers(0, 30 * 86400), label=f"{param} slack (s)"))
         return date_param(flt, floor_second(at) - slack if flt.match == "datetime-from" else ceil_second(at) + slack)
-    return value_of(op, param, record)
+    return filter_value(flt, record.get(flt.field))
 
 
 def expect_total_counts_walk(envelope, op, query: dict[str, str], result: Walk) -> None:
