@@ -262,3 +262,15 @@ def test_target_errors_provoke_every_error_it_can():
     assert [label for label, _ in targets.Target(integer_detail(), "/p/1").errors(FakeApi())] == \
         ["no credential", "POST without a body"]
 
+
+
+@given(data=st.data())
+def test_a_foreign_record_is_one_of_their_ids_with_its_detail(data):
+    """TEN-01 and TEN-02 draw the other tenant's record the same way: one of its listed ids, read
+    through the list's detail operation."""
+    listing = records.list_of(SPEC, integer_detail())
+    id_field = listing.resource_view.id_field
+    record = targets.draw_foreign_record(data, SPEC, listing, [{id_field: 7}, {id_field: 8}])
+    assert record.id in (7, 8)
+    assert record.detail is SPEC.operation(listing.resource_view.detail_operation)
+    assert record.path == records.detail_path(record.detail, record.id)

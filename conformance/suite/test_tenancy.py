@@ -18,16 +18,12 @@ from hypothesis import given, settings, strategies as st
 
 from conformance.runtime.client import ApiClient, Exchange
 from conformance.checks.expect import expect
-from conformance.checks.records import record_key
-from conformance.inputs.sampling import detail_path as _detail_path
+from conformance.checks.records import detail_path, record_key
 from conformance.inputs.filters import filter_value
+from conformance.inputs.targets import draw_foreign_record
 from conformance.contract.spec import Operation, Spec
 
 Page = tuple[Exchange, list[dict[str, Any]]]
-
-
-def detail_path(detail: Operation, record_id: Any) -> str:
-    return _detail_path(detail, record_id)
 
 
 def geo_operation(spec: Spec) -> Operation:
@@ -172,14 +168,14 @@ def test_another_tenants_id_is_not_found_like_an_unknown_id(data, api, envelope,
                                                             page_of, theirs):
     op = resource_operation
     id_field = op.resource["id-field"]
-    detail = iris_spec.operation(op.resource["detail-operation"])
     _, their_items = theirs(op)
-    record_id = data.draw(st.sampled_from([item[id_field] for item in their_items]), label="their id")
+    record = draw_foreign_record(data, iris_spec, op, their_items)
+    record_id = record.id
     _, ours = page_of(api, op)
     unknown = unknown_id(op, [item[id_field] for item in ours + their_items])
-    foreign = api.get(detail_path(detail, record_id))
+    foreign = api.get(record.path)
     envelope.expect_error(foreign, "NOT_FOUND", "TEN-01", f"the other tenant's {op.resource['name']} {record_id!r}")
-    missing = api.get(detail_path(detail, unknown))
+    missing = api.get(detail_path(record.detail, unknown))
     expect(foreign.status == missing.status and shape(foreign.body) == shape(missing.body)
            and envelope.error_code(foreign) == envelope.error_code(missing), "TEN-01",
            f"the answer for the other tenant's id {record_id!r} differs in form from the one for the unknown id "
@@ -280,13 +276,12 @@ def test_tenant_override_parameters_do_not_change_a_list(data, api, envelope, ir
 def test_tenant_override_does_not_change_the_answer_for_another_tenants_id(data, api, iris_spec, resource_operation,
                                                                           theirs, override_values):
     op = resource_operation
-    id_field = op.resource["id-field"]
-    detail = iris_spec.operation(op.resource["detail-operation"])
     _, their_items = theirs(op)
-    record_id = data.draw(st.sampled_from([item[id_field] for item in their_items]), label="their id")
+    record = draw_foreign_record(data, iris_spec, op, their_items)
+    record_id = record.id
     value = data.draw(override_values, label="tenant value")
     params, headers = with_overrides(iris_spec, value)
-    path = detail_path(detail, record_id)
+    path = record.path
     plain = api.get(path)  # its verdict is TEN-01's; the overrides must not change it
     exchange = api.get(path, params, headers=headers)
     expect((exchange.status, exchange.body) == (plain.status, plain.body), "TEN-02",
