@@ -184,7 +184,7 @@ def test_id_type_of_lists_and_details():
     for listing in SPEC.resource_list_operations:
         assert targets.id_type(listing) == listing.resource_view.id_type
     for detail in SPEC.detail_operations:
-        assert targets.id_type(detail) == detail.parameter(detail.path_params[0])["schema"]["type"]
+        assert targets.id_type(detail) == detail.parameter(detail.path_params[0]).type
     assert targets.id_type(geo_list()) is None
 
 
@@ -199,7 +199,8 @@ def test_absent_id_is_well_formed_and_not_live():
 
 def test_invalid_id_breaks_the_schema_minimum_or_is_none():
     detail = integer_detail()
-    minimum = detail.parameter(detail.path_params[0])["schema"].get("minimum", 1)
+    param = detail.parameter(detail.path_params[0])
+    minimum = param.minimum if param.minimum is not None else 1
     assert targets.invalid_id(detail) == str(minimum - 1)
     assert targets.invalid_id(string_detail()) is None
 

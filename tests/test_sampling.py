@@ -8,14 +8,14 @@ import random
 
 import pytest
 
-from conformance.contract.spec import Filter
+from conformance.contract.spec import Filter, FrozenMap, Sort
 from conformance.inputs import sampling
 from conformance.inputs.filters import date_param, filter_value, zone
 from conformance.inputs.sampling import (extreme_queries, miss_probability, random_pagesize, run_rng,
                                   sample_records, sample_size, value_rule_violations)
 
-SORT = {"sortby-param": "sortby", "orderby-param": "orderby", "fields": {"id": "integer", "energy": "number"},
-        "orders": ["ASC", "DESC"]}
+SORT = Sort(sortby_param="sortby", orderby_param="orderby", fields=FrozenMap({"id": "integer", "energy": "number"}),
+            default="id", orders=("ASC", "DESC"), default_order="ASC", tiebreak="id")
 
 
 class FakeList:

@@ -47,6 +47,7 @@ from typing import Any, Callable, Iterable
 import jsonschema
 
 from conformance.checks.records import detail_path
+from conformance.contract.spec import Sort
 
 #: Records the random pages must hold, per ``--profile`` (None: walk everything); see the module doc.
 SAMPLE_SIZES: dict[str, int | None] = {"smoke": 60, "default": 100, "thorough": None}
@@ -80,12 +81,12 @@ def random_pagesize(n: int | None, max_pagesize: int) -> int:
     return max(1, min(max_pagesize, math.ceil(n / RANDOM_PAGES)))
 
 
-def extreme_queries(sort: dict[str, Any] | None) -> list[dict[str, str]]:
+def extreme_queries(sort: Sort | None) -> list[dict[str, str]]:
     """A query per sortable field and order of ``x-resource.sort`` (none for a list without one)."""
     if not sort:
         return []
-    return [{sort["sortby-param"]: name, sort["orderby-param"]: order}
-            for name in sorted(sort["fields"]) for order in sort["orders"]]
+    return [{sort.sortby_param: name, sort.orderby_param: order}
+            for name in sorted(sort.fields) for order in sort.orders]
 
 
 def run_rng(seed: Any, *scope: Any) -> random.Random:
@@ -276,12 +277,12 @@ class RecordSampler:
         from conformance.inputs.pagination import fetch_page
         from conformance.checks.records import record_key
 
-        sort = (op.resource or {}).get("sort")
+        sort = op.resource_view.sort if op.resource_view is not None else None
 
         def fetch(query: dict[str, Any], page: int, pagesize: int):
-            blame = "SORT-02" if sort and sort["sortby-param"] in query else requirement_id
+            blame = "SORT-02" if sort and sort.sortby_param in query else requirement_id
             exchange, items, info = fetch_page(self.api, self.envelope, op, dict(base, **query), page, pagesize, blame)
             return exchange, items, info["total"]
 
         return sample_records(fetch, key=record_key(op), n=self.n, rng=run_rng(self.seed, op.operation_id, *base),
-                              max_pagesize=op.pagination["max-pagesize"], orderings=extreme_queries(sort))
+                              max_pagesize=op.paging.max_pagesize, orderings=extreme_queries(sort))

@@ -32,7 +32,7 @@ def id_type(op: Operation) -> str | None:
     if op.resource_view is not None:
         return op.resource_view.id_type
     if op.path_params:
-        return op.parameter(op.path_params[0]).get("schema", {}).get("type")
+        return op.parameter(op.path_params[0]).type
     return None
 
 
@@ -51,9 +51,9 @@ def absent_id(op: Operation, ids: list[Any]) -> str:
 
 def invalid_id(op: Operation) -> str | None:
     """An id the path parameter's schema refuses (400), or None when every non-empty string is valid."""
-    schema = op.parameter(op.path_params[0]).get("schema", {})
-    if schema.get("type") == "integer":
-        return str(int(schema.get("minimum", 1)) - 1)
+    param = op.parameter(op.path_params[0])
+    if param.type == "integer":
+        return str(int(param.minimum if param.minimum is not None else 1) - 1)
     return None
 
 

@@ -23,6 +23,7 @@ from conformance.contract.spec import Filter
 from conformance.inputs.filters import BOOLEANS, date_param, filter_value, zone
 from conformance.inputs.strategies import QUERY_TEXT, mixed_case
 from conformance.checks.timestamps import parse_utc
+
 #: Wall-clock shifts that a server reading the dates in a local time zone would apply (IST first:
 #: the vendor's deployments run in ap-south-1).
 TIME_ZONE_SHIFTS = (timedelta(hours=5, minutes=30), -timedelta(hours=5, minutes=30))
@@ -525,7 +526,7 @@ def test_total_counts_the_filtered_set(data, api, envelope, resource_operation, 
 @given(data=st.data())
 def test_unknown_query_parameters_are_ignored(data, api, envelope, list_operation, base_query, iris_spec):
     op = list_operation
-    taken = {p["name"].lower() for p in op.parameters} \
+    taken = {p.name.lower() for p in op.parameters} \
         | {p.lower() for p in iris_spec.api_view.auth.tenant_override_params}
     names = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,15}", fullmatch=True).filter(
         lambda n: n.lower() not in taken and not any(w in n.lower() for w in ("key", "token", "auth", "tenant")))
