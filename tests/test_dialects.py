@@ -519,18 +519,15 @@ def adapted_spec(dialect: str) -> dict[str, Any]:
     expanded, action by action, every target must match, no documented point changed)."""
     if dialect == "native":
         return specs.unshared(yaml.safe_load(SPEC.read_text(encoding="utf-8")))
-    return specs.Spec(SPEC, [str(OVERLAYS / f"{dialect}.overlay.yaml")]).raw
+    return specs.Spec(SPEC, [str(OVERLAYS / f"{dialect}.overlay.yaml")]).openapi_document()
 
 
 def deref(document: dict[str, Any], node: Any) -> Any:
-    """``node`` with local ``$ref``s (and a one-branch ``allOf``) followed."""
+    """``node`` with local ``$ref``s (the suite's :func:`conformance.contract.spec.deref`) and a
+    one-branch ``allOf`` followed."""
     for _ in range(10):
-        if isinstance(node, dict) and "$ref" in node:
-            target: Any = document
-            for part in node["$ref"].lstrip("#/").split("/"):
-                target = target[part]
-            node = target
-        elif isinstance(node, dict) and len(node.get("allOf", [])) == 1 and "properties" not in node:
+        _, node = specs.deref(document, node)
+        if isinstance(node, dict) and len(node.get("allOf", [])) == 1 and "properties" not in node:
             node = node["allOf"][0]
         else:
             return node

@@ -184,7 +184,7 @@ def test_id_type_of_lists_and_details():
     for listing in SPEC.resource_list_operations:
         assert targets.id_type(listing) == listing.resource_view.id_type
     for detail in SPEC.detail_operations:
-        assert targets.id_type(detail) == detail.parameter(detail.path_params[0])["schema"]["type"]
+        assert targets.id_type(detail) == detail.parameter(detail.path_params[0]).type
     assert targets.id_type(geo_list()) is None
 
 
@@ -199,7 +199,8 @@ def test_absent_id_is_well_formed_and_not_live():
 
 def test_invalid_id_breaks_the_schema_minimum_or_is_none():
     detail = integer_detail()
-    minimum = detail.parameter(detail.path_params[0])["schema"].get("minimum", 1)
+    param = detail.parameter(detail.path_params[0])
+    minimum = param.minimum if param.minimum is not None else 1
     assert targets.invalid_id(detail) == str(minimum - 1)
     assert targets.invalid_id(string_detail()) is None
 
@@ -262,3 +263,15 @@ def test_target_errors_provoke_every_error_it_can():
     assert [label for label, _ in targets.Target(integer_detail(), "/p/1").errors(FakeApi())] == \
         ["no credential", "POST without a body"]
 
+
+
+@given(data=st.data())
+def test_a_foreign_record_is_one_of_their_ids_with_its_detail(data):
+    """TEN-01 and TEN-02 draw the other tenant's record the same way: one of its listed ids, read
+    through the list's detail operation."""
+    listing = records.list_of(SPEC, integer_detail())
+    id_field = listing.resource_view.id_field
+    record = targets.draw_foreign_record(data, SPEC, listing, [{id_field: 7}, {id_field: 8}])
+    assert record.id in (7, 8)
+    assert record.detail is SPEC.operation(listing.resource_view.detail_operation)
+    assert record.path == records.detail_path(record.detail, record.id)

@@ -47,7 +47,7 @@ def test_an_overlay_changes_what_the_suite_reads_and_is_recorded(tmp_path):
 
 def test_an_empty_overlay_changes_nothing(tmp_path):
     spec = load(write(tmp_path, []))
-    assert spec.raw == specs.unshared(specs.load().raw)
+    assert spec.openapi_document() == specs.load().openapi_document()
     assert spec.overlaid_requirements == frozenset()
 
 
@@ -106,7 +106,7 @@ def test_the_suite_refuses_a_bad_overlay_before_any_request(tmp_path):
 # ------------------------------------------------------------------------------- the draft writer
 
 def test_draft_actions_reproduce_every_edit_and_load_as_an_overlay(tmp_path):
-    base = specs.unshared(specs.load().raw)
+    base = specs.load().openapi_document()
     edits = [
         drafts.Deviation("ENV-01", "bare", [], "high", drafts.restructure_envelope(
             {"success-field": None, "data-field": "items", "detail-wrapped": False, "error-field": None})),
@@ -129,7 +129,7 @@ def test_draft_actions_reproduce_every_edit_and_load_as_an_overlay(tmp_path):
     expected = copy.deepcopy(base)
     for deviation in edits:
         deviation.edit(expected)
-    assert spec.raw == expected
+    assert spec.openapi_document() == expected
     env = spec.envelope_view
     assert (env.success_field, env.data_field, env.detail_wrapped, env.error_field) == (None, "items", False, None)
     sessions = spec.operation("listSessions")
@@ -137,8 +137,10 @@ def test_draft_actions_reproduce_every_edit_and_load_as_an_overlay(tmp_path):
     assert "energy" in sessions.resource_view.sort.fields and "energy_kwh" not in sessions.resource_view.sort.fields
     assert [f.field for f in sessions.resource_view.filters if f.param == "user_id"] == ["userId"]
     assert "userId" in sessions.resource_view.search.fields
-    assert spec.operation("listSessions").parameter("sortby")["schema"]["enum"].count("energy") == 1
-    error = spec.document["components"]["responses"]["NotFound"]["content"]["application/json"]["schema"]
+    assert spec.operation("listSessions").parameter("sortby").enum.count("energy") == 1
+    document = spec.openapi_document()
+    error = specs.resolve_refs(document["components"]["responses"]["NotFound"], document)["content"][
+        "application/json"]["schema"]
     shared, specific = error["allOf"]
     assert set(shared["properties"]) == {"code", "message", "details"} and shared["required"] == ["code", "message"]
     assert specific["properties"] == {"code": {"type": "string", "enum": ["NOT_FOUND"]}}

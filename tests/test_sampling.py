@@ -1,5 +1,5 @@
-"""Unit tests of the record sampler (conformance.inputs.sampling) on fake lists in memory: no server, so
-they run in milliseconds."""
+"""Unit tests of the record sampler (conformance.inputs.sampling) on fake lists in memory, and of the
+filter values (conformance.inputs.filters): no server, so they run in milliseconds."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import random
 
 import pytest
 
+from conformance.contract.spec import Filter, FrozenMap, Sort
 from conformance.inputs import sampling
-from conformance.inputs.sampling import (extreme_queries, filter_value, miss_probability, random_pagesize, run_rng,
+from conformance.inputs.filters import date_param, filter_value, zone
+from conformance.inputs.sampling import (extreme_queries, miss_probability, random_pagesize, run_rng,
                                   sample_records, sample_size, value_rule_violations)
 
-SORT = {"sortby-param": "sortby", "orderby-param": "orderby", "fields": {"id": "integer", "energy": "number"},
-        "orders": ["ASC", "DESC"]}
+SORT = Sort(sortby_param="sortby", orderby_param="orderby", fields=FrozenMap({"id": "integer", "energy": "number"}),
+            default="id", orders=("ASC", "DESC"), default_order="ASC", tiebreak="id")
 
 
 class FakeList:
@@ -223,19 +225,45 @@ def test_null_is_refused_where_the_schema_is_not_nullable():
 
 # ---------------------------------------------------------------------------- filter values
 
+def flt(match: str, **more) -> Filter:
+    return Filter(param="p", field="f", match=match, **more)
+
+
+FROM = flt("datetime-from", format="%Y-%m-%d %H:%M:%S")
+TO_IST = flt("datetime-to", format="%Y-%m-%d %H:%M", timezone="Asia/Kolkata")
+
+
 def test_filter_values_are_what_a_record_carries_in_the_filters_form():
-    assert filter_value({"match": "equals"}, "user123") == "user123"
-    assert filter_value({"match": "integer-equals"}, 42) == "42"
-    assert filter_value({"match": "boolean"}, True) == "true"
-    assert filter_value({"match": "enum"}, "STOPPED") == "STOPPED"
-    assert filter_value({"match": "datetime-from", "format": "%Y-%m-%d %H:%M:%S", "timezone": "UTC"},
-                        "2026-11-20T08:15:00Z") == "2026-11-20 08:15:00"
-    assert filter_value({"match": "datetime-to", "format": "%Y-%m-%d %H:%M", "timezone": "Asia/Kolkata"},
-                        "2026-11-20T08:15:00Z") == "2026-11-20 13:45"
-    assert filter_value({"match": "equals"}, None) is None
-    assert filter_value({"match": "equals"}, "  ") is None
-    assert filter_value({"match": "equals"}, [1]) is None
-    assert filter_value({"match": "datetime-from"}, "not a time") is None
+    assert filter_value(flt("equals"), "user123") == "user123"
+    assert filter_value(flt("integer-equals"), 42) == "42"
+    assert filter_value(flt("boolean"), True) == "true" and filter_value(flt("boolean"), False) == "false"
+    assert filter_value(flt("enum"), "STOPPED") == "STOPPED"
+    assert filter_value(FROM, "2026-11-20T08:15:00Z") == "2026-11-20 08:15:00"
+    assert filter_value(TO_IST, "2026-11-20T08:15:00Z") == "2026-11-20 13:45"
+    assert filter_value(flt("equals"), None) is None
+    assert filter_value(flt("equals"), "  ") is None
+    assert filter_value(flt("equals"), [1]) is None
+    assert filter_value(FROM, "not a time") is None
+
+
+def test_a_boolean_filter_selects_only_booleans():
+    assert filter_value(flt("boolean"), "yes") is None and filter_value(flt("boolean"), 1) is None
+
+
+def test_a_timestamp_without_offset_is_read_as_utc():
+    assert filter_value(FROM, "2026-11-20T08:15:00") == "2026-11-20 08:15:00"
+    assert filter_value(TO_IST, "2026-11-20T08:15:00") == "2026-11-20 13:45"
+    assert filter_value(FROM, "2026-11-20T13:45:00+05:30") == "2026-11-20 08:15:00"
+
+
+def test_date_param_is_the_instant_in_the_filters_form_and_zone():
+    from datetime import datetime, timezone
+
+    instant = datetime(2026, 11, 20, 8, 15, 30, tzinfo=timezone.utc)
+    assert zone(FROM) is timezone.utc and zone(flt("datetime-from", format="%Y", timezone="utc")) is timezone.utc
+    assert str(zone(TO_IST)) == "Asia/Kolkata"
+    assert date_param(FROM, instant) == "2026-11-20 08:15:30"
+    assert date_param(TO_IST, instant) == "2026-11-20 13:45"
 
 
 # ---------------------------------------------------------------------------- sharing

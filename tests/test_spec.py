@@ -70,33 +70,33 @@ def test_every_documented_parameter_is_in_the_spec(spec):
     common, per_op = _doc_tables()
     for op_id, params in per_op.items():
         op = spec.operation(op_id)
-        declared = {p["name"] for p in op.parameters}
+        declared = {p.name for p in op.parameters}
         missing = set(params) - declared
         assert not missing, f"{op_id} lacks documented parameters {missing}"
         for name in common:
-            if COMMON_ON[name] == "list" and op.is_list or COMMON_ON[name] == "resource" and op.resource:
+            if COMMON_ON[name] == "list" and op.is_list or COMMON_ON[name] == "resource" and op.resource_view:
                 assert name in declared, f"{op_id} lacks the common parameter {name}"
 
 
 def test_both_security_schemes_are_declared(spec):
-    schemes = spec.document["components"]["securitySchemes"].values()
+    schemes = spec.openapi_document()["components"]["securitySchemes"].values()
     assert {"type": "apiKey", "in": "header", "name": "x-api-key"}.items() <= next(
         s for s in schemes if s["type"] == "apiKey").items()
     assert any(s["type"] == "http" and s["scheme"].lower() == "bearer" for s in schemes)
 
 
 def test_every_error_code_of_the_contract_is_in_the_spec(spec):
-    assert spec.api["errors"] == {
+    assert spec.api_view.errors == {
         "VALIDATION_ERROR": 400, "MISSING_API_KEY": 401, "INVALID_KEY_FORMAT": 401, "INVALID_API_KEY": 401,
         "NOT_FOUND": 404, "METHOD_NOT_ALLOWED": 405, "RATE_LIMIT_EXCEEDED": 429, "INTERNAL_ERROR": 500,
     }
-    enum = spec.document["components"]["schemas"]["ErrorCode"]["enum"]
-    assert set(enum) == set(spec.api["errors"])
+    enum = spec.openapi_document()["components"]["schemas"]["ErrorCode"]["enum"]
+    assert set(enum) == set(spec.api_view.errors)
 
 
 def test_requirement_ids_in_the_spec_are_registered(spec):
     found = set(re.findall(r"\b[A-Z]+(?:-[A-Z]+)?-\d\d\b", " ".join(
-        str(v) for v in _walk(spec.raw, "x-requirements"))))
+        str(v) for v in _walk(spec.openapi_document(), "x-requirements"))))
     assert found, "the spec carries no x-requirements"
     unknown = found - set(requirements.registry())
     assert not unknown, f"x-requirements name IDs the registry does not have: {unknown}"
@@ -106,10 +106,10 @@ def test_every_operation_carries_requirements_and_list_extensions(spec):
     for op in spec.operations.values():
         assert op.requirements, f"{op.operation_id} has no x-requirements"
     for op in spec.list_operations:
-        assert {"page-param", "pagesize-param", "max-pagesize", "total-field"} <= set(op.pagination)
+        assert isinstance(op.paging, specs.Pagination)  # page-param, pagesize-param, max-pagesize, total-field...
     assert {op.operation_id for op in spec.resource_list_operations} == {
         "listTariffs", "listCustomers", "listStations", "listSessions"}
-    assert spec.operation("getChargerStatus").geo["earth-radius-km"] == pytest.approx(6371.0088)
+    assert spec.operation("getChargerStatus").geo_view.earth_radius_km == pytest.approx(6371.0088)
 
 
 def _walk(node, key):
@@ -155,7 +155,7 @@ def test_the_extension_schema_is_a_valid_draft_2020_12_schema():
 
 def test_the_shipped_spec_loads_without_problems():
     spec = specs.Spec(specs.default_spec_path())
-    assert spec.operations and spec.api["envelope"]["data-field"] == "data"
+    assert spec.operations and spec.envelope_view.data_field == "data"
 
 
 def test_every_extension_the_spec_uses_is_in_the_schema():
@@ -296,16 +296,18 @@ def assert_view_of(view, data, where: str) -> None:
 
 
 def test_the_views_hold_every_key_of_every_extension(spec):
-    assert_view_of(spec.api_view, spec.api, "x-api")
+    document = specs.resolve_refs(spec.openapi_document(), spec.openapi_document())
+    assert_view_of(spec.api_view, document["x-api"], "x-api")
     for op in spec.operations.values():
+        raw = document["paths"][op.path][op.method.lower()]
         if op.is_list:
-            assert_view_of(op.paging, op.pagination, f"{op.operation_id}.x-pagination")
-        if op.resource:
-            assert_view_of(op.resource_view, op.resource, f"{op.operation_id}.x-resource")
+            assert_view_of(op.paging, raw["x-pagination"], f"{op.operation_id}.x-pagination")
+        if "x-resource" in raw:
+            assert_view_of(op.resource_view, raw["x-resource"], f"{op.operation_id}.x-resource")
         else:
             assert op.resource_view is None
-        if op.geo:
-            assert_view_of(op.geo_view, op.geo, f"{op.operation_id}.x-geo")
+        if "x-geo" in raw:
+            assert_view_of(op.geo_view, raw["x-geo"], f"{op.operation_id}.x-geo")
         else:
             assert op.geo_view is None
 
@@ -383,7 +385,8 @@ def test_api_view(spec):
     assert spec.envelope_view is api.envelope
     assert api.envelope == specs.EnvelopeFields(success_field="success", data_field="data", error_field="error",
                                                 error_code_field="code", error_message_field="message")
-    assert api.errors == spec.api["errors"] and api.error_status("NOT_FOUND") == 404 == spec.error_status("NOT_FOUND")
+    assert api.errors == spec.openapi_document()["x-api"]["errors"]
+    assert api.error_status("NOT_FOUND") == 404 == spec.error_status("NOT_FOUND")
     assert re.fullmatch(api.timestamp_pattern, "2026-11-20T08:15:00Z")
     assert api.base_path == "/api/v1/d2s/external"
 
@@ -401,7 +404,8 @@ def test_views_are_frozen_and_hashable(spec):
         res.sort.default = "name"
     with pytest.raises(TypeError):
         res.sort.fields["id"] = "string"
-    assert hash(res) == hash(specs.Resource.from_spec(spec.operation("listStations").resource))
+    data = spec.openapi_document()["paths"]["/stations"]["get"]["x-resource"]
+    assert hash(res) == hash(specs.Resource.from_spec(data))
     assert {spec.api_view, spec.operation("getChargerStatus").geo_view, spec.operation("listStations").paging}
     assert spec.operation("listStations").resource_view is res, "built once per operation"
 
@@ -412,3 +416,111 @@ def test_parameter_requirements(spec):
     assert spec.operation("listCustomers").parameter_requirements("orderby") == ("SORT-01",)
     with pytest.raises(KeyError):
         op.parameter_requirements("colour")
+
+
+# ----------------------------------------------------------------- parameters, schemas, responses
+
+def test_parameter_view(spec):
+    op = spec.operation("listStations")
+    assert all(isinstance(p, specs.Parameter) for p in op.parameters)
+    assert [p.name for p in op.parameters][:5] == ["page", "pagesize", "search", "sortby", "orderby"]
+    pagesize = op.parameter("pagesize")
+    assert (pagesize.location, pagesize.required, pagesize.type, pagesize.minimum, pagesize.maximum,
+            pagesize.default) == ("query", False, "integer", 1, 100, 10)
+    assert pagesize.requirements[0] == "PAGE-01"
+    assert op.parameter("sortby").enum == ("id", "name", "city", "state", "created_at")
+    orderby = op.parameter("orderby")
+    assert orderby.pattern and orderby.case_insensitive and not op.parameter("city").case_insensitive
+    assert op.parameter("city").example == "Mumbai" and op.parameter("always_open").type == "boolean"
+    detail = spec.operation("getTariff").parameter("id")
+    assert (detail.location, detail.required, detail.type, detail.minimum, detail.format) == \
+        ("path", True, "integer", 1, None)
+    assert spec.operation("getTariff").path_params == ["id"]
+    with pytest.raises(KeyError, match="no parameter 'colour'"):
+        op.parameter("colour")
+
+
+def test_parameter_schema_is_whole_for_a_validator(spec):
+    schema = spec.operation("listStations").parameter("pagesize").schema.json_schema()
+    assert schema["type"] == "integer" and schema["maximum"] == 100
+    schema["maximum"] = 5  # a copy: the spec does not change
+    assert spec.operation("listStations").parameter("pagesize").maximum == 100
+
+
+def test_response_schema_view(spec):
+    body = spec.operation("listSessions").response_schema("200")
+    assert isinstance(body, specs.Schema) and body.required == ("success", "data", "pagination")
+    session = body.properties[spec.envelope_view.data_field].items
+    assert session.type == "object" and "end_time" in session.required
+    end = session.properties["end_time"]
+    assert (end.format, end.nullable) == ("date-time", True)
+    assert session.invariants == (
+        specs.Invariant(id="SES-01", when={"status": "STARTED"}, field="end_time", must_be="null"),
+        specs.Invariant(id="SES-01", when={"status": "STOPPED"}, field="end_time", must_be="not-null",
+                        gte_field="start_time"))
+    assert body.declares_format("date-time") and not spec.operation("listSessions").parameter("page").schema \
+        .declares_format("date-time")
+    assert spec.operation("listSessions").response_schema("418") is None
+    assert hash(body) == hash(spec.operation("listSessions").response_schema("200"))
+
+
+def test_what_the_transport_and_schema_checks_read(spec):
+    sessions = spec.operation("listSessions")
+    assert sessions.semantic_statuses == (400,) and spec.operation("listTariffs").semantic_statuses == ()
+    assert re.search(sessions.allow_pattern, "GET, HEAD") and not re.search(sessions.allow_pattern, "POST")
+    assert ("405", "Allow") in {(h.status, h.name) for h in sessions.response_headers}
+    retry = next(h for h in sessions.response_headers if h.name == "Retry-After")
+    assert retry.status == "429" and isinstance(retry.schema, specs.Schema)
+    assert spec.methods_on("/sessions") == ("GET",) and spec.methods_on("/nowhere") == ()
+    assert sessions.requirements and isinstance(sessions.requirements, tuple)
+
+
+def test_the_spec_gives_views_not_its_dictionaries(spec):
+    for name in ("raw", "document", "base_raw", "api", "envelope"):
+        assert not hasattr(spec, name), name
+    op = spec.operation("listSessions")
+    for name in ("raw", "pagination", "resource", "geo"):
+        assert not hasattr(op, name), name
+    document = spec.openapi_document()
+    assert document["paths"]["/sessions"]["get"]["operationId"] == "listSessions"
+    assert "$ref" in document["paths"]["/sessions"]["get"]["parameters"][0]  # as written
+    document["paths"].clear()  # a copy
+    assert spec.openapi_document()["paths"] and spec.operation("listSessions").paging.max_pagesize == 100
+
+
+# ------------------------------------------------------------------ documents: operations and $refs
+
+def test_operations_in_a_document_are_its_http_methods():
+    document = {"paths": {"/a": {"parameters": [{"name": "x"}], "summary": "s", "x-note": {"a": 1},
+                                 "get": {"operationId": "getA"}, "DELETE": {"operationId": "deleteA"}},
+                          "/b": None, "/c": {"post": "not an operation"}}}
+    assert [(p, m, body["operationId"]) for p, m, body in specs.operations_in(document)] == [
+        ("/a", "get", "getA"), ("/a", "DELETE", "deleteA")]
+    assert list(specs.operations_in({"paths": ["broken"]})) == [] and list(specs.operations_in({})) == []
+
+
+DOCUMENT = {
+    "components": {"schemas": {"A": {"$ref": "#/components/schemas/B"}, "B": {"type": "object", "properties": {
+        "self": {"$ref": "#/components/schemas/B"}}}, "a/b": {"type": "string"}, "L": [{"type": "integer"}]}},
+    "top": {"$ref": "#/components/schemas/A"},
+}
+
+
+def test_deref_follows_a_chain_of_refs_and_names_the_last_pointer():
+    assert specs.deref(DOCUMENT, DOCUMENT["top"]) == ("#/components/schemas/B", DOCUMENT["components"]["schemas"]["B"])
+    assert specs.deref(DOCUMENT, {"type": "string"}) == (None, {"type": "string"})
+    assert specs.deref(DOCUMENT, {"$ref": "#/components/schemas/a~1b"})[1] == {"type": "string"}
+    assert specs.resolve_pointer(DOCUMENT, "#/components/schemas/L/0") == {"type": "integer"}
+    assert specs.resolve_pointer(DOCUMENT, "/components/schemas/a~1b") == {"type": "string"}
+    with pytest.raises(specs.UnresolvedRef, match=r"\$ref '#/components/schemas/C' does not resolve \(no 'C'\)"):
+        specs.deref(DOCUMENT, {"$ref": "#/components/schemas/C"})
+
+
+def test_resolve_refs_copies_with_refs_replaced_stops_at_cycles_and_reports_dangling_ones():
+    problems: list = []
+    resolved = specs.resolve_refs({"x": DOCUMENT["top"], "y": [{"$ref": "#/nowhere"}]}, DOCUMENT, problems=problems)
+    b = resolved["x"]
+    assert b["type"] == "object" and b["properties"]["self"] == {"$ref": "#/components/schemas/B"}  # the cycle
+    assert resolved["y"] == [{"$ref": "#/nowhere"}]
+    assert problems == [(("y", 0), "$ref '#/nowhere' does not resolve (no 'nowhere')")]
+    assert DOCUMENT["top"] == {"$ref": "#/components/schemas/A"}, "the document itself is not changed"

@@ -30,17 +30,17 @@ class FakeList:
 
     def get(self, path: str, params: dict) -> Exchange:
         self.sent += 1
-        pag = self.op.pagination
-        page, size = int(params[pag["page-param"]]), int(params[pag["pagesize-param"]])
+        pag = self.op.paging
+        page, size = int(params[pag.page_param]), int(params[pag.pagesize_param])
         start = (page - 1) * size
         total = len(self.records) + (self.drift if page > 1 else 0)
         items = self.records[start:start + size]
         if page > 1 and self.shift:  # the same page length, starting early: the last record of the page before
             items = (self.records[start - self.shift:start] + items)[:len(items)]
-        env = self.spec.envelope
-        body = {env["success-field"]: True, env["data-field"]: items,
-                pag["meta-field"]: {pag["page-field"]: page, pag["pagesize-field"]: size, pag["total-field"]: total,
-                                    pag["totalpages-field"]: math.ceil(total / size)}}
+        env = self.spec.envelope_view
+        body = {env.success_field: True, env.data_field: items,
+                pag.meta_field: {pag.page_field: page, pag.pagesize_field: size, pag.total_field: total,
+                                 pag.totalpages_field: math.ceil(total / size)}}
         response = requests.Response()
         response.status_code = 200
         response._content = json.dumps(body).encode()
@@ -57,7 +57,7 @@ def spec() -> specs.Spec:
 @pytest.fixture
 def tariffs(spec):
     op = spec.operation("listTariffs")
-    return op, [{op.resource["id-field"]: i} for i in range(1, 48)]
+    return op, [{op.resource_view.id_field: i} for i in range(1, 48)]
 
 
 def test_a_walk_yields_every_record_once(spec, tariffs):

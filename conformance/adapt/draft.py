@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
+from conformance.contract.spec import deref, operations_in, resolve_pointer
+
 Document = dict[str, Any]
 
 
@@ -33,25 +35,6 @@ class Deviation:
 
 # ---------------------------------------------------------------------------------- the document
 
-def deref(doc: Document, node: Any) -> tuple[str | None, Any]:
-    """``node`` with a local ``$ref`` followed: (the component's pointer or None, the node)."""
-    pointer = None
-    seen = 0
-    while isinstance(node, dict) and "$ref" in node and seen < 20:
-        pointer = str(node["$ref"])
-        node = resolve_pointer(doc, pointer)
-        seen += 1
-    return pointer, node
-
-
-def resolve_pointer(doc: Document, pointer: str) -> Any:
-    node: Any = doc
-    for part in pointer.lstrip("#/").split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    return node
-
-
 def response_schema(doc: Document, op: dict[str, Any], status: str) -> tuple[str | None, Any]:
     """The (pointer, schema) of ``op``'s JSON response ``status``."""
     _, response = deref(doc, (op.get("responses") or {}).get(status))
@@ -62,10 +45,9 @@ def response_schema(doc: Document, op: dict[str, Any], status: str) -> tuple[str
 
 
 def operations(doc: Document) -> Iterable[tuple[str, dict[str, Any]]]:
-    for path, item in (doc.get("paths") or {}).items():
-        for method, op in (item or {}).items():
-            if method in ("get", "put", "post", "delete", "patch") and isinstance(op, dict):
-                yield path, op
+    """(path, operation object) of every operation of ``doc``."""
+    for path, _, op in operations_in(doc):
+        yield path, op
 
 
 def list_operations(doc: Document) -> list[tuple[str, dict[str, Any]]]:

@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from conformance.contract import spec as specs
+from conformance.contract.spec import UnresolvedRef, deref, resolve_pointer
 from conformance.runtime.budget import CannotJudge, Ledger
 from conformance.runtime.client import ApiClient, Exchange, TransportFailure, make_session
-from conformance.adapt.draft import (Deviation, deref, item_schema_pointer, rename_fields, rename_pagination,
-                                       rename_rate_limit_headers, render, resolve_pointer, restructure_envelope,
-                                       set_max_pagesize, set_timestamp_pattern)
+from conformance.adapt.draft import (Deviation, item_schema_pointer, rename_fields, rename_pagination,
+                                       rename_rate_limit_headers, render, restructure_envelope, set_max_pagesize,
+                                       set_timestamp_pattern)
 from conformance.checks.records import detail_path
 from conformance.runtime.redaction import redact
 from conformance.inputs.targets import absent_id
@@ -227,7 +228,7 @@ class RecordWalk:
 def adapt(base_url: str, key: str | None, *, spec_path: str | None = None, max_requests: int = MAX_REQUESTS,
           max_rps: float | None = None, timeout: float = 10.0) -> Result:
     spec = specs.load(spec_path)
-    doc = specs.unshared(spec.raw)
+    doc = spec.openapi_document()
     ledger = Ledger.create(max_requests=max_requests, max_rps=max_rps)
     session = make_session(ledger, base_url=base_url, timeout=timeout,
                            retry_after_header=spec.api_view.rate_limit.retry_after_header)
@@ -240,7 +241,7 @@ def adapt(base_url: str, key: str | None, *, spec_path: str | None = None, max_r
         _probe(spec, doc, prober, deviations, unexplained)
     except Stop as stop:
         unexplained.append(f"probing stopped early ({stop}); what was not probed is judged as the spec says")
-    base = specs.unshared(spec.raw)
+    base = spec.openapi_document()
     header = [f"iris-conformance adapt: an overlay draft for {redact(base_url)}",
               f"written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from {len(prober.sent)} requests, against "
               f"{spec.path.name} v{spec.version} sha256:{spec.sha256[:16]}",
@@ -253,8 +254,7 @@ def adapt(base_url: str, key: str | None, *, spec_path: str | None = None, max_r
 
 
 def _item_pointer(doc: dict[str, Any], op: specs.Operation) -> str | None:
-    """The component schema of one record of ``op``'s list, found in the document with its $refs
-    (``op.raw`` has them resolved)."""
+    """The component schema of one record of ``op``'s list, found in the document with its $refs."""
     raw = (doc.get("paths") or {}).get(op.path, {}).get(op.method.lower())
     return item_schema_pointer(doc, raw) if isinstance(raw, dict) else None
 
@@ -505,7 +505,7 @@ def _renames(spec: specs.Spec, doc: dict[str, Any], prober: Prober, walk: Record
 def _requirement_of(doc: dict[str, Any], pointer: str) -> str:
     try:
         schema = resolve_pointer(doc, pointer)
-    except (KeyError, IndexError, ValueError):
+    except UnresolvedRef:
         return "DET-01"
     ids = schema.get("x-requirements") or []
     return "DET-01" if "DET-01" in ids or not ids else ids[0]

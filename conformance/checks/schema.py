@@ -3,8 +3,6 @@ about the contract, and how a failure is attributed to requirement IDs (for the 
 
 from __future__ import annotations
 
-import copy
-
 import re
 from typing import Any, Iterable
 
@@ -49,7 +47,7 @@ def schemathesis_config(spec: specs.Spec, profile: str = "default") -> Schemathe
     checks["negative_data_rejection"] = {"expected-statuses": ["400", "404"]}
     operations = []
     for op in spec.operations.values():
-        semantic = op.raw.get("x-semantic-validation")
+        semantic = op.semantic_statuses
         if semantic:
             # The schema cannot say everything (e.g. start_date <= end_date): such valid-looking
             # input may be refused with the statuses the spec lists.
@@ -88,7 +86,7 @@ def load_schema(spec: specs.Spec, profile: str = "default") -> Any:
     """The schemathesis schema of ``spec``; its ``transport`` is a :class:`SessionTransport` whose
     session the schema test sets."""
     # from the spec's document, overlays applied (a copy: schemathesis keeps and may annotate it)
-    schema = schemathesis.openapi.from_dict(copy.deepcopy(spec.raw), config=schemathesis_config(spec, profile))
+    schema = schemathesis.openapi.from_dict(spec.openapi_document(), config=schemathesis_config(spec, profile))
     transport = SessionTransport()
     # The transport is a read-only property of the schema class: a subclass overrides it
     # (schemathesis clones a schema with ``self.__class__``, so clones keep it).
@@ -165,10 +163,9 @@ def _header_schema_requirements(spec: specs.Spec, failure: Any) -> list[str]:
     headers = header_requirements(spec)
     ids = set()
     for op in spec.operations.values():
-        for response in op.raw.get("responses", {}).values():
-            for name, header in (response.get("headers") or {}).items():
-                if header.get("schema") == root and name.lower() in headers:
-                    ids.add(headers[name.lower()])
+        for header in op.response_headers:
+            if header.schema.json_schema() == root and header.name.lower() in headers:
+                ids.add(headers[header.name.lower()])
     return sorted(ids) or ["ENV-01"]
 
 
@@ -252,16 +249,16 @@ def _parameter_requirements(operation: specs.Operation, case: Any, *, only_inval
     sent.update(case.path_parameters or {})
     ids: list[str] = []
     for param in operation.parameters:
-        name = param["name"]
+        name = param.name
         if only and name not in only:
             continue
-        if name not in sent and not (only_invalid and param.get("required")):
+        if name not in sent and not (only_invalid and param.required):
             continue
-        if only_invalid and name in sent and _is_valid(sent[name], param.get("schema", {})):
+        if only_invalid and name in sent and _is_valid(sent[name], param.schema.json_schema()):
             continue
         # the first of a parameter's x-requirements governs its values (PAGE-01 for page and pagesize,
         # SRCH-01 for search, FLT-TAR-01 for type ...); the others only read the parameter
-        ids += [i for i in param.get("x-requirements", [])[:1] if i not in ids]
+        ids += [i for i in param.requirements[:1] if i not in ids]
     if not ids:
         ids = [i for i in operation.requirements if re.match(r"(PAGE-01|DET-02|GEO-01)$", i)]
     return ids

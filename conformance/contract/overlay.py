@@ -24,6 +24,8 @@ from typing import Any, Iterable
 import jsonschema
 import yaml
 
+from conformance.contract.spec import UnresolvedRef, deref, operations_in, unshared
+
 #: the environment variable of ``--overlay`` (paths separated by os.pathsep)
 ENV = "IRIS_OVERLAY"
 
@@ -147,15 +149,6 @@ def apply(document: dict[str, Any], paths: Iterable[str | Path]) -> tuple[dict[s
     return document, applied
 
 
-def unshared(node: Any) -> Any:
-    """A copy of a document in which no two places share an object (YAML anchors expanded)."""
-    if isinstance(node, dict):
-        return {key: unshared(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [unshared(value) for value in node]
-    return node
-
-
 def _pointer(match: Any) -> str:
     """The JSON pointer of a jsonpath-ng match."""
     parts: list[str] = []
@@ -175,23 +168,19 @@ def documented_points(document: dict[str, Any]) -> dict[str, str]:
     """What the vendor docs fix and no overlay may change, as comparable strings."""
     points: dict[str, str] = {}
     components = document.get("components") or {}
-    params = components.get("parameters") or {}
 
     def param(p: Any) -> tuple[str, str]:
-        if isinstance(p, dict) and "$ref" in p:
-            p = params.get(str(p["$ref"]).rsplit("/", 1)[-1], {})
+        try:
+            _, p = deref(document, p)
+        except UnresolvedRef:
+            p = {}
         return (str(p.get("name")), str(p.get("in"))) if isinstance(p, dict) else ("?", "?")
 
-    for path, item in (document.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        for method, op in item.items():
-            if not isinstance(op, dict) or method.startswith("x-") or method == "parameters":
-                continue
-            at = f"{method.upper()} {path}"
-            points[f"operation {at}"] = str(op.get("operationId"))
-            points[f"parameters of {at}"] = json.dumps(sorted(param(p) for p in op.get("parameters", [])))
-            points[f"status codes of {at}"] = json.dumps(sorted(map(str, (op.get("responses") or {}))))
+    for path, method, op in operations_in(document):
+        at = f"{method.upper()} {path}"
+        points[f"operation {at}"] = str(op.get("operationId"))
+        points[f"parameters of {at}"] = json.dumps(sorted(param(p) for p in op.get("parameters", [])))
+        points[f"status codes of {at}"] = json.dumps(sorted(map(str, (op.get("responses") or {}))))
     api = document.get("x-api") or {}
     auth = dict(api.get("auth") or {})
     points["x-api.auth"] = json.dumps({k: auth.get(k) for k in ("api-key-header", "bearer-scheme", "key-prefix",

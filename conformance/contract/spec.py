@@ -9,10 +9,18 @@ and the OpenAPI structure around them) and for what a schema cannot say (operati
 parameters, registered requirement IDs, defaults among the allowed values). A mistake in it is a
 :class:`SpecError` that names the file, the element and the key: a usage error before any request,
 never a KeyError in a test reported as the deployment's fault.
+
+Everything the suite reads of the spec is a frozen, typed view (:class:`Operation`, :class:`Parameter`,
+:class:`Schema`, :class:`Pagination`, :class:`Resource`, :class:`Geo`, :class:`Api`...): no property
+or method of :class:`Spec` or :class:`Operation` returns the spec's dictionaries. What needs a whole
+document (schemathesis, ``adapt``'s drafts) gets a copy from :meth:`Spec.openapi_document`. Documents
+are read here only: their operations (:func:`operations_in`) and their ``$ref``s (:func:`deref`,
+:func:`resolve_refs`), for the spec, the overlays and ``adapt``.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import functools
@@ -27,12 +35,10 @@ import jsonschema
 import yaml
 
 from conformance.contract import requirements as _requirements
-from conformance.contract.overlay import unshared  # noqa: F401  (re-exported: the spec's documents are unshared copies)
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: The JSON Schema (draft 2020-12) of the vendor extensions and the OpenAPI structure the suite reads.
 SCHEMA_PATH = _PACKAGE_DIR / "spec_extensions.schema.yaml"
-_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _MAX_PROBLEMS = 20  # problems listed in one SpecError message
 
 
@@ -409,103 +415,251 @@ class Api:
                      envelope=EnvelopeFields.from_spec(data["envelope"]), errors=FrozenMap(data["errors"]))
 
 
+# ------------------------------------------------------------------------- schemas and parameters
+
+def _frozen(value: Any) -> Any:
+    """A value of the spec as an immutable one: lists are tuples, objects FrozenMaps."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return FrozenMap((k, _frozen(v)) for k, v in value.items())
+    return value
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """One of the ``x-invariants`` of a record schema (SES-01): when a record holds every value of
+    ``when``, its ``field`` is null (``must_be`` ``"null"``) or not (``"not-null"``), and not before
+    its ``gte_field``."""
+
+    id: str
+    when: FrozenMap[str, Any]
+    field: str
+    must_be: str | None = None
+    gte_field: str | None = None
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Invariant:
+        then = data["then"]
+        # YAML reads a bare `is: null` as None
+        must_be = "null" if "is" in then and then["is"] in (None, "null") else then.get("is")
+        return cls(id=data["id"], when=FrozenMap(data["when"]), field=then["field"], must_be=must_be,
+                   gte_field=then.get("gte-field"))
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A schema object of the spec, its ``$ref``s resolved: the keywords the suite reads, its
+    properties, items and ``allOf`` branches as schemas, and its ``x-invariants``. A JSON Schema
+    validator needs every keyword: :meth:`json_schema` is the schema object itself (a copy)."""
+
+    type: str | None = None
+    format: str | None = None
+    enum: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    default: Any = None
+    example: Any = None
+    nullable: bool = False
+    required: tuple[str, ...] = ()
+    properties: FrozenMap[str, Schema] = FrozenMap()
+    items: Schema | None = None
+    all_of: tuple[Schema, ...] = ()
+    invariants: tuple[Invariant, ...] = ()
+    _node: Any = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The schema object as the spec writes it ($refs resolved), a copy: for a validator."""
+        return copy.deepcopy(self._node)
+
+    def declares_format(self, name: str) -> bool:
+        """Some part of the schema (itself, a property, an item, a branch) has ``format: name``."""
+        return _declares_format(self._node, name)
+
+    @classmethod
+    def from_spec(cls, data: Any) -> Schema:
+        if not isinstance(data, dict):
+            return cls()
+        properties = data.get("properties")
+        return cls(type=data.get("type"), format=data.get("format"),
+                   enum=_frozen(data["enum"]) if isinstance(data.get("enum"), list) else None,
+                   minimum=data.get("minimum"), maximum=data.get("maximum"), pattern=data.get("pattern"),
+                   default=_frozen(data.get("default")), example=_frozen(data.get("example")),
+                   nullable=bool(data.get("nullable", False)), required=tuple(data.get("required") or ()),
+                   properties=FrozenMap((name, cls.from_spec(s)) for name, s in properties.items())
+                   if isinstance(properties, dict) else FrozenMap(),
+                   items=cls.from_spec(data["items"]) if isinstance(data.get("items"), dict) else None,
+                   all_of=tuple(cls.from_spec(s) for s in data.get("allOf") or ()),
+                   invariants=tuple(Invariant.from_spec(r) for r in data.get("x-invariants") or ()),
+                   _node=data)
+
+
+def _declares_format(node: Any, name: str) -> bool:
+    if isinstance(node, dict):
+        return node.get("format") == name or any(_declares_format(v, name) for v in node.values())
+    if isinstance(node, list):
+        return any(_declares_format(v, name) for v in node)
+    return False
+
+
+def _schema_fact(name: str) -> property:
+    """A read-only attribute that is the attribute ``name`` of the object's ``schema``."""
+    return property(lambda self: getattr(self.schema, name), doc=f"The ``{name}`` of its schema.")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter of an operation: where it is sent (``location``: query, path, header, cookie),
+    whether it is required, its schema and the facts of it the suite reads, an example (the
+    parameter's, else its schema's) and its ``x-requirements`` (the first governs its values)."""
+
+    name: str
+    location: str
+    required: bool = False
+    schema: Schema = Schema()
+    example: Any = None
+    requirements: tuple[str, ...] = ()
+    case_insensitive: bool = False
+
+    # the facts of its schema the suite reads, by the schema's names
+    type = _schema_fact("type")
+    enum = _schema_fact("enum")
+    minimum = _schema_fact("minimum")
+    maximum = _schema_fact("maximum")
+    pattern = _schema_fact("pattern")
+    format = _schema_fact("format")
+    default = _schema_fact("default")
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any]) -> Parameter:
+        schema = Schema.from_spec(data.get("schema"))
+        example = data.get("example")
+        return cls(name=data["name"], location=data["in"], required=bool(data.get("required", False)), schema=schema,
+                   example=_frozen(example) if example is not None else schema.example,
+                   requirements=tuple(data.get("x-requirements") or ()),
+                   case_insensitive=bool(data.get("x-case-insensitive", False)))
+
+
+@dataclass(frozen=True)
+class ResponseHeader:
+    """A header the spec declares on a response of an operation."""
+
+    status: str
+    name: str
+    schema: Schema
+
+
 # ------------------------------------------------------------------------------- the spec
 
 @dataclass(frozen=True)
 class Operation:
+    """One operation of the spec, read through typed views (its document is private)."""
+
     operation_id: str
     method: str
     path: str
-    raw: dict[str, Any]
+    _raw: dict[str, Any] = dataclasses.field(repr=False)
 
     @property
     def is_list(self) -> bool:
-        return "x-pagination" in self.raw
+        return "x-pagination" in self._raw
+
+    @functools.cached_property
+    def parameters(self) -> tuple[Parameter, ...]:
+        """The operation's parameters, in the spec's order."""
+        return tuple(Parameter.from_spec(p) for p in self._raw.get("parameters", []))
 
     @property
     def path_params(self) -> list[str]:
-        return [p["name"] for p in self.raw.get("parameters", []) if p.get("in") == "path"]
-
-    @property
-    def pagination(self) -> dict[str, Any]:
-        """``x-pagination`` as a dictionary (prefer :attr:`paging`)."""
-        return self.raw["x-pagination"]
+        return [p.name for p in self.parameters if p.location == "path"]
 
     @functools.cached_property
     def paging(self) -> Pagination:
         """The typed ``x-pagination`` of a list operation."""
-        if "x-pagination" not in self.raw:
+        if "x-pagination" not in self._raw:
             raise LookupError(f"{self.operation_id} is not a list operation: the spec gives it no x-pagination")
-        return Pagination.from_spec(self.raw["x-pagination"])
+        return Pagination.from_spec(self._raw["x-pagination"])
 
     @functools.cached_property
     def resource_view(self) -> Resource | None:
         """The typed ``x-resource`` of a resource list, else None."""
-        data = self.raw.get("x-resource")
+        data = self._raw.get("x-resource")
         return Resource.from_spec(data) if data else None
 
     @functools.cached_property
     def geo_view(self) -> Geo | None:
         """The typed ``x-geo`` of the geo list, else None."""
-        data = self.raw.get("x-geo")
+        data = self._raw.get("x-geo")
         return Geo.from_spec(data) if data else None
 
     @property
-    def resource(self) -> dict[str, Any] | None:
-        """``x-resource`` as a dictionary (prefer :attr:`resource_view`)."""
-        return self.raw.get("x-resource")
+    def requirements(self) -> tuple[str, ...]:
+        return tuple(self._raw.get("x-requirements", []))
 
     @property
-    def geo(self) -> dict[str, Any] | None:
-        """``x-geo`` as a dictionary (prefer :attr:`geo_view`)."""
-        return self.raw.get("x-geo")
+    def semantic_statuses(self) -> tuple[int, ...]:
+        """``x-semantic-validation``: the statuses a schema-valid request may get (input the schema
+        cannot refuse, e.g. a start date after the end date); empty when the spec gives none."""
+        return tuple(self._raw.get("x-semantic-validation", []))
 
-    @property
-    def requirements(self) -> list[str]:
-        return list(self.raw.get("x-requirements", []))
-
-    @property
-    def parameters(self) -> list[dict[str, Any]]:
-        return list(self.raw.get("parameters", []))
-
-    def parameter(self, name: str) -> dict[str, Any]:
+    def parameter(self, name: str) -> Parameter:
         for param in self.parameters:
-            if param["name"] == name:
+            if param.name == name:
                 return param
         raise KeyError(f"{self.operation_id} has no parameter {name!r} in the spec")
 
     def parameter_requirements(self, name: str) -> tuple[str, ...]:
         """The ``x-requirements`` of the parameter ``name``."""
-        return tuple(self.parameter(name).get("x-requirements", []))
+        return self.parameter(name).requirements
+
+    def response_schema(self, status: str = "200") -> Schema | None:
+        """The schema of the JSON body of the response ``status``, or None when the spec gives none."""
+        response = self._raw.get("responses", {}).get(status) or {}
+        schema = (response.get("content") or {}).get("application/json", {}).get("schema")
+        return Schema.from_spec(schema) if isinstance(schema, dict) else None
+
+    @functools.cached_property
+    def response_headers(self) -> tuple[ResponseHeader, ...]:
+        """Every header the spec declares on a response of the operation."""
+        return tuple(ResponseHeader(str(status), name, Schema.from_spec(header.get("schema")))
+                     for status, response in self._raw.get("responses", {}).items()
+                     for name, header in ((response or {}).get("headers") or {}).items())
+
+    @property
+    def allow_pattern(self) -> str:
+        """The pattern of the ``Allow`` header of the operation's 405 (TRN-02; the spec must give it)."""
+        return self._raw["responses"]["405"]["headers"]["Allow"]["schema"]["pattern"]
 
 
 class Spec:
-    """A loaded spec with $refs resolved (the spec is small and acyclic)."""
+    """A loaded spec, validated, read through typed views. The OpenAPI document itself is private:
+    what needs a document (schemathesis, ``adapt``) gets a copy from :meth:`openapi_document`."""
 
     def __init__(self, path: Path | str, overlays: Iterable[str | Path] = ()):
         from conformance.contract import overlay as _overlay
 
         self.path = Path(path)
         self.text = self.path.read_text(encoding="utf-8")
-        raw = self.raw = yaml.safe_load(self.text)
+        raw = self._raw = yaml.safe_load(self.text)
         self._fail_on(_key_problems(raw), "keys that are not strings")
-        #: the spec's own document; :attr:`raw` is it with the overlays applied
-        self.base_raw: dict[str, Any] = raw
+        # the spec's own document; _raw is it with the overlays applied
+        self._base_raw: dict[str, Any] = raw
         self.overlays: list[_overlay.AppliedOverlay] = []
         if overlays:
             try:  # YAML anchors are expanded first: an action changes the one element it targets
-                self.raw, self.overlays = _overlay.apply(unshared(raw), overlays)
+                self._raw, self.overlays = _overlay.apply(unshared(raw), overlays)
             except _overlay.OverlayError as exc:
                 raise SpecError(f"{self.path}: {exc}") from None
-            self.base_raw = unshared(raw)
+            self._base_raw = unshared(raw)
         else:
-            self.raw = raw
-        self._fail_on(_schema_problems(self.raw), "does not match the schema of the spec and its vendor extensions "
-                                                  f"({SCHEMA_PATH.name})")
+            self._raw = raw
+        self._fail_on(_schema_problems(self._raw), "does not match the schema of the spec and its vendor extensions "
+                                                   f"({SCHEMA_PATH.name})")
         unresolved: list[Problem] = []
-        self.document = _resolve_refs(self.raw, self.raw, problems=unresolved)
+        self._document = resolve_refs(self._raw, self._raw, problems=unresolved)
         self._fail_on(unresolved, "$refs that do not resolve")
-        self._fail_on(_semantic_problems(self.raw, self.document), "is inconsistent")
+        self._fail_on(_semantic_problems(self._raw, self._document), "is inconsistent")
         self.api_view  # noqa: B018  the typed views, built once here from the validated spec
         for op in self.operations.values():
             op.resource_view, op.geo_view, op.paging if op.is_list else None  # noqa: B018
@@ -514,7 +668,12 @@ class Spec:
         if problems:
             adapted = getattr(self, "overlays", None)
             where = f"{self.path} with the overlays {', '.join(str(o.path) for o in adapted)}" if adapted else self.path
-            raise SpecError(f"{where}: {what}:\n" + describe(self.raw, problems))
+            raise SpecError(f"{where}: {what}:\n" + describe(self._raw, problems))
+
+    def openapi_document(self) -> dict[str, Any]:
+        """The OpenAPI document, overlays applied, as written ($refs kept): a new copy on every call,
+        for what needs a whole document (schemathesis, the overlay ``adapt`` drafts)."""
+        return unshared(self._raw)
 
     @functools.cached_property
     def overlaid_requirements(self) -> frozenset[str]:
@@ -522,8 +681,8 @@ class Spec:
         from conformance.contract import overlay as _overlay
 
         pointers = [p for o in self.overlays for p in o.touched]
-        return frozenset(_overlay.requirements_touched(self.raw, pointers) | _overlay.requirements_touched(
-            self.base_raw, pointers))
+        return frozenset(_overlay.requirements_touched(self._raw, pointers) | _overlay.requirements_touched(
+            self._base_raw, pointers))
 
     @property
     def overlay_paths(self) -> tuple[str, ...]:
@@ -535,21 +694,12 @@ class Spec:
 
     @property
     def version(self) -> str:
-        return str(self.raw.get("info", {}).get("version", "?"))
-
-    @property
-    def api(self) -> dict[str, Any]:
-        """The top-level ``x-api`` extension as a dictionary (prefer :attr:`api_view`)."""
-        return self.document["x-api"]
-
-    @property
-    def envelope(self) -> dict[str, Any]:
-        return self.api["envelope"]
+        return str(self._raw.get("info", {}).get("version", "?"))
 
     @functools.cached_property
     def api_view(self) -> Api:
         """The typed top-level ``x-api``."""
-        return Api.from_spec(self.document["x-api"])
+        return Api.from_spec(self._document["x-api"])
 
     @property
     def envelope_view(self) -> EnvelopeFields:
@@ -558,12 +708,8 @@ class Spec:
 
     @functools.cached_property
     def operations(self) -> dict[str, Operation]:
-        ops: dict[str, Operation] = {}
-        for path, item in self.document.get("paths", {}).items():
-            for method, body in item.items():
-                if method.lower() in {"get", "put", "post", "delete", "patch", "head", "options"}:
-                    ops[body["operationId"]] = Operation(body["operationId"], method.upper(), path, body)
-        return ops
+        return {body["operationId"]: Operation(body["operationId"], method.upper(), path, body)
+                for path, method, body in operations_in(self._document)}
 
     def operation(self, operation_id: str) -> Operation:
         return self.operations[operation_id]
@@ -574,7 +720,7 @@ class Spec:
 
     @property
     def resource_list_operations(self) -> list[Operation]:
-        return [op for op in self.list_operations if op.resource]
+        return [op for op in self.list_operations if op.resource_view is not None]
 
     @property
     def detail_operations(self) -> list[Operation]:
@@ -582,33 +728,101 @@ class Spec:
 
     @property
     def paths(self) -> list[str]:
-        return list(self.document.get("paths", {}))
+        return list(self._document.get("paths", {}))
+
+    def methods_on(self, path: str) -> tuple[str, ...]:
+        """The HTTP methods (upper case) the spec defines on ``path``."""
+        return tuple(op.method for op in self.operations.values() if op.path == path)
 
     def error_status(self, code: str) -> int:
-        return int(self.api["errors"][code])
+        return self.api_view.error_status(code)
 
 
-def _resolve_refs(node: Any, root: dict[str, Any], _seen: tuple[str, ...] = (), _where: tuple = (),
-                  problems: list[Problem] | None = None) -> Any:
-    """``node`` with its local $refs replaced by their targets; a $ref that does not resolve is left
-    as it is and reported in ``problems``."""
+# ------------------------------------------------------------------------------ the documents
+# What reads an OpenAPI document as a document (the spec's validation, the overlays, adapt's
+# drafts): its operations, and its local $refs.
+
+#: The HTTP methods of an OpenAPI path item; its other keys (parameters, summary, x-...) are not operations.
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def operations_in(document: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(path, method as written, operation object) of every operation of an OpenAPI document, in
+    document order; what is not an operation object (a document an overlay broke) is passed over."""
+    paths = document.get("paths") if isinstance(document, dict) else None
+    for path, item in (paths.items() if isinstance(paths, dict) else ()):
+        if not isinstance(item, dict):
+            continue
+        for method, body in item.items():
+            if isinstance(method, str) and method.lower() in METHODS and isinstance(body, dict):
+                yield path, method, body
+
+
+def unshared(node: Any) -> Any:
+    """A copy of a document in which no two places share an object (YAML anchors expanded)."""
     if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/"):
-            if ref in _seen:
-                return node
-            target: Any = root
-            for part in ref[2:].split("/"):
-                key = part.replace("~1", "/").replace("~0", "~")
-                if not isinstance(target, dict) or key not in target:
-                    if problems is not None:
-                        problems.append((_where, f"$ref {ref!r} does not resolve (no {key!r})"))
-                    return node
-                target = target[key]
-            return _resolve_refs(target, root, _seen + (ref,), _where, problems)
-        return {key: _resolve_refs(value, root, _seen, _where + (key,), problems) for key, value in node.items()}
+        return {key: unshared(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_resolve_refs(item, root, _seen, _where + (index,), problems) for index, item in enumerate(node)]
+        return [unshared(value) for value in node]
+    return node
+
+
+class UnresolvedRef(LookupError):
+    """A JSON pointer (a ``$ref``) that names nothing in its document."""
+
+    def __init__(self, pointer: str, key: str):
+        super().__init__(f"$ref {pointer!r} does not resolve (no {key!r})")
+        self.pointer, self.key = pointer, key
+
+
+def resolve_pointer(root: Any, pointer: str) -> Any:
+    """The node at the local JSON pointer ``pointer`` (``#/components/schemas/Session``) of ``root``;
+    :class:`UnresolvedRef` when it names nothing."""
+    node = root
+    path = pointer.lstrip("#").lstrip("/")
+    for part in path.split("/") if path else ():
+        key = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            raise UnresolvedRef(pointer, key)
+    return node
+
+
+def deref(root: Any, node: Any, seen: Iterable[str] = ()) -> tuple[str | None, Any]:
+    """``node`` with its local ``$ref`` followed, through a chain of them: (the pointer of the last
+    ``$ref`` followed, or None when ``node`` is none; the node it leads to). A ``$ref`` in ``seen`` (a
+    cycle) is not followed; one that names nothing is :class:`UnresolvedRef`."""
+    seen = set(seen)
+    pointer = None
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/") \
+            and node["$ref"] not in seen:
+        pointer = node["$ref"]
+        seen.add(pointer)
+        node = resolve_pointer(root, pointer)
+    return pointer, node
+
+
+def resolve_refs(node: Any, root: Any, *, problems: list[Problem] | None = None, _seen: tuple[str, ...] = (),
+                 _where: tuple = ()) -> Any:
+    """A copy of ``node`` with every local ``$ref`` replaced by its target (:func:`deref`); a ``$ref``
+    that does not resolve is left as it is and reported in ``problems`` (where it is written)."""
+    if isinstance(node, dict):
+        try:
+            pointer, target = deref(root, node, _seen)
+        except UnresolvedRef as exc:
+            if problems is not None:
+                problems.append((_where, str(exc)))
+            return node
+        if pointer is not None:
+            return resolve_refs(target, root, problems=problems, _seen=_seen + (pointer,), _where=_where)
+        return {key: resolve_refs(value, root, problems=problems, _seen=_seen, _where=_where + (key,))
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [resolve_refs(item, root, problems=problems, _seen=_seen, _where=_where + (index,))
+                for index, item in enumerate(node)]
     return node
 
 
@@ -735,16 +949,13 @@ def _semantic_problems(raw: dict[str, Any], document: dict[str, Any]) -> list[Pr
     problems += _requirement_problems(raw)
     problems += _api_problems(document["x-api"])
     ops: dict[str, tuple[tuple, dict[str, Any]]] = {}
-    for path, item in document["paths"].items():
-        for method, body in item.items():
-            if method not in _METHODS:
-                continue
-            where = ("paths", path, method)
-            if body["operationId"] in ops:
-                problems.append((where + ("operationId",), f"operationId {body['operationId']!r} is also the id of "
-                                                          f"{location(ops[body['operationId']][0])}"))
-            else:
-                ops[body["operationId"]] = (where, body)
+    for path, method, body in operations_in(document):
+        where = ("paths", path, method)
+        if body["operationId"] in ops:
+            problems.append((where + ("operationId",), f"operationId {body['operationId']!r} is also the id of "
+                                                      f"{location(ops[body['operationId']][0])}"))
+        else:
+            ops[body["operationId"]] = (where, body)
     if not any("x-resource" in body for _, body in ops.values()):
         problems.append(((), "no operation carries x-resource: the suite needs at least one resource list"))
     for where, body in ops.values():

@@ -42,13 +42,12 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
-from zoneinfo import ZoneInfo
 
 import jsonschema
 
 from conformance.checks.records import detail_path
+from conformance.contract.spec import Sort
 
 #: Records the random pages must hold, per ``--profile`` (None: walk everything); see the module doc.
 SAMPLE_SIZES: dict[str, int | None] = {"smoke": 60, "default": 100, "thorough": None}
@@ -82,12 +81,12 @@ def random_pagesize(n: int | None, max_pagesize: int) -> int:
     return max(1, min(max_pagesize, math.ceil(n / RANDOM_PAGES)))
 
 
-def extreme_queries(sort: dict[str, Any] | None) -> list[dict[str, str]]:
+def extreme_queries(sort: Sort | None) -> list[dict[str, str]]:
     """A query per sortable field and order of ``x-resource.sort`` (none for a list without one)."""
     if not sort:
         return []
-    return [{sort["sortby-param"]: name, sort["orderby-param"]: order}
-            for name in sorted(sort["fields"]) for order in sort["orders"]]
+    return [{sort.sortby_param: name, sort.orderby_param: order}
+            for name in sorted(sort.fields) for order in sort.orders]
 
 
 def run_rng(seed: Any, *scope: Any) -> random.Random:
@@ -229,29 +228,6 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-# --------------------------------------------------------------------------- filter values
-
-def filter_value(flt: dict[str, Any], value: Any) -> str | None:
-    """The query value of the ``x-resource.filters`` entry ``flt`` that selects records whose
-    ``flt['field']`` is ``value`` (as a record carries it), or None when there is none."""
-    if value is None or isinstance(value, (list, dict)):
-        return None
-    match = flt.get("match")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if match in ("datetime-from", "datetime-to"):
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        zone = flt.get("timezone", "UTC")
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc if zone.upper() == "UTC" else ZoneInfo(zone))
-        return moment.strftime(flt.get("format") or "%Y-%m-%d %H:%M:%S")
-    text = str(value)
-    return text if text.strip() else None
-
-
 # ------------------------------------------------------------------------ the suite's glue
 
 class DetailCache:
@@ -301,12 +277,12 @@ class RecordSampler:
         from conformance.inputs.pagination import fetch_page
         from conformance.checks.records import record_key
 
-        sort = (op.resource or {}).get("sort")
+        sort = op.resource_view.sort if op.resource_view is not None else None
 
         def fetch(query: dict[str, Any], page: int, pagesize: int):
-            blame = "SORT-02" if sort and sort["sortby-param"] in query else requirement_id
+            blame = "SORT-02" if sort and sort.sortby_param in query else requirement_id
             exchange, items, info = fetch_page(self.api, self.envelope, op, dict(base, **query), page, pagesize, blame)
             return exchange, items, info["total"]
 
         return sample_records(fetch, key=record_key(op), n=self.n, rng=run_rng(self.seed, op.operation_id, *base),
-                              max_pagesize=op.pagination["max-pagesize"], orderings=extreme_queries(sort))
+                              max_pagesize=op.paging.max_pagesize, orderings=extreme_queries(sort))

@@ -1,7 +1,7 @@
 """Concrete requests of an operation: a valid one (its path filled with a live id, or its list query)
 and the requests that turn it into an error (an invalid id or page size, an id the tenant does not
-have), and the live ids they are derived from. (Detail lookups cached per run are
-:class:`conformance.inputs.sampling.DetailCache`.)"""
+have), the live ids they are derived from, and another tenant's records. (Detail lookups cached per
+run are :class:`conformance.inputs.sampling.DetailCache`.)"""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def id_type(op: Operation) -> str | None:
     if op.resource_view is not None:
         return op.resource_view.id_type
     if op.path_params:
-        return op.parameter(op.path_params[0]).get("schema", {}).get("type")
+        return op.parameter(op.path_params[0]).type
     return None
 
 
@@ -51,9 +51,9 @@ def absent_id(op: Operation, ids: list[Any]) -> str:
 
 def invalid_id(op: Operation) -> str | None:
     """An id the path parameter's schema refuses (400), or None when every non-empty string is valid."""
-    schema = op.parameter(op.path_params[0]).get("schema", {})
-    if schema.get("type") == "integer":
-        return str(int(schema.get("minimum", 1)) - 1)
+    param = op.parameter(op.path_params[0])
+    if param.type == "integer":
+        return str(int(param.minimum if param.minimum is not None else 1) - 1)
     return None
 
 
@@ -86,6 +86,27 @@ class Target:
         if self.absent is not None:
             out.append(("an id the tenant does not have", api.get(self.absent)))
         return out
+
+
+@dataclass(frozen=True)
+class ForeignRecord:
+    """A record another tenant's key lists (TEN-01, TEN-02): its id, and the detail operation that
+    reads it (``path``: its detail path)."""
+
+    detail: Operation
+    id: Any
+
+    @property
+    def path(self) -> str:
+        return detail_path(self.detail, self.id)
+
+
+def draw_foreign_record(data: Any, spec: Spec, op: Operation, their_items: list[dict[str, Any]]) -> ForeignRecord:
+    """One of ``their_items`` (the other tenant's records of the resource list ``op``), drawn by
+    hypothesis (``their id``)."""
+    resource = op.resource_view
+    record_id = data.draw(st.sampled_from([item[resource.id_field] for item in their_items]), label="their id")
+    return ForeignRecord(spec.operation(resource.detail_operation), record_id)
 
 
 def detail_target(spec: Spec, op: Operation, live: Any, ids: list[Any]) -> Target:

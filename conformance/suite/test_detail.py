@@ -51,13 +51,13 @@ def test_detail_repeats_every_field_of_the_list_item(data, envelope, resource_op
     op = resource_operation
     sample = sampled(op)
     record = data.draw(st.sampled_from(sample.records), label="record")
-    exchange = details.get(op.resource["detail-operation"],
-                                                              record[op.resource["id-field"]])
+    resource = op.resource_view
+    exchange = details.get(resource.detail_operation, record[resource.id_field])
     listing = sample.seen_on(record)
-    expect(exchange.status < 500, "TRN-04", f"the detail of a listed {op.resource['name']} was answered "
+    expect(exchange.status < 500, "TRN-04", f"the detail of a listed {resource.name} was answered "
            f"{exchange.status}", exchange)
     expect(exchange.status == 200, "DET-01",
-           f"the detail of a listed {op.resource['name']} was answered {exchange.status}, not 200", listing, exchange)
+           f"the detail of a listed {resource.name} was answered {exchange.status}, not 200", listing, exchange)
     diff = differences(record, envelope.data(exchange, "DET-01"))
     expect(not diff, "DET-01", f"the detail differs from the list item in {len(diff)} field(s): " + "; ".join(diff[:5]),
            listing, exchange)
@@ -86,20 +86,20 @@ def test_a_well_formed_id_that_is_not_the_tenants_is_not_found(data, api, envelo
     larger for integers, a proper extension for strings (which sort after their prefix), so no record
     of the tenant has it."""
     listing = list_of(iris_spec, detail_operation)
-    res = listing.resource
-    id_field, sort = res["id-field"], res["sort"]
-    if id_field not in sort["fields"]:
+    res = listing.resource_view
+    id_field, sort = res.id_field, res.sort
+    if id_field not in sort.fields:
         pytest.skip(f"not run: the spec declares no sort by {id_field!r} for {listing.operation_id}")
-    seen = [record[id_field] for order in sort["orders"]  # both ends of the list
-            for record in first_page(listing, {sort["sortby-param"]: id_field, sort["orderby-param"]: order})]
+    seen = [record[id_field] for order in sort.orders  # both ends of the list
+            for record in first_page(listing, {sort.sortby_param: id_field, sort.orderby_param: order})]
     if id_type(detail_operation) == "integer":
         unknown: Any = max(seen, default=0) + data.draw(st.integers(10**6, 10**12), label="beyond the largest id")
     else:
         if not seen:
-            pytest.skip(f"not run: no data: the tenant has no {res['name']} records")
+            pytest.skip(f"not run: no data: the tenant has no {res.name} records")
         largest = max(seen, key=lambda v: str(v).lower())
         unknown = str(largest) + data.draw(st.text(SUFFIX_CHARS, min_size=1, max_size=8), label="suffix")
     expect(unknown not in seen, "DET-02", f"the derived id {unknown!r} is listed: cannot judge")
     exchange = api.get(detail_path(detail_operation, unknown))
     envelope.expect_error(exchange, "NOT_FOUND", "DET-02",
-                          f"the id {unknown!r} sorts past every {res['name']} id of the tenant")
+                          f"the id {unknown!r} sorts past every {res.name} id of the tenant")

@@ -15,7 +15,7 @@ from hypothesis import given, strategies as st
 
 from conformance.runtime.client import Exchange
 from conformance.checks.expect import expect
-from conformance.contract.spec import Operation
+from conformance.contract.spec import Operation, Schema
 from conformance.checks.records import detail_path
 from conformance.inputs.strategies import FEW
 from conformance.inputs.targets import draw_target, live_ids
@@ -72,33 +72,29 @@ def test_error_bodies_have_success_false_and_the_code_of_their_status(data, api,
 # ------------------------------------------------------------------------------------ ENV-02
 
 
-def timestamps(schema: dict[str, Any], instance: Any, where: str = "$") -> Iterator[tuple[str, Any]]:
+def timestamps(schema: Schema, instance: Any, where: str = "$") -> Iterator[tuple[str, Any]]:
     """(location, value) of every non-null value that ``schema`` declares ``format: date-time``."""
-    for part in schema.get("allOf", []):
+    for part in schema.all_of:
         yield from timestamps(part, instance, where)
-    if schema.get("format") == "date-time":
+    if schema.format == "date-time":
         if instance is not None:
             yield where, instance
         return
     if isinstance(instance, dict):
-        for name, sub in schema.get("properties", {}).items():
+        for name, sub in schema.properties.items():
             if name in instance:
                 yield from timestamps(sub, instance[name], f"{where}.{name}")
-    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+    elif isinstance(instance, list) and schema.items is not None:
         for index, item in enumerate(instance):
-            yield from timestamps(schema["items"], item, f"{where}[{index}]")
+            yield from timestamps(schema.items, item, f"{where}[{index}]")
 
 
-def ok_schema(op: Operation) -> dict[str, Any]:
-    return op.raw["responses"]["200"]["content"]["application/json"]["schema"]
+def ok_schema(op: Operation) -> Schema:
+    return op.response_schema("200")
 
 
-def declares_timestamps(schema: Any) -> bool:
-    if isinstance(schema, dict):
-        return schema.get("format") == "date-time" or any(declares_timestamps(v) for v in schema.values())
-    if isinstance(schema, list):
-        return any(declares_timestamps(v) for v in schema)
-    return False
+def declares_timestamps(schema: Schema) -> bool:
+    return schema.declares_format("date-time")
 
 
 def not_utc(pattern: str, value: Any) -> str | None:
@@ -114,7 +110,7 @@ def not_utc(pattern: str, value: Any) -> str | None:
     return None
 
 
-def expect_utc_timestamps(pattern: str, schema: dict[str, Any], body: Any, exchange: Exchange, what: str) -> None:
+def expect_utc_timestamps(pattern: str, schema: Schema, body: Any, exchange: Exchange, what: str) -> None:
     __tracebackhide__ = True
     found = list(timestamps(schema, body))
     if not found:

@@ -10,10 +10,8 @@ first among the filtered results, so they must all be on its first page.
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -22,10 +20,10 @@ from conformance.checks.expect import expect
 from conformance.inputs.pagination import Walk, fetch_page, walk
 from conformance.checks.records import Record, by_tiebreak, detail_path, known_records, record_key, search_param
 from conformance.contract.spec import Filter
-from conformance.inputs.strategies import QUERY_TEXT
+from conformance.inputs.filters import BOOLEANS, date_param, filter_value, zone
+from conformance.inputs.strategies import QUERY_TEXT, mixed_case
 from conformance.checks.timestamps import parse_utc
 
-BOOLEANS = (json.dumps(True), json.dumps(False))
 #: Wall-clock shifts that a server reading the dates in a local time zone would apply (IST first:
 #: the vendor's deployments run in ap-south-1).
 TIME_ZONE_SHIFTS = (timedelta(hours=5, minutes=30), -timedelta(hours=5, minutes=30))
@@ -52,16 +50,6 @@ def conditions(op) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------- matching
-
-def zone(flt: Filter):
-    name = flt.timezone
-    return timezone.utc if name.upper() == "UTC" else ZoneInfo(name)
-
-
-def date_param(flt: Filter, instant: datetime) -> str:
-    """``instant`` as the filter's date parameter (its format, in its time zone)."""
-    return instant.astimezone(zone(flt)).strftime(flt.format)
-
 
 def well_formed_date(flt: Filter, raw: str) -> bool:
     try:
@@ -103,22 +91,10 @@ def matcher(op, query: dict[str, str], strict: bool = False) -> Callable[[Record
     return lambda record: all(matches(op, p, v, record, strict) for p, v in narrowing.items())
 
 
-def value_of(op, param: str, record: Record) -> str | None:
-    """The value of filter ``param`` that selects ``record`` (for a date bound: its own instant)."""
-    flt = op.resource_view.filter_for(param)
-    actual = record.get(flt.field)
-    if actual is None:
-        return None
-    if flt.match == "boolean":
-        return BOOLEANS[0] if actual is True else BOOLEANS[1] if actual is False else None
-    if flt.match in ("datetime-from", "datetime-to"):
-        at = parse_utc(actual)
-        return None if at is None else date_param(flt, at)
-    return str(actual)
-
-
 def live_values(op, param: str, first_page) -> list[str]:
-    values = sorted({v for r in known_records(op, first_page) if (v := value_of(op, param, r)) not in (None, "")})
+    flt = op.resource_view.filter_for(param)
+    values = sorted({v for r in known_records(op, first_page)
+                     if (v := filter_value(flt, r.get(flt.field))) is not None})
     if not values:
         pytest.skip(f"not run: no data: no {op.operation_id} record has a value for {param}")
     return values
@@ -262,8 +238,7 @@ def test_isactive_filter_refuses_arbitrary_text(data, api, envelope, iris_spec):
 @given(data=st.data())
 def test_city_and_state_filters_ignore_case(data, api, envelope, iris_spec, first_page, budget):
     op, flt, value = draw_filter_value(data, iris_spec, "FLT-STA-01", first_page, "equals-ci")
-    mixed = data.draw(st.lists(st.booleans(), min_size=len(value), max_size=len(value)).map(
-        lambda flags: "".join(c.upper() if up else c.lower() for c, up in zip(value, flags))), label="mixed case")
+    mixed = data.draw(mixed_case(value), label="mixed case")
     spelled = data.draw(st.sampled_from([value.upper(), value.lower(), value.swapcase(), mixed]), label="spelling")
     assume(spelled != value and spelled.lower() == value.lower())
     key = record_key(op)
@@ -473,7 +448,7 @@ def condition_value(data, op, param: str, record: Record) -> str | None:
             return None
         slack = timedelta(seconds=data.draw(st.integers(0, 30 * 86400), label=f"{param} slack (s)"))
         return date_param(flt, floor_second(at) - slack if flt.match == "datetime-from" else ceil_second(at) + slack)
-    return value_of(op, param, record)
+    return filter_value(flt, record.get(flt.field))
 
 
 def expect_total_counts_walk(envelope, op, query: dict[str, str], result: Walk) -> None:
@@ -551,7 +526,7 @@ def test_total_counts_the_filtered_set(data, api, envelope, resource_operation, 
 @given(data=st.data())
 def test_unknown_query_parameters_are_ignored(data, api, envelope, list_operation, base_query, iris_spec):
     op = list_operation
-    taken = {p["name"].lower() for p in op.parameters} \
+    taken = {p.name.lower() for p in op.parameters} \
         | {p.lower() for p in iris_spec.api_view.auth.tenant_override_params}
     names = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,15}", fullmatch=True).filter(
         lambda n: n.lower() not in taken and not any(w in n.lower() for w in ("key", "token", "auth", "tenant")))

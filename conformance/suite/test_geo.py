@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import pytest
 from hypothesis import example, given, strategies as st
@@ -26,7 +26,7 @@ from conformance.inputs.sampling import Sample
 from conformance.contract.spec import Operation, Spec
 
 SPEC = specs.load(os.environ.get("IRIS_SPEC") or None)
-X_GEO = next(op.geo for op in SPEC.list_operations if op.geo)  # for the explicit examples of GEO-01 only
+X_GEO = next(op.geo_view for op in SPEC.list_operations if op.geo_view is not None)  # for the explicit examples of GEO-01 only
 
 #: Radii drawn on a log scale (km): from a street to the whole globe.
 RADIUS_SCALES_KM = (0.5, 5.0, 50.0, 500.0, 5000.0, 20000.0)
@@ -41,7 +41,7 @@ def fmt(x: float) -> str:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "geo_operation" in metafunc.fixturenames:
-        ops = [op for op in run_state(metafunc.config).spec.list_operations if op.geo]
+        ops = [op for op in run_state(metafunc.config).spec.list_operations if op.geo_view is not None]
         metafunc.parametrize("geo_operation", ops, ids=[op.operation_id for op in ops], scope="session")
 
 
@@ -59,47 +59,47 @@ class Geo:
     """The spec's ``x-geo`` of one operation, and the geometry the checks need."""
 
     def __init__(self, spec: Spec, op: Operation):
-        self.op, self.x = op, op.geo
-        self.units: dict[str, float] = self.x["units"]
-        self.station_list = spec.operation(self.x["station-list-operation"])
-        self.station_id_field = self.station_list.resource["id-field"]
-        self.collection, self.point_id_field = charge_point_collection(spec, self.x["station-operation"])
+        self.op, self.x = op, op.geo_view
+        self.units: Mapping[str, float] = self.x.units
+        self.station_list = spec.operation(self.x.station_list_operation)
+        self.station_id_field = self.station_list.resource_view.id_field
+        self.collection, self.point_id_field = charge_point_collection(spec, self.x.station_operation)
 
     # queries
     def params(self, q: Query) -> dict[str, str]:
-        out = {self.x["lat-param"]: fmt(q.lat), self.x["lng-param"]: fmt(q.lng), self.x["radius-param"]: fmt(q.radius)}
+        out = {self.x.lat_param: fmt(q.lat), self.x.lng_param: fmt(q.lng), self.x.radius_param: fmt(q.radius)}
         if q.unit is not None:
-            out[self.x["unit-param"]] = q.unit
+            out[self.x.unit_param] = q.unit
         return out
 
     def query(self, lat: float, lng: float, radius_km: float, unit: str | None) -> Query:
         """A query with the numbers as they are sent (rounded to their text)."""
-        factor = self.units[unit or self.x["default-unit"]]
+        factor = self.units[unit or self.x.default_unit]
         return Query(float(fmt(lat)), float(fmt(lng)), float(fmt(max(radius_km, 0.001) / factor)), unit)
 
     def radius_km(self, q: Query) -> float:
-        return q.radius * self.units[q.unit or self.x["default-unit"]]
+        return q.radius * self.units[q.unit or self.x.default_unit]
 
     def reported_km(self, q: Query, item: dict[str, Any]) -> float:
-        return item[self.x["distance-field"]] * self.units[q.unit or self.x["default-unit"]]
+        return item[self.x.distance_field] * self.units[q.unit or self.x.default_unit]
 
     # geometry
     def km(self, lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-        return haversine_km(lat1, lng1, lat2, lng2, self.x["earth-radius-km"])
+        return haversine_km(lat1, lng1, lat2, lng2, self.x.earth_radius_km)
 
     def tol(self, d_km: float) -> float:
-        tol = self.x["tolerance"]
-        return tolerance_km(d_km, tol["relative"], tol["absolute-m"])
+        tol = self.x.tolerance
+        return tolerance_km(d_km, tol.relative, tol.absolute_m)
 
     def pos(self, record: dict[str, Any]) -> tuple[float, float]:
-        return record[self.x["lat-field"]], record[self.x["lng-field"]]
+        return record[self.x.lat_field], record[self.x.lng_field]
 
     def true_km(self, q: Query, record: dict[str, Any]) -> float:
         return self.km(q.lat, q.lng, *self.pos(record))
 
     # records
     def key(self, item: dict[str, Any]) -> tuple[Any, Any]:
-        return item[self.x["station-id-field"]], item[self.x["charge-point-id-field"]]
+        return item[self.x.station_id_field], item[self.x.charge_point_id_field]
 
     def station_keys(self, station: dict[str, Any]) -> set[tuple[Any, Any]]:
         return {(station[self.station_id_field], point[self.point_id_field])
@@ -110,9 +110,9 @@ def charge_point_collection(spec: Spec, station_operation: str) -> tuple[str, st
     """Where a station lists its charge points: the ``reference-members`` entry whose parent is fetched
     through ``x-geo.station-operation`` names the collection and the member id field."""
     for op in spec.resource_list_operations:
-        for rule in op.resource.get("reference-members", []):
-            if rule.get("parent-operation") == station_operation:
-                return rule["collection"], rule["member-id-field"]
+        for rule in op.resource_view.reference_members:
+            if rule.parent_operation == station_operation:
+                return rule.collection, rule.member_id_field
     raise LookupError(f"the spec names no charge point collection of {station_operation} (reference-members)")
 
 
@@ -149,7 +149,7 @@ def run(api, envelope, geo: Geo, q: Query, budget, requirement_id: str, pagesize
         return Result(done.items, done.pages, math.inf)
     # A walk cut short speaks for everything nearer than its last item only if it is in distance order
     # (GEO-04); when it is not, it speaks for nothing here.
-    reported = [item[geo.x["distance-field"]] for item in done.items]
+    reported = [item[geo.x.distance_field] for item in done.items]
     ordered = all(a <= b for a, b in zip(reported, reported[1:]))
     return Result(done.items, done.pages, geo.true_km(q, done.items[-1]) if ordered else 0.0)
 
@@ -160,7 +160,7 @@ def draw_point(data, geo: Geo, stations, max_offset_km: float) -> tuple[dict[str
     offset = data.draw(st.one_of(st.just(0.0), *(st.floats(0, max_offset_km / scale) for scale in (100, 10, 1))),
                        label="offset km")
     bearing = data.draw(st.floats(0, 360), label="bearing")
-    lat, lng = destination(*geo.pos(station), bearing, offset, geo.x["earth-radius-km"])
+    lat, lng = destination(*geo.pos(station), bearing, offset, geo.x.earth_radius_km)
     return station, lat, lng, offset
 
 
@@ -184,37 +184,37 @@ def with_points(geo: Geo, stations) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------------------------------- GEO-01
 
-def bad_value(geo_x: dict[str, Any], param: str):
+def bad_value(geo_x: specs.Geo, param: str):
     """Values ``param`` must refuse; None means the parameter is left out."""
-    if param == geo_x["unit-param"]:
-        units = set(geo_x["units"])
+    if param == geo_x.unit_param:
+        units = set(geo_x.units)
         return st.one_of(st.sampled_from(["KM", "M", "Km", "mi", "", " km", "kilometers"]),
                          st.text(max_size=6)).filter(lambda v: v not in units)
     missing = st.just(None)
-    if param == geo_x["radius-param"]:
+    if param == geo_x.radius_param:
         return st.one_of(missing, NON_NUMBERS, st.floats(max_value=0, allow_nan=False, allow_infinity=False).map(repr),
                          st.integers(max_value=0).map(str))
-    bound = 90.0 if param == geo_x["lat-param"] else 180.0
+    bound = 90.0 if param == geo_x.lat_param else 180.0
     beyond = st.floats(min_value=bound, exclude_min=True, allow_nan=False, allow_infinity=False)
     return st.one_of(missing, NON_NUMBERS, beyond.map(repr), beyond.map(lambda v: repr(-v)))
 
 
-GEO_PARAMS = [X_GEO["lat-param"], X_GEO["lng-param"], X_GEO["radius-param"], X_GEO["unit-param"]]
+GEO_PARAMS = [X_GEO.lat_param, X_GEO.lng_param, X_GEO.radius_param, X_GEO.unit_param]
 
 
 @pytest.mark.requirement("GEO-01")
 @given(case=st.sampled_from(GEO_PARAMS).flatmap(lambda p: st.tuples(st.just(p), bad_value(X_GEO, p))))
-@example(case=(X_GEO["lat-param"], None))
-@example(case=(X_GEO["lng-param"], None))
-@example(case=(X_GEO["radius-param"], None))
-@example(case=(X_GEO["lat-param"], "91"))
-@example(case=(X_GEO["lat-param"], "-91"))
-@example(case=(X_GEO["lng-param"], "180.5"))
-@example(case=(X_GEO["radius-param"], "0"))
-@example(case=(X_GEO["radius-param"], "-1"))
-@example(case=(X_GEO["unit-param"], "KM"))
-@example(case=(X_GEO["unit-param"], "mi"))
-@example(case=(X_GEO["unit-param"], ""))
+@example(case=(X_GEO.lat_param, None))
+@example(case=(X_GEO.lng_param, None))
+@example(case=(X_GEO.radius_param, None))
+@example(case=(X_GEO.lat_param, "91"))
+@example(case=(X_GEO.lat_param, "-91"))
+@example(case=(X_GEO.lng_param, "180.5"))
+@example(case=(X_GEO.radius_param, "0"))
+@example(case=(X_GEO.radius_param, "-1"))
+@example(case=(X_GEO.unit_param, "KM"))
+@example(case=(X_GEO.unit_param, "mi"))
+@example(case=(X_GEO.unit_param, ""))
 def test_a_missing_or_out_of_range_point_radius_or_unit_is_a_validation_error(case, api, envelope, geo, geo_query):
     param, value = case
     params = dict(geo_query)
@@ -231,8 +231,8 @@ def test_a_missing_or_out_of_range_point_radius_or_unit_is_a_validation_error(ca
 
 @pytest.mark.requirement("GEO-01")
 def test_latitude_and_longitude_bounds_are_inclusive(api, geo, geo_query):
-    for param, bound in ((geo.x["lat-param"], 90), (geo.x["lat-param"], -90),
-                         (geo.x["lng-param"], 180), (geo.x["lng-param"], -180)):
+    for param, bound in ((geo.x.lat_param, 90), (geo.x.lat_param, -90),
+                         (geo.x.lng_param, 180), (geo.x.lng_param, -180)):
         exchange = api.get(geo.op.path, dict(geo_query, **{param: bound}))
         expect(exchange.status == 200, "GEO-01",
                f"{param}={bound} is on the (inclusive) bound but was answered {exchange.status}, not 200", exchange)
@@ -246,12 +246,12 @@ def test_distance_is_the_great_circle_distance_in_the_requested_unit(data, api, 
     station, lat, lng, offset = draw_point(data, geo, stations, data.draw(st.sampled_from([20.0, 2000.0])))
     unit = data.draw(st.one_of(st.none(), st.sampled_from(sorted(geo.units))), label="unit")
     q = geo.query(lat, lng, offset + data.draw(st.floats(0.001, 500)), unit)
-    exchange, items, _ = fetch_page(api, envelope, geo.op, geo.params(q), 1, geo.op.pagination["max-pagesize"],
+    exchange, items, _ = fetch_page(api, envelope, geo.op, geo.params(q), 1, geo.op.paging.max_pagesize,
                                     "GEO-02")
     by_id = {s[geo.station_id_field]: s for s in stations}
     problems = []
     for item in items:
-        distance = item.get(geo.x["distance-field"])
+        distance = item.get(geo.x.distance_field)
         if not isinstance(distance, (int, float)) or isinstance(distance, bool):
             problems.append(f"{geo.key(item)}: distance {distance!r} is not a number")
             continue
@@ -259,7 +259,7 @@ def test_distance_is_the_great_circle_distance_in_the_requested_unit(data, api, 
         if abs(got - expected) > geo.tol(expected):
             problems.append(f"{geo.key(item)}: distance {distance} {q.unit or 'default unit'} = {got:.4f} km, "
                             f"haversine from the query point to its lat/lng is {expected:.4f} km")
-        home = by_id.get(item[geo.x["station-id-field"]])
+        home = by_id.get(item[geo.x.station_id_field])
         if home is not None and not all(math.isclose(a, b, abs_tol=1e-9) for a, b in zip(geo.pos(item), geo.pos(home))):
             problems.append(f"{geo.key(item)}: lat/lng {geo.pos(item)} differ from its station's {geo.pos(home)}")
     expect(not problems, "GEO-02", f"{len(problems)} item(s) wrong: " + "; ".join(problems[:5]), exchange)
@@ -274,7 +274,7 @@ def test_items_are_within_the_radius_and_every_charge_point_within_it_is_returne
     """Completeness is judged for walked stations clearly inside the radius, reached without crossing
     the antimeridian (GEO-06 judges those), and clearly within the walked part of the result."""
     _, lat, lng, _ = draw_point(data, geo, stations, 500.0)
-    q = geo.query(lat, lng, draw_radius_km(data, geo, stations, lat, lng), geo.x["default-unit"])
+    q = geo.query(lat, lng, draw_radius_km(data, geo, stations, lat, lng), geo.x.default_unit)
     radius, margin = geo.radius_km(q), geo.tol(geo.radius_km(q))
     result = run(api, envelope, geo, q, budget, "GEO-03")
     returned = result.keys(geo)
@@ -309,9 +309,9 @@ def test_items_are_ordered_by_distance_then_station_then_charge_point(data, api,
     _, lat, lng, _ = draw_point(data, geo, stations, 500.0)
     unit = data.draw(st.sampled_from(sorted(geo.units)), label="unit")
     q = geo.query(lat, lng, draw_radius_km(data, geo, stations, lat, lng), unit)
-    pagesize = data.draw(st.integers(1, geo.op.pagination["max-pagesize"]), label="pagesize")
+    pagesize = data.draw(st.integers(1, geo.op.paging.max_pagesize), label="pagesize")
     result = run(api, envelope, geo, q, budget, "GEO-04", pagesize)
-    distance_field, tiebreak = geo.x["order"][0], geo.x["order"][1:]
+    distance_field, tiebreak = geo.x.order[0], geo.x.order[1:]
     problems: list[tuple[int, str]] = []  # (index of the first item of the pair, what is wrong)
     for index, (a, b) in enumerate(zip(result.items, result.items[1:])):
         if b[distance_field] < a[distance_field]:
@@ -319,7 +319,7 @@ def test_items_are_ordered_by_distance_then_station_then_charge_point(data, api,
                                     f"{b[distance_field]}"))
         elif geo.pos(a) == geo.pos(b) and [a[f] for f in tiebreak] > [b[f] for f in tiebreak]:
             problems.append((index, f"tie at {a[distance_field]} broken as {geo.key(a)} before {geo.key(b)} "
-                                    f"(order: {', '.join(geo.x['order'])})"))
+                                    f"(order: {', '.join(geo.x.order)})"))
     page = problems[0][0] // pagesize if problems else 0
     expect(not problems, "GEO-04", f"{len(problems)} misordered pair(s) (pagesize {pagesize}): "
            + "; ".join(f"items {i + 1} and {i + 2}: {text}" for i, text in problems[:5]), *result.pages[page:page + 2])
@@ -374,7 +374,7 @@ def found_with_distance(api, envelope, geo: Geo, q: Query, station, budget, what
     returned = {geo.key(item): item for item in result.items}
     missing = geo.station_keys(station) - set(returned)
     expect(not missing, "GEO-06", f"{what}: {d:.4f} km from the query point (radius {q.radius} "
-           f"{q.unit or geo.x['default-unit']}) but not returned: {sorted(missing, key=repr)}", *result.pages[:2])
+           f"{q.unit or geo.x.default_unit}) but not returned: {sorted(missing, key=repr)}", *result.pages[:2])
     wrong = [f"{key}: {geo.reported_km(q, returned[key]):.4f} km" for key in geo.station_keys(station)
              if abs(geo.reported_km(q, returned[key]) - d) > geo.tol(d)]
     expect(not wrong, "GEO-06", f"{what}: the haversine distance is {d:.4f} km but the items say "
@@ -451,9 +451,9 @@ def member_collection(spec: Spec, parent_collection: str) -> tuple[str, str] | N
     """Where a charge point lists its connectors: the ``reference-members`` entry whose parent is a
     member of ``parent_collection`` names the collection and the member id field."""
     for op in spec.resource_list_operations:
-        for rule in op.resource.get("reference-members", []):
-            if rule.get("parent-collection") == parent_collection:
-                return rule["collection"], rule["member-id-field"]
+        for rule in op.resource_view.reference_members:
+            if rule.parent_collection == parent_collection:
+                return rule.collection, rule.member_id_field
     return None
 
 
@@ -490,10 +490,10 @@ def disagreements(geo: Geo, spec: Spec, item: dict[str, Any], station: dict[str,
     """Where ``item`` says something else than its station's detail: each item field compared with
     the charge point's field of that name, else the station's, else (``station_name``) the station's
     field the item's prefix names; a member collection (connectors) compared member by member."""
-    station_prefix = prefix_of(geo.x["station-id-field"], geo.station_id_field)
-    point_prefix = prefix_of(geo.x["charge-point-id-field"], geo.point_id_field)
+    station_prefix = prefix_of(geo.x.station_id_field, geo.station_id_field)
+    point_prefix = prefix_of(geo.x.charge_point_id_field, geo.point_id_field)
     members = member_collection(spec, geo.collection)
-    skip = {geo.x["distance-field"], geo.x["station-id-field"], geo.x["charge-point-id-field"]}
+    skip = {geo.x.distance_field, geo.x.station_id_field, geo.x.charge_point_id_field}
     out = []
     for name, value in item.items():
         if name in skip:
@@ -530,7 +530,7 @@ def sampled_items(sampler, geo, stations) -> tuple[Sample, dict[str, Any]]:
     """The run's sample of the geo list's items: one query around a live station whose radius holds
     the whole Earth (half its circumference, from the spec's Earth radius), read at its first page
     and at random pages across the whole result (:mod:`conformance.inputs.sampling`)."""
-    half_circumference_km = math.pi * geo.x["earth-radius-km"] * 1.001
+    half_circumference_km = math.pi * geo.x.earth_radius_km * 1.001
     params = geo.params(geo.query(*geo.pos(stations[0]), half_circumference_km, None))
     return sampler.of(geo.op, params, "GEO-01"), params
 
@@ -545,7 +545,7 @@ def test_each_sampled_item_agrees_with_its_station_detail(iris_spec, envelope, g
     problems: list[tuple[dict[str, Any], str, Any]] = []
     for item in sample.records:
         station_id, point_id = geo.key(item)
-        exchange = details.get(geo.x["station-operation"], station_id)
+        exchange = details.get(geo.x.station_operation, station_id)
         expect(exchange.status < 500, "TRN-04", f"station {station_id!r} was answered {exchange.status}", exchange)
         if exchange.status != 200:
             problems.append((item, f"station_id {station_id!r} of {geo.key(item)} does not resolve "

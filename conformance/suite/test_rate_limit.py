@@ -97,9 +97,9 @@ def burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, budget,
 
 
 def run_burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, budget) -> Burst:
-    names = iris_spec.api["rate-limit"]
+    names = iris_spec.api_view.rate_limit
     op = iris_spec.resource_list_operations[0]
-    result = Burst(op, {op.pagination["pagesize-param"]: 1})
+    result = Burst(op, {op.paging.pagesize_param: 1})
     at_zero = 0
     sent = 0
     with ThreadPoolExecutor(CONCURRENCY) as pool:
@@ -111,11 +111,11 @@ def run_burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, bud
                 if exchange.status >= 500:
                     result.server_error = exchange
                     return result
-                if exchange.status == names["status"]:
+                if exchange.status == names.status:
                     result.refused, result.refused_at = exchange, time.monotonic()
                     other_tenant_probe(request, probe_session, result)
                     return result
-                exhausted = exchange.headers.get(names["remaining-header"], "").strip() == "0" and exchange.status < 300
+                exhausted = exchange.headers.get(names.remaining_header, "").strip() == "0" and exchange.status < 300
                 at_zero = at_zero + 1 if exhausted else 0
                 if at_zero > OVERRUN:
                     result.overrun = at_zero - 1
@@ -124,12 +124,12 @@ def run_burst(request, probe_api: ApiClient, probe_session, iris_spec: Spec, bud
 
 
 def server_error_violation(burst: Burst, iris_spec: Spec) -> Violation:
-    names = iris_spec.api["rate-limit"]
+    names = iris_spec.api_view.rate_limit
     error = burst.server_error
     served = sum(1 for ex in burst.exchanges if 200 <= ex.status < 300)
     return Violation("RATE-01", f"request {len(burst.exchanges)} of a burst of one key (after {served} served) was "
-                                f"answered HTTP {error.status} where a key over its limit gets {names['status']} "
-                                f"{names['code']}: a refusal is a 429, never a server error", (error,))
+                                f"answered HTTP {error.status} where a key over its limit gets {names.status} "
+                                f"{names.code}: a refusal is a 429, never a server error", (error,))
 
 
 def refusal(burst: Burst, iris_spec: Spec) -> Exchange:
@@ -149,14 +149,14 @@ def refusal(burst: Burst, iris_spec: Spec) -> Exchange:
 @uses_the_burst
 @pytest.mark.requirement("RATE-01")
 def test_over_the_limit_is_429_rate_limit_exceeded(burst, envelope, iris_spec):
-    names = iris_spec.api["rate-limit"]
+    names = iris_spec.api_view.rate_limit
     expect(not burst.overrun, "RATE-01",
-           f"{names['remaining-header']} reached 0, yet the key was served {burst.overrun} more times in a row: "
+           f"{names.remaining_header} reached 0, yet the key was served {burst.overrun} more times in a row: "
            "the advertised limit is not enforced", *burst.exchanges[-2:])
     if burst.server_error is not None:
         raise server_error_violation(burst, iris_spec)
     refused = refusal(burst, iris_spec)
-    envelope.expect_error(refused, names["code"], "RATE-01", f"request {len(burst.exchanges)} of a burst was refused")
+    envelope.expect_error(refused, names.code, "RATE-01", f"request {len(burst.exchanges)} of a burst was refused")
 
 
 @uses_the_burst
@@ -174,7 +174,7 @@ def test_limits_are_per_key(burst, iris_spec):
 
 
 def retry_after(iris_spec: Spec, exchange: Exchange) -> str | None:
-    value = exchange.headers.get(iris_spec.api["rate-limit"]["retry-after-header"])
+    value = exchange.headers.get(iris_spec.api_view.rate_limit.retry_after_header)
     return None if value is None else value.strip()
 
 
@@ -182,7 +182,7 @@ def retry_after(iris_spec: Spec, exchange: Exchange) -> str | None:
 @pytest.mark.requirement("RATE-02")
 def test_a_429_carries_retry_after_in_whole_seconds(burst, iris_spec):
     refused = refusal(burst, iris_spec)
-    name = iris_spec.api["rate-limit"]["retry-after-header"]
+    name = iris_spec.api_view.rate_limit.retry_after_header
     value = retry_after(iris_spec, refused)
     expect(value is not None, "RATE-02", f"the 429 has no {name} header", refused)
     expect(re.fullmatch(r"[0-9]+", value), "RATE-02", f"{name}: {value!r} is not a whole number of seconds", refused)
@@ -209,15 +209,15 @@ def test_the_same_key_is_served_again_after_retry_after(burst, iris_spec, probe_
 
 def header_problems(iris_spec: Spec, exchange: Exchange) -> list[str] | None:
     """What is wrong with the X-RateLimit headers of ``exchange``; None when it carries neither."""
-    names = iris_spec.api["rate-limit"]
-    values = {n: exchange.headers.get(n) for n in (names["limit-header"], names["remaining-header"])}
+    names = iris_spec.api_view.rate_limit
+    values = {n: exchange.headers.get(n) for n in (names.limit_header, names.remaining_header)}
     if all(v is None for v in values.values()):
         return None
     problems = [f"{n}: {v!r} is not a non-negative integer" for n, v in values.items()
                 if v is not None and not re.fullmatch(r"[0-9]+", v.strip())]
     limit, remaining = values.values()
     if not problems and limit is not None and remaining is not None and int(remaining) > int(limit):
-        problems.append(f"{names['remaining-header']} ({remaining}) exceeds {names['limit-header']} ({limit})")
+        problems.append(f"{names.remaining_header} ({remaining}) exceeds {names.limit_header} ({limit})")
     return problems
 
 
@@ -230,12 +230,13 @@ def listed_ids(api: ApiClient, envelope, iris_spec: Spec):
     def ids_of(op: Operation) -> list[Any]:
         if op.operation_id not in cache:
             listing = next((o for o in iris_spec.resource_list_operations
-                            if o.resource["detail-operation"] == op.operation_id), None)
+                            if o.resource_view.detail_operation == op.operation_id), None)
             if listing is None:
                 pytest.skip(f"not run: no list operation of the spec names {op.operation_id} as its detail")
-            _, records, _ = fetch_page(api, envelope, listing, {}, 1, listing.pagination["max-pagesize"], "PAGE-01")
-            cache[op.operation_id] = [r.get(listing.resource["id-field"]) for r in records
-                                      if isinstance(r, dict) and r.get(listing.resource["id-field"]) is not None]
+            _, records, _ = fetch_page(api, envelope, listing, {}, 1, listing.paging.max_pagesize, "PAGE-01")
+            id_field = listing.resource_view.id_field
+            cache[op.operation_id] = [r.get(id_field) for r in records
+                                      if isinstance(r, dict) and r.get(id_field) is not None]
         return cache[op.operation_id]
 
     return ids_of
@@ -249,9 +250,9 @@ def valid_request(data, op: Operation, listed_ids, base_query) -> tuple[str, dic
         if not ids:
             pytest.skip(f"not run: no data: the list of {op.operation_id} returned no records")
         return detail_path(op, data.draw(st.sampled_from(ids), label="id")), {}
-    pag = op.pagination
+    pag = op.paging
     params = dict(base_query(op))
-    params[pag["pagesize-param"]] = data.draw(st.integers(1, pag["max-pagesize"]), label="pagesize")
+    params[pag.pagesize_param] = data.draw(st.integers(1, pag.max_pagesize), label="pagesize")
     return op.path, params
 
 

@@ -16,6 +16,7 @@ from hypothesis import assume, given, strategies as st
 from conformance.checks.expect import expect
 from conformance.inputs.pagination import Walk, walk
 from conformance.checks.records import by_tiebreak, known_records, record_key, search_param_or_skip
+from conformance.inputs.strategies import mixed_case
 
 #: Terms that are SQL, LIKE, glob, regex or escape syntax somewhere; as search terms they are data.
 FRAGMENTS = ("'", '"', "%", "_", "*", "\\", "%%", "%_%", "\\%", "\\_", "' OR '1'='1", "' OR 1=1 --",
@@ -121,8 +122,7 @@ def test_search_ignores_case(data, api, envelope, resource_operation, first_page
     op = resource_operation
     search_param_or_skip(op)
     _, term = draw_term(data, op, known_records(op, first_page))
-    mixed = data.draw(st.lists(st.booleans(), min_size=len(term), max_size=len(term)).map(
-        lambda flags: "".join(c.upper() if up else c.lower() for c, up in zip(term, flags))), label="mixed case")
+    mixed = data.draw(mixed_case(term), label="mixed case")
     variants = [v for v in dict.fromkeys((term.lower(), term.upper(), term.swapcase(), mixed))
                 if v != term and v.lower() == term.lower()]
     assume(variants)

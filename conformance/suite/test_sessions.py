@@ -11,35 +11,34 @@ resolved once through its detail endpoint."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
 
+from conformance.checks import timestamps
 from conformance.checks.expect import Violation, expect
 from conformance.plugin.state import run_state
 from conformance.inputs.sampling import DetailCache, Sample, value_rule_violations
-from conformance.contract.spec import Operation, Spec
+from conformance.contract.spec import Invariant, Operation, ReferenceMember, Schema, Spec
 
 #: Problems quoted in a failure message (the count says how many there are).
 QUOTED = 5
 
 
-def item_schema(spec: Spec, op: Operation) -> dict[str, Any]:
+def item_schema(spec: Spec, op: Operation) -> Schema:
     """The schema of one record of a list operation's 200 response."""
-    body = op.raw["responses"]["200"]["content"]["application/json"]["schema"]
-    return body["properties"][spec.envelope_view.data_field]["items"]
+    return op.response_schema("200").properties[spec.envelope_view.data_field].items
 
 
-def invariants(spec: Spec, op: Operation, requirement_id: str) -> list[dict[str, Any]]:
-    return [rule for rule in item_schema(spec, op).get("x-invariants", []) if rule.get("id") == requirement_id]
+def invariants(spec: Spec, op: Operation, requirement_id: str) -> list[Invariant]:
+    return [rule for rule in item_schema(spec, op).invariants if rule.id == requirement_id]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     spec: Spec = run_state(metafunc.config).spec
     choices = {
         "invariant_operation": [op for op in spec.resource_list_operations if invariants(spec, op, "SES-01")],
-        "referencing_operation": [op for op in spec.resource_list_operations if op.resource.get("references")],
+        "referencing_operation": [op for op in spec.resource_list_operations if op.resource_view.references],
     }
     for name, ops in choices.items():
         if name in metafunc.fixturenames:
@@ -48,7 +47,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def how_sampled(op: Operation, sample: Sample) -> str:
     """``the 140 sampled session records (of 2000: ...)``, to follow ``3 of``."""
-    name = op.resource["name"]
+    name = op.resource_view.name
     if sample.complete:
         return f"all {len(sample.records)} {name} records"
     return (f"the {len(sample.records)} sampled {name} records (of {sample.total}: the first page, both ends of "
@@ -65,33 +64,24 @@ def evidence(sample: Sample, records: list[dict[str, Any]]) -> list:
     return pages[:2]
 
 
-def timestamp(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def broken_rules(record: dict[str, Any], rules: list[dict[str, Any]]) -> list[str]:
+def broken_rules(record: dict[str, Any], rules: list[Invariant]) -> list[str]:
     """What ``record`` violates of the ``x-invariants`` rules: when {field: value} then {field, is, gte-field}."""
     out = []
     for rule in rules:
-        if not all(record.get(field) == value for field, value in rule["when"].items()):
+        if not all(record.get(field) == value for field, value in rule.when.items()):
             continue
-        then = rule["then"]
-        field, value = then["field"], record.get(then["field"])
-        when = ", ".join(f"{k}={v}" for k, v in rule["when"].items())
-        must_be_null = "is" in then and then["is"] in (None, "null")  # YAML reads a bare `null` as None
-        if must_be_null and value is not None:
+        field, value = rule.field, record.get(rule.field)
+        when = ", ".join(f"{k}={v}" for k, v in rule.when.items())
+        if rule.must_be == "null" and value is not None:
             out.append(f"id {record.get('id')!r}: {when} but {field}={value!r} (must be null)")
-        elif then.get("is") == "not-null" and value is None:
+        elif rule.must_be == "not-null" and value is None:
             out.append(f"id {record.get('id')!r}: {when} but {field} is null")
-        elif "gte-field" in then and value is not None:
-            other = record.get(then["gte-field"])
-            later, earlier = timestamp(value), timestamp(other)
+        elif rule.gte_field is not None and value is not None:
+            other = record.get(rule.gte_field)
+            later, earlier = timestamps.parse(value), timestamps.parse(other)
             if later is not None and earlier is not None and later < earlier:
                 out.append(f"id {record.get('id')!r}: {when} but {field}={value!r} is before "
-                           f"{then['gte-field']}={other!r}")
+                           f"{rule.gte_field}={other!r}")
     return out
 
 
@@ -104,8 +94,8 @@ def test_sampled_records_keep_the_value_rules_of_their_schema(iris_spec, resourc
     deep in the data is as much a violation as one broken on the first page."""
     op = resource_operation
     sample = sampled(op)
-    schema = item_schema(iris_spec, op)
-    id_field = op.resource["id-field"]
+    schema = item_schema(iris_spec, op).json_schema()
+    id_field = op.resource_view.id_field
     broken: dict[str, list[tuple[dict[str, Any], str]]] = {}
     for record in sample.records:
         for rid, what in value_rule_violations(schema, record):
@@ -142,18 +132,18 @@ def resolve(details: DetailCache, operation_id: str, value: Any):
     return exchange
 
 
-def member_problems(record: dict[str, Any], members: list[dict[str, Any]], details: DetailCache,
+def member_problems(record: dict[str, Any], members: tuple[ReferenceMember, ...], details: DetailCache,
                     envelope) -> tuple[list[str], list]:
     """Check ``reference-members``: each field names a member of a collection of its parent, the
     parent being a record fetched through ``parent-operation`` or the member found for ``parent-field``."""
     found: dict[str, dict[str, Any]] = {}
     problems, exchanges = [], []
     for rule in members:
-        field, parent_field = rule["field"], rule["parent-field"]
-        if "parent-operation" in rule:
+        field, parent_field = rule.field, rule.parent_field
+        if rule.parent_operation is not None:
             if record.get(parent_field) is None:
                 break  # a null reference: reported with the references
-            exchange = resolve(details, rule["parent-operation"], record.get(parent_field))
+            exchange = resolve(details, rule.parent_operation, record.get(parent_field))
             if exchange.status != 200:
                 break  # the reference itself does not resolve: reported with the references
             parent = envelope.data(exchange, "REF-01")
@@ -162,12 +152,12 @@ def member_problems(record: dict[str, Any], members: list[dict[str, Any]], detai
             parent = found[parent_field]
         else:
             break  # its parent was not found: already reported
-        collection = (parent.get(rule["collection"]) if isinstance(parent, dict) else None) or []
+        collection = (parent.get(rule.collection) if isinstance(parent, dict) else None) or []
         match = next((m for m in collection if isinstance(m, dict)
-                      and m.get(rule["member-id-field"]) == record.get(field)), None)
+                      and m.get(rule.member_id_field) == record.get(field)), None)
         if match is None:
-            ids = [member.get(rule["member-id-field"]) for member in collection if isinstance(member, dict)]
-            problems.append(f"{field}={record.get(field)!r} is not one of the {rule['collection']} of "
+            ids = [member.get(rule.member_id_field) for member in collection if isinstance(member, dict)]
+            problems.append(f"{field}={record.get(field)!r} is not one of the {rule.collection} of "
                             f"{parent_field}={record.get(parent_field)!r}: {ids}")
             break
         found[field] = match
@@ -180,24 +170,25 @@ def test_references_of_sampled_records_resolve(envelope, referencing_operation, 
     key, and every member reference (a charge point, its connector) is listed by its parent."""
     op = referencing_operation
     sample = sampled(op)
-    id_field = op.resource["id-field"]
+    resource = op.resource_view
+    id_field = resource.id_field
     broken: list[tuple[dict[str, Any], str, list]] = []
     for record in sample.records:
         problems, exchanges = [], []
-        for ref in op.resource["references"]:
-            value = record.get(ref["field"])
+        for ref in resource.references:
+            value = record.get(ref.field)
             if value is None:
-                if not ref.get("nullable"):
-                    problems.append(f"{ref['field']} is null")
+                if not ref.nullable:
+                    problems.append(f"{ref.field} is null")
                 continue
-            exchange = resolve(details, ref["operation"], value)
+            exchange = resolve(details, ref.operation, value)
             if exchange.status != 200:
-                problems.append(f"{ref['field']}={value!r} does not resolve "
-                                f"({ref['operation']} answered {exchange.status})")
+                problems.append(f"{ref.field}={value!r} does not resolve "
+                                f"({ref.operation} answered {exchange.status})")
                 exchanges.append(exchange)
-        more, member_exchanges = member_problems(record, op.resource.get("reference-members", []), details, envelope)
+        more, member_exchanges = member_problems(record, resource.reference_members, details, envelope)
         if problems or more:
-            broken.append((record, f"{op.resource['name']} {record.get(id_field)!r}: " + "; ".join(problems + more),
+            broken.append((record, f"{resource.name} {record.get(id_field)!r}: " + "; ".join(problems + more),
                            exchanges + (member_exchanges if more else [])))
     expect(not broken, "REF-01", f"{len(broken)} of {how_sampled(op, sample)} reference what does not resolve or is not listed by its parent "
            f"({len(details)} distinct details read): " + " | ".join(text for _, text, _ in broken[:QUOTED]),

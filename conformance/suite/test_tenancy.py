@@ -18,20 +18,16 @@ from hypothesis import given, settings, strategies as st
 
 from conformance.runtime.client import ApiClient, Exchange
 from conformance.checks.expect import expect
-from conformance.checks.records import record_key
-from conformance.inputs.sampling import detail_path as _detail_path
-from conformance.inputs.sampling import filter_value
+from conformance.checks.records import detail_path, record_key
+from conformance.inputs.filters import filter_value
+from conformance.inputs.targets import draw_foreign_record
 from conformance.contract.spec import Operation, Spec
 
 Page = tuple[Exchange, list[dict[str, Any]]]
 
 
-def detail_path(detail: Operation, record_id: Any) -> str:
-    return _detail_path(detail, record_id)
-
-
 def geo_operation(spec: Spec) -> Operation:
-    ops = [op for op in spec.list_operations if op.geo]
+    ops = [op for op in spec.list_operations if op.geo_view is not None]
     if not ops:
         pytest.skip("not run: the spec declares no geo operation (x-geo)")
     return ops[0]
@@ -44,7 +40,7 @@ def page_of(envelope, shared_responses) -> Callable[[ApiClient, Operation, dict[
     cache: dict[tuple, Page] = {}
 
     def fetch(client: ApiClient, op: Operation, query: dict[str, Any] | None = None) -> Page:
-        query = dict(query or {}, **{op.pagination["pagesize-param"]: op.pagination["max-pagesize"]})
+        query = dict(query or {}, **{op.paging.pagesize_param: op.paging.max_pagesize})
         key = (client.key, op.operation_id, tuple(sorted((k, str(v)) for k, v in query.items())))
         if key not in cache:
             exchange = client.sharing(shared_responses).get(op.path, query)
@@ -72,7 +68,7 @@ def theirs(other_tenant_api, page_of) -> Callable[[Operation], Page]:
 
 def unknown_id(op: Operation, seen: list[Any]) -> Any:
     """A well-formed id that is in neither tenant's first page."""
-    if op.resource["id-type"] == "integer":
+    if op.resource_view.id_type == "integer":
         return max([i for i in seen if isinstance(i, int)] + [0]) + 1_000_003
     return f"iris-conformance-{uuid.uuid4().hex}"
 
@@ -94,9 +90,9 @@ def test_first_pages_share_no_record_with_the_other_tenant(api, resource_operati
     key = record_key(op)
     their_ex, their_items = theirs(op)
     their_ids = {key(item) for item in their_items}
-    sort = op.resource["sort"]
-    for order in sort["orders"]:  # both ends of our list
-        ours_ex, ours = page_of(api, op, {sort["orderby-param"]: order})
+    sort = op.resource_view.sort
+    for order in sort.orders:  # both ends of our list
+        ours_ex, ours = page_of(api, op, {sort.orderby_param: order})
         shared = sorted({key(item) for item in ours} & their_ids, key=repr)
         expect(not shared, "TEN-01", f"our {op.operation_id} ({order}) lists records of the other tenant: "
                                      f"{shared[:5]}", ours_ex, their_ex)
@@ -106,19 +102,19 @@ def test_first_pages_share_no_record_with_the_other_tenant(api, resource_operati
 @given(data=st.data())
 def test_searching_for_another_tenants_record_does_not_find_it(data, api, envelope, resource_operation, theirs):
     op = resource_operation
-    search = op.resource.get("search")
+    search = op.resource_view.search
     if not search:
         pytest.skip(f"not run: {op.operation_id} has no search parameter in the spec")
     key = record_key(op)
     their_ex, their_items = theirs(op)
     their_ids = {key(item) for item in their_items}
     record = data.draw(st.sampled_from(their_items), label="their record")
-    for field in search["fields"]:
+    for field in search.fields:
         term = record.get(field)
         if not isinstance(term, str) or not term.strip():
             continue
-        pag = op.pagination
-        exchange = api.get(op.path, {search["param"]: term, pag["pagesize-param"]: pag["max-pagesize"]})
+        pag = op.paging
+        exchange = api.get(op.path, {search.param: term, pag.pagesize_param: pag.max_pagesize})
         expect(exchange.status == 200, "TEN-01", f"a search for {term!r} was not answered 200", exchange)
         found = sorted({key(item) for item in envelope.items(exchange, "TEN-01")} & their_ids, key=repr)
         expect(not found, "TEN-01", f"searching our {op.operation_id} for the other tenant's {field} {term!r} "
@@ -138,7 +134,7 @@ def test_filtering_by_another_tenants_values_finds_none_of_their_records(data, a
     records carries (its user id, station id, city, status, start time...): the answer holds none of
     the records the other tenant's own list gives for that filter, nor any of its first page."""
     op = resource_operation
-    filters = op.resource.get("filters", [])
+    filters = op.resource_view.filters
     if not filters:
         pytest.skip(f"not run: {op.operation_id} has no filters in the spec")
     key = record_key(op)
@@ -146,20 +142,20 @@ def test_filtering_by_another_tenants_values_finds_none_of_their_records(data, a
     their_ids = {key(item) for item in their_items}
     tried = 0
     for flt in filters:
-        values = sorted({v for item in their_items if (v := filter_value(flt, item.get(flt["field"]))) is not None})
+        values = sorted({v for item in their_items if (v := filter_value(flt, item.get(flt.field))) is not None})
         if not values:
             continue
-        value = data.draw(st.sampled_from(values), label=flt["param"])
-        query = {flt["param"]: value}
+        value = data.draw(st.sampled_from(values), label=flt.param)
+        query = {flt.param: value}
         match_ex, matching = page_of(other_tenant_api, op, query)
         theirs_here = their_ids | {key(item) for item in matching}
-        ours_ex = api.get(op.path, dict(query, **{op.pagination["pagesize-param"]: op.pagination["max-pagesize"]}))
-        expect(ours_ex.status < 500, "TRN-04", f"{flt['param']}={value!r} was answered {ours_ex.status}", ours_ex)
-        blame = next(iter(op.parameter_requirements(flt["param"])), "TEN-01")
-        expect(ours_ex.status == 200, blame, f"a valid {flt['param']} ({value!r}, a value of the other tenant's "
+        ours_ex = api.get(op.path, dict(query, **{op.paging.pagesize_param: op.paging.max_pagesize}))
+        expect(ours_ex.status < 500, "TRN-04", f"{flt.param}={value!r} was answered {ours_ex.status}", ours_ex)
+        blame = next(iter(op.parameter_requirements(flt.param)), "TEN-01")
+        expect(ours_ex.status == 200, blame, f"a valid {flt.param} ({value!r}, a value of the other tenant's "
                f"records) was not answered 200 (got {ours_ex.status})", ours_ex)
         leaked = sorted({key(item) for item in envelope.items(ours_ex, "ENV-01")} & theirs_here, key=repr)
-        expect(not leaked, "TEN-01", f"filtering our {op.operation_id} by the other tenant's {flt['param']}="
+        expect(not leaked, "TEN-01", f"filtering our {op.operation_id} by the other tenant's {flt.param}="
                f"{value!r} returns the other tenant's records {leaked[:5]}", ours_ex, match_ex)
         tried += 1
     if not tried:
@@ -171,15 +167,15 @@ def test_filtering_by_another_tenants_values_finds_none_of_their_records(data, a
 def test_another_tenants_id_is_not_found_like_an_unknown_id(data, api, envelope, iris_spec, resource_operation,
                                                             page_of, theirs):
     op = resource_operation
-    id_field = op.resource["id-field"]
-    detail = iris_spec.operation(op.resource["detail-operation"])
+    id_field = op.resource_view.id_field
     _, their_items = theirs(op)
-    record_id = data.draw(st.sampled_from([item[id_field] for item in their_items]), label="their id")
+    record = draw_foreign_record(data, iris_spec, op, their_items)
+    record_id = record.id
     _, ours = page_of(api, op)
     unknown = unknown_id(op, [item[id_field] for item in ours + their_items])
-    foreign = api.get(detail_path(detail, record_id))
-    envelope.expect_error(foreign, "NOT_FOUND", "TEN-01", f"the other tenant's {op.resource['name']} {record_id!r}")
-    missing = api.get(detail_path(detail, unknown))
+    foreign = api.get(record.path)
+    envelope.expect_error(foreign, "NOT_FOUND", "TEN-01", f"the other tenant's {op.resource_view.name} {record_id!r}")
+    missing = api.get(detail_path(record.detail, unknown))
     expect(foreign.status == missing.status and shape(foreign.body) == shape(missing.body)
            and envelope.error_code(foreign) == envelope.error_code(missing), "TEN-01",
            f"the answer for the other tenant's id {record_id!r} differs in form from the one for the unknown id "
@@ -195,24 +191,25 @@ def test_another_tenants_id_is_not_found_like_an_unknown_id(data, api, envelope,
 @given(data=st.data())
 def test_chargers_at_another_tenants_station_are_not_ours(data, api, other_tenant_api, envelope, iris_spec, theirs):
     op = geo_operation(iris_spec)
-    geo = op.geo
+    geo = op.geo_view
     key = record_key(op)
-    stations_op = iris_spec.operation(geo["station-list-operation"])
+    stations_op = iris_spec.operation(geo.station_list_operation)
+    station_id_field = stations_op.resource_view.id_field
     _, stations = theirs(stations_op)
     station = data.draw(st.sampled_from(stations), label="their station")
     radius = data.draw(st.sampled_from([1, 10, 100]), label="radius")
-    query = {geo["lat-param"]: station[geo["lat-field"]], geo["lng-param"]: station[geo["lng-field"]],
-             geo["radius-param"]: radius, op.pagination["pagesize-param"]: op.pagination["max-pagesize"]}
+    query = {geo.lat_param: station[geo.lat_field], geo.lng_param: station[geo.lng_field],
+             geo.radius_param: radius, op.paging.pagesize_param: op.paging.max_pagesize}
     their_ex = other_tenant_api.get(op.path, query)
     expect(their_ex.status == 200, "TEN-01", "the other tenant's charger query was not answered 200", their_ex)
     their_points = {key(item) for item in envelope.items(their_ex, "TEN-01")}
-    their_stations = {item[stations_op.resource["id-field"]] for item in stations} | {s for s, _ in their_points}
+    their_stations = {item[station_id_field] for item in stations} | {s for s, _ in their_points}
     ours_ex = api.get(op.path, query)
     expect(ours_ex.status == 200, "TEN-01", "our charger query was not answered 200", ours_ex)
     ours = {key(item) for item in envelope.items(ours_ex, "TEN-01")}
     leaked = sorted(p for p in ours if p in their_points or p[0] in their_stations)
     expect(not leaked, "TEN-01", f"our {op.operation_id} at the other tenant's station "
-                                 f"{station.get(stations_op.resource['id-field'])!r} "
+                                 f"{station.get(station_id_field)!r} "
                                  f"returns the other tenant's charge points {leaked[:5]}", ours_ex, their_ex)
 
 
@@ -230,7 +227,7 @@ TENANT_OVERRIDE_VALUES = st.one_of(
 def override_values(request, iris_spec: Spec, page_of) -> st.SearchStrategy[str]:
     """Values for the tenant override parameters: the other tenant's own tenant ids where its records
     carry a field of that name, else arbitrary ones."""
-    names = set(iris_spec.api["auth"]["tenant-override-params"])
+    names = set(iris_spec.api_view.auth.tenant_override_params)
     try:
         other = request.getfixturevalue("other_tenant_api")
     except pytest.skip.Exception:
@@ -241,9 +238,9 @@ def override_values(request, iris_spec: Spec, page_of) -> st.SearchStrategy[str]
 
 
 def with_overrides(iris_spec: Spec, value: str) -> tuple[dict[str, str], dict[str, str]]:
-    auth = iris_spec.api["auth"]
-    return ({name: value for name in auth["tenant-override-params"]},
-            {name: value for name in auth["tenant-override-headers"]})
+    auth = iris_spec.api_view.auth
+    return ({name: value for name in auth.tenant_override_params},
+            {name: value for name in auth.tenant_override_headers})
 
 
 @pytest.mark.requirement("TEN-02")
@@ -252,7 +249,7 @@ def test_tenant_override_parameters_do_not_change_a_list(data, api, envelope, ir
                                                         override_values):
     op = list_operation
     key = record_key(op)
-    query = dict(base_query(op), **{op.pagination["pagesize-param"]: op.pagination["max-pagesize"]})
+    query = dict(base_query(op), **{op.paging.pagesize_param: op.paging.max_pagesize})
 
     def listing(params: dict[str, str], headers: dict[str, str]) -> tuple[Exchange, Any]:
         exchange = api.get(op.path, {**query, **params}, headers=headers)
@@ -280,16 +277,15 @@ def test_tenant_override_parameters_do_not_change_a_list(data, api, envelope, ir
 def test_tenant_override_does_not_change_the_answer_for_another_tenants_id(data, api, iris_spec, resource_operation,
                                                                           theirs, override_values):
     op = resource_operation
-    id_field = op.resource["id-field"]
-    detail = iris_spec.operation(op.resource["detail-operation"])
     _, their_items = theirs(op)
-    record_id = data.draw(st.sampled_from([item[id_field] for item in their_items]), label="their id")
+    record = draw_foreign_record(data, iris_spec, op, their_items)
+    record_id = record.id
     value = data.draw(override_values, label="tenant value")
     params, headers = with_overrides(iris_spec, value)
-    path = detail_path(detail, record_id)
+    path = record.path
     plain = api.get(path)  # its verdict is TEN-01's; the overrides must not change it
     exchange = api.get(path, params, headers=headers)
     expect((exchange.status, exchange.body) == (plain.status, plain.body), "TEN-02",
            f"adding {sorted(params)} and {sorted(headers)} = {value!r} to the request for the other tenant's "
-           f"{op.resource['name']} {record_id!r} changed the answer (HTTP {plain.status} -> {exchange.status})",
+           f"{op.resource_view.name} {record_id!r} changed the answer (HTTP {plain.status} -> {exchange.status})",
            plain, exchange)
