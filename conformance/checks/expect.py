@@ -81,5 +81,41 @@ def expect_status(exchange: Exchange, status: int, requirement_id: str, what: st
            expected=f"HTTP {status}")
 
 
+def found_in(exc: BaseException | None, kind: type) -> list:
+    """``exc`` and the exceptions of type ``kind`` inside it (exception groups, hypothesis'
+    ``FlakyFailure`` included, causes, contexts), in order."""
+    seen: set[int] = set()
+    found: list = []
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            found.append(current)
+        todo += [*getattr(current, "exceptions", ()), current.__cause__, current.__context__]
+    return found
+
+
+#: hypothesis' errors for a failure that did not happen again when the example was replayed
+_NOT_REPLAYED = ("FlakyFailure", "Flaky", "FlakyReplay")
+
+
+def violations_text(exc: BaseException | None) -> str | None:
+    """The text of the violations inside a test's exception (None when there are none): each
+    violation once, without the tracebacks of the test code or of hypothesis' exception groups. When
+    hypothesis could not replay the failure, a note says so: the deployment answered the same request
+    differently the second time, which is a finding, not the suite's flakiness."""
+    violations = found_in(exc, Violation)
+    if not violations:
+        return None
+    text = "\n\n".join(dict.fromkeys(str(v) for v in violations))
+    if any(type(e).__name__ in _NOT_REPLAYED for e in found_in(exc, BaseException)):
+        text += ("\n\n(seen once: when hypothesis sent the same example again the deployment answered differently, "
+                 "so the violation could not be replayed)")
+    return redact(text)
+
+
 def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")

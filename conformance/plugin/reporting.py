@@ -22,7 +22,7 @@ from conformance.contract import requirements
 from conformance.verdicts import summary as summaries
 from conformance.runtime.budget import CannotJudge
 from conformance.runtime.client import TransportFailure
-from conformance.checks.expect import Violation
+from conformance.checks.expect import Violation, found_in, violations_text
 from conformance.checks.failures import Failure
 from conformance.checks.failures import dump as dump_failures
 from conformance.contract.operations import OperationIndex
@@ -54,7 +54,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return
     if ids:
         report.user_properties.append((reporting.REQUIREMENTS_PROPERTY, ",".join(ids)))
-        violations = _find_all(call.excinfo.value, Violation) if report.failed and call.excinfo is not None else []
+        violations = found_in(call.excinfo.value, Violation) if report.failed and call.excinfo is not None else []
         failures = _typed_failures(item, call, report, violations)
         violated = list(dict.fromkeys(f.requirement_id for f in failures))
         if violated:
@@ -75,7 +75,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             _junit_properties(item, report, ids)
         _redact_report(report)
         if report.failed and failures:
-            report.longrepr = reason_repr(_failure_text(call, violations, failures), failures[0].reason(),
+            report.longrepr = reason_repr(_failure_text(call, failures), failures[0].reason(),
                                           str(item.path), item.location[1] or 0)
         return
     _redact_report(report)
@@ -109,17 +109,11 @@ def _operations(config: pytest.Config) -> "OperationIndex | None":
     return config.stash[_OPERATIONS]
 
 
-def _failure_text(call: pytest.CallInfo, violations: list, failures: list[Failure]) -> str:
+def _failure_text(call: pytest.CallInfo, failures: list[Failure]) -> str:
     """A failing test's text: its violations' (the requirement, what was violated, each request as a
     curl and its answer), without the traceback of the test code or of hypothesis' exception groups."""
-    if violations:
-        texts = list(dict.fromkeys(str(v) for v in violations))
-        replayed = any(type(e).__name__ in ("FlakyFailure", "Flaky", "FlakyReplay")
-                       for e in _find_all(call.excinfo.value if call.excinfo else None, BaseException))
-        note = ["", "(seen once; hypothesis could not replay it: the deployment answered the same request "
-                    "differently the second time)"] if replayed else []
-        return redact("\n\n".join(texts) + "\n".join(note))
-    return "\n\n".join(f.describe() for f in failures)
+    return violations_text(call.excinfo.value if call.excinfo else None) or \
+        "\n\n".join(f.describe() for f in failures)
 
 
 _VIOLATED = pytest.StashKey[list]()
@@ -163,24 +157,8 @@ def pytest_exception_interact(node: pytest.Item, call: pytest.CallInfo, report: 
         _redact_report(report)
 
 
-def _find_all(exc: BaseException | None, kind: type) -> list[BaseException]:
-    """``exc`` and the exceptions of type ``kind`` inside it (groups, causes, contexts), in order."""
-    seen: set[int] = set()
-    found: list[BaseException] = []
-    todo = [exc]
-    while todo:
-        current = todo.pop(0)
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, kind):
-            found.append(current)
-        todo += [*getattr(current, "exceptions", ()), current.__cause__, current.__context__]
-    return found
-
-
 def _find(exc: BaseException | None, kind: type) -> BaseException | None:
-    found = _find_all(exc, kind)
+    found = found_in(exc, kind)
     return found[0] if found else None
 
 
