@@ -66,6 +66,10 @@ class EmbeddedServer:
         return self.info
 
     @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
     def base_url(self) -> str:
         return self.info["base_url"]
 
