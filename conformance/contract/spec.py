@@ -909,13 +909,3 @@ def _unknown_fields(at: tuple, resource: dict[str, Any], properties: set[str]) -
 def load(path: str | None = None, overlays: tuple[str, ...] = ()) -> Spec:
     """The spec at ``path`` (default: the packaged one) with the ``overlays`` applied in order."""
     return Spec(path or default_spec_path(), overlays)
-
-
-def load_from_environment() -> Spec:
-    """The spec of the run the plugin configured (``IRIS_SPEC`` and ``IRIS_OVERLAY``), for modules that
-    need it at import time."""
-    import os
-
-    from conformance.contract import overlay as _overlay
-
-    return load(os.environ.get("IRIS_SPEC") or None, _overlay.paths_from(None))

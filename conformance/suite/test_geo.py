@@ -10,22 +10,20 @@ outside) the radius, and within the part of the result that was walked.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from hypothesis import example, given, strategies as st
 
-from conformance.contract import spec as specs
 from conformance.checks.expect import expect
 from conformance.checks.geo import destination, haversine_km, tolerance_km
 from conformance.inputs.pagination import fetch_page, walk
-from conformance.plugin.state import run_state
+from conformance.plugin.state import current_run, run_state
 from conformance.inputs.sampling import Sample
 from conformance.contract.spec import Operation, Spec
 
-SPEC = specs.load(os.environ.get("IRIS_SPEC") or None)
+SPEC = current_run().spec  # the run's spec, its overlays applied (the fixtures' iris_spec)
 X_GEO = next(op.geo for op in SPEC.list_operations if op.geo)  # for the explicit examples of GEO-01 only
 
 #: Radii drawn on a log scale (km): from a street to the whole globe.
