@@ -2,9 +2,11 @@
 
 One small file holds the counts (requests sent, 429s waited out, seconds waited, first and last
 request time) and the first reason the run cannot judge the deployment; the ``--max-requests`` and
-``--max-duration`` budgets and the ``--max-rps`` pace are enforced against it. Each process opens the file named by ``IRIS_LEDGER`` and updates it under
-an exclusive ``flock``, so the budget and the pace hold for the whole run, not per worker, and the
-controller's report states what the run as a whole sent.
+``--max-duration`` budgets and the ``--max-rps`` pace are enforced against it. The controller
+creates the file; each xdist worker opens it (its path and clock come with the run's configuration,
+see ``conformance.plugin.lifecycle``) and updates it under an exclusive ``flock``, so the budget
+and the pace hold for the whole run, not per worker, and the controller's report states what the run
+as a whole sent.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-ENV = "IRIS_LEDGER"
 
 # requests, rate_limited, first, last, next_slot, waited, learned interval, provoked until, anchor
 # time and anchor requests of the pace learned from 429s (times: time.monotonic(), system-wide on Linux)
