@@ -56,12 +56,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from conformance.runtime.embedded import SUITE_ARGS  # noqa: E402  (the embedded server's own arguments)
-from conformance.plugin.options import KEY_OPTIONS  # noqa: E402  (key name -> option, env var, dest)
 from conformance.contract import requirements # noqa: E402
-from conformance.reference.defects import DEFECTS  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
 import kill_table  # noqa: E402  (the loopback kill count is the kill table's own run)
+from lab.defects import DEFECTS  # noqa: E402
+from lab.embedded import lab_server  # noqa: E402
+from suite_runner import read_run, suite_command, suite_env  # noqa: E402
 
 SEED = 20261124
 PROFILES = ("smoke", "default")
@@ -90,34 +91,53 @@ SUITE_RULE = ("the suite kills a defect when the verdict of the defect's require
 # ----------------------------------------------------------------------------------- processes
 
 
+@dataclass
 class Server:
-    """A server process that prints one JSON line (``base_url`` ...) when it is ready."""
+    """A server process that printed a line when it was ready (its ``base_url`` and ``keys``): the lab's
+    reference server (started as the tests start it: the kill runs switch its defects on) or a mock."""
 
-    def __init__(self, cmd: list[str], stats: bool = False,
-                 ready: Callable[[str], dict | None] = json.loads) -> None:
-        """``ready`` reads a line of the server's output: its info (``base_url``, ``keys``) once it is
-        ready, None to read on."""
-        self.stats_path = Path(tempfile.mkstemp(prefix="iris-bench-stats-", suffix=".json")[1]) if stats else None
-        if self.stats_path:
-            cmd = [*cmd, "--stats-file", str(self.stats_path)]
-        started = time.monotonic()
-        self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        info = None
-        while info is None:
-            line = self.process.stdout.readline()
-            if not line:
-                raise SystemExit(f"did not start: {' '.join(cmd)}")
-            info = ready(line)
-        self.startup = time.monotonic() - started
-        self.info = info
-        self.base_url: str = self.info["base_url"]
-        # whatever it writes later (Prism logs every request) must not fill the pipe and stall it
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
+    info: dict
+    startup: float  # seconds until it was ready
+    pid: int
+    terminate: Callable[[], None]
+    stats_path: Path | None = None  # --stats-file of the reference server
+    stopped: bool = False
+
+    @property
+    def base_url(self) -> str:
+        return self.info["base_url"]
 
     @classmethod
     def reference(cls, *args: str, stats: bool = False) -> "Server":
-        return cls([sys.executable, "-m", "conformance.reference", "--port", "0", "--quiet", *args], stats)
+        """The reference server with ``args`` (``--defect NAME`` too: the lab's), counting the requests it
+        serves when ``stats``."""
+        stats_path = Path(tempfile.mkstemp(prefix="iris-bench-stats-", suffix=".json")[1]) if stats else None
+        server = lab_server(*args, *(("--stats-file", str(stats_path)) if stats_path else ()))
+        started = time.monotonic()
+        info = server.start()
+        return cls(info, time.monotonic() - started, server.pid, server.stop, stats_path)
+
+    @classmethod
+    def program(cls, cmd: list[str], ready: Callable[[str], dict | None] = json.loads) -> "Server":
+        """Another server program; ``ready`` reads a line of its output: its info (``base_url``, ``keys``)
+        once it is ready, None to read on."""
+        started = time.monotonic()
+        process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        info = None
+        while info is None:
+            line = process.stdout.readline()
+            if not line:
+                raise SystemExit(f"did not start: {' '.join(cmd)}")
+            info = ready(line)
+        # whatever it writes later (Prism logs every request) must not fill the pipe and stall it
+        threading.Thread(target=process.stdout.read, daemon=True).start()
+
+        def terminate() -> None:
+            process.terminate()
+            process.wait(timeout=60)
+
+        return cls(info, time.monotonic() - started, process.pid, terminate)
 
     @classmethod
     def mock(cls, latency_ms: float) -> "Server":
@@ -125,8 +145,8 @@ class Server:
         latency option: its answers are not delayed), else the stand-in tests/mock_server.py."""
         prism = os.environ.get("PRISM")
         if not prism:
-            return cls([sys.executable, str(ROOT / "tests" / "mock_server.py"), "--port", "0", "--seed", str(SEED),
-                        "--latency-ms", str(latency_ms)])
+            return cls.program([sys.executable, str(ROOT / "tests" / "mock_server.py"), "--port", "0", "--seed",
+                                str(SEED), "--latency-ms", str(latency_ms)])
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -136,11 +156,11 @@ class Server:
             found = re.search(r"listening on (http://\S+)", line)
             return {"base_url": found.group(1).rstrip("/"), "keys": keys, "mock": "prism"} if found else None
 
-        return cls([prism, "mock", "-d", "-h", "127.0.0.1", "-p", str(port), "--seed", str(SEED),
-                    str(ROOT / "specs" / "openapi.yaml")], ready=ready)
+        return cls.program([prism, "mock", "-d", "-h", "127.0.0.1", "-p", str(port), "--seed", str(SEED),
+                            str(ROOT / "specs" / "openapi.yaml")], ready=ready)
 
     def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
@@ -149,13 +169,14 @@ class Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.process.poll() is None:
-            self.stop()
+        self.stop()
 
     def stop(self) -> dict:
-        """Stop the server; its --stats-file figures (empty without one)."""
-        self.process.terminate()
-        self.process.wait(timeout=60)
+        """Stop the server (once); its --stats-file figures (empty without one)."""
+        if self.stopped:
+            return {}
+        self.stopped = True
+        self.terminate()
         if not self.stats_path:
             return {}
         stats = json.loads(self.stats_path.read_text() or "{}")
@@ -174,17 +195,6 @@ def measured(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[int, float
         out.seek(0)
         tail = out.read().decode(errors="replace")[-1500:]
     return process.returncode, wall, usage.ru_maxrss / 1024, tail
-
-
-def user_env(keys: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a user's run: bytecode caching on (pytest caches its assertion rewriting of
-    plugin packages; without it every run pays a second or more for it again), no IRIS_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "PYTEST_"))}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    for name, key in (keys or {}).items():
-        if name in KEY_OPTIONS:
-            env[KEY_OPTIONS[name][1]] = key
-    return env
 
 
 @dataclass
@@ -208,11 +218,9 @@ def suite_run(server: Server, profile: str, *, counted_by_server: bool, expected
     """One suite run; its exit status is reported on stderr unless it is one of ``expected_status``."""
     with tempfile.TemporaryDirectory(prefix="iris-bench-") as tmp:
         reports = Path(tmp) / "reports"
-        cmd = [sys.executable, "-m", "pytest", str(ROOT / "conformance"), "-q", "-p", "no:cacheprovider",
-               "--profile", profile, "--seed", str(SEED), "--base-url", server.base_url,
-               "--reports-dir", str(reports)]
-        status, wall, peak, tail = measured(cmd, user_env(server.info["keys"]), ROOT)
-        doc = json.loads((reports / "conformance.json").read_text()) if (reports / "conformance.json").exists() else {}
+        cmd = suite_command("--profile", profile, "--seed", str(SEED), report_dir=reports, base_url=server.base_url)
+        status, wall, peak, tail = measured(cmd, suite_env(server.info["keys"]), ROOT)
+        doc = read_run(status, tail, reports).conformance
         written = [name for name in REPORTS if (reports / name).is_file() and (reports / name).stat().st_size]
     if status not in expected_status:
         print(f"  ! suite --profile {profile} exited {status}:\n{tail}", file=sys.stderr)
@@ -227,7 +235,7 @@ def st_run(server: Server) -> Run:
         cmd = [str(Path(sys.executable).parent / "st"), "run", "specs/openapi.yaml", "--checks", "all", "--url", url,
                "-H", f"x-api-key: {server.info['keys']['primary']}", "--seed", str(SEED),
                "--report", "junit", "--report-dir", tmp, "--no-color"]
-        status, wall, peak, _ = measured(cmd, user_env(), ROOT)
+        status, wall, peak, _ = measured(cmd, suite_env(None), ROOT)
         failures = sorted({f"{case.get('name')} {code}" for junit in Path(tmp).glob("*.xml")
                            for case in ET.parse(junit).getroot().iter("testcase")
                            for failure in case.iter("failure")
@@ -344,7 +352,7 @@ def section_throughput(seconds: float) -> dict:
         for label, path in (("reference /stations?pagesize=20", "/stations?pagesize=20"),
                             ("reference /sessions?pagesize=100", "/sessions?pagesize=100")):
             out[label] = load(reference.base_url + path, headers, seconds)
-    with Server([sys.executable, str(ROOT / "benchmarks" / "hello.py")]) as hello:
+    with Server.program([sys.executable, str(ROOT / "benchmarks" / "hello.py")]) as hello:
         out["starlette hello-world (ceiling)"] = load(hello.base_url + "/hello", {}, seconds)
     ceiling = out["starlette hello-world (ceiling)"]["rps"]
     for label, r in out.items():
@@ -563,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     sample = sorted(DEFECTS) if args.sample == "all" else [d for d in args.sample.split(",") if d]
     unknown = [d for d in sample if d not in DEFECTS]
     if unknown:
-        parser.error(f"unknown defect(s): {', '.join(unknown)} (see python -m conformance.reference --list-defects)")
+        parser.error(f"unknown defect(s): {', '.join(unknown)} (see PYTHONPATH=tests python -m lab --list-defects)")
     remote_profiles = [p for p in args.remote_profiles.split(",") if p]
     if args.quick:
         sample, remote_profiles = sample[:2], remote_profiles[:1]

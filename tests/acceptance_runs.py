@@ -16,6 +16,7 @@ from pathlib import Path
 
 import suite_runner
 from conformance.runtime.embedded import EmbeddedServer
+from lab.embedded import lab_server
 from suite_runner import SuiteRun
 
 DEFECT = "geo-03-bbox-only"
@@ -77,7 +78,7 @@ def _run_all(root: Path) -> None:
     (root / "expired.yaml").write_text(EXPIRED)
     (root / "step-summary.md").write_text(STEP_SUMMARY_BEFORE)
     clean = EmbeddedServer()
-    broken = EmbeddedServer(args=("--defect", DEFECT))
+    broken = lab_server("--defect", DEFECT)
     clean.start()
     broken.start()
     try:

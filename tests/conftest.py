@@ -1,9 +1,11 @@
-"""Fixtures for the project's own tests: reference servers (clean or with a defect) and a way to run
-the conformance suite against one in a subprocess and read its verdicts."""
+"""Fixtures for the project's own tests: reference servers (clean, or the lab's with a defect or a
+dialect) and a way to run the conformance suite against one in a subprocess and read its verdicts."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -11,6 +13,7 @@ import requests
 import acceptance_runs
 import suite_runner
 from conformance.runtime.embedded import EmbeddedServer
+from lab.embedded import lab_server
 from suite_runner import SuiteRun
 
 
@@ -23,20 +26,36 @@ def reference():
     server.stop()
 
 
-@pytest.fixture
-def start_reference():
-    """Start reference servers with extra arguments (e.g. ``--defect NAME``); stopped after the test."""
+@contextlib.contextmanager
+def _starting(make: Callable[..., EmbeddedServer]) -> Iterator[Callable[..., EmbeddedServer]]:
     servers = []
 
     def start(*args: str) -> EmbeddedServer:
-        server = EmbeddedServer(args=tuple(args))
+        server = make(*args)
         server.start()
         servers.append(server)
         return server
 
-    yield start
-    for server in servers:
-        server.stop()
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def start_reference():
+    """Start clean reference servers with extra arguments (e.g. ``--latency-ms 40``); stopped after the test."""
+    with _starting(lambda *args: EmbeddedServer(args=args)) as start:
+        yield start
+
+
+@pytest.fixture
+def start_lab():
+    """Start the lab's reference servers (tests/lab: the same with ``--defect NAME``, ``--dialect NAME``);
+    stopped after the test."""
+    with _starting(lab_server) as start:
+        yield start
 
 
 def get(server: EmbeddedServer, path: str, *, key: str | None = "primary", headers=None, method="GET", **params):

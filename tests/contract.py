@@ -1,4 +1,4 @@
-"""Parse the requirements out of ../shared/docs/contract.md (used to check the registry for drift)."""
+"""Parse the requirements out of docs/contract.md (used to check the registry for drift)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-CONTRACT = Path(__file__).resolve().parents[1].parent / "shared" / "docs" / "contract.md"
+CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "contract.md"
 
 _ITEM = re.compile(r"^- (?P<id>[A-Z]+(?:-[A-Z]+)?-\d+) \((?P<tags>[^)]*)\) (?P<text>.*)$")
 _SECTION = re.compile(r"^##+ (?P<title>.+)$")

@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from lab.defects import DEFECTS  # noqa: E402
+from lab.embedded import lab_server  # noqa: E402
 from suite_runner import run_adapt, run_suite  # noqa: E402
 
 from conformance.contract import requirements # noqa: E402
-from conformance.runtime.embedded import EmbeddedServer  # noqa: E402
-from conformance.reference.defects import DEFECTS  # noqa: E402
 
 
 SEED = 20261124
@@ -62,7 +62,7 @@ class Outcome:
 
 def draft_overlay(dialect: str, workdir: Path) -> Path:
     """The overlay ``iris-conformance adapt`` drafts against the clean reference server in ``dialect``."""
-    server = EmbeddedServer(args=("--dialect", dialect, *WHOLE_SUITE_LIMIT))
+    server = lab_server("--dialect", dialect, *WHOLE_SUITE_LIMIT)
     server.start()
     try:
         draft = run_adapt(server, workdir)
@@ -87,7 +87,7 @@ def run_defect(name: str, *, profile: str = "smoke", targeted: bool = False, ext
         TARGETED_RATE_LIMIT if defect.requirement.startswith("RATE-") else TARGETED_LIMIT)
     if overlay is not None:
         args += ["--overlay", str(overlay)]
-    server = EmbeddedServer(args=("--defect", name, *limit, *(("--dialect", dialect) if dialect else ())))
+    server = lab_server("--defect", name, *limit, *(("--dialect", dialect) if dialect else ()))
     server.start()
     try:
         with tempfile.TemporaryDirectory(prefix=f"kill-{name}-") as tmp:

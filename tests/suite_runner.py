@@ -1,6 +1,6 @@
 """Run the conformance suite in a subprocess against a server and read back its verdicts.
 
-Used by the project's tests (conftest.py) and by tests/kill_table.py."""
+Used by the project's tests (conftest.py), tests/kill_table.py and benchmarks/run.py."""
 
 from __future__ import annotations
 
@@ -63,13 +63,17 @@ def run_suite(server, *args: str, workdir: Path | None = None, base_url: str | N
     workdir = Path(workdir or tempfile.mkdtemp(prefix="iris-suite-"))
     report_dir = workdir / "reports"
     env = suite_env(keys if keys is not None else (server.keys if server else {}), env_extra)
-    url = base_url or (server.base_url if server else None)
-    cmd = [sys.executable, "-m", "pytest", str(SUITE), "-p", "no:cacheprovider", "--reports-dir", str(report_dir),
-           "-q", "-rN", *args]
-    if url:
-        cmd += ["--base-url", url]
+    cmd = suite_command(*args, report_dir=report_dir, base_url=base_url or (server.base_url if server else None))
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
     return read_run(proc.returncode, proc.stdout + proc.stderr, report_dir)
+
+
+def suite_command(*args: str, report_dir: Path, base_url: str | None = None) -> list[str]:
+    """``pytest conformance/suite`` writing its reports to ``report_dir``, against ``base_url`` (None: the
+    plugin's own embedded server); run it with :func:`suite_env`."""
+    cmd = [sys.executable, "-m", "pytest", str(SUITE), "-p", "no:cacheprovider", "--reports-dir", str(report_dir),
+           "-q", "-rN", *args]
+    return cmd + ["--base-url", base_url] if base_url else cmd
 
 
 def read_run(returncode: int, output: str, report_dir: Path) -> SuiteRun:

@@ -24,8 +24,8 @@ LIMIT = ("--rate-limit", "600", "--rate-window", "2")
 NARROW = "ENV,DET,PAGE-02"
 
 
-def draft_for(start_reference, tmp_path: Path, *server_args: str):
-    server = start_reference(*server_args, *LIMIT)
+def draft_for(start, tmp_path: Path, *server_args: str):
+    server = start(*server_args, *LIMIT)
     draft = run_adapt(server, tmp_path)
     assert draft.returncode == 0, draft.output
     return server, draft
@@ -42,9 +42,9 @@ def test_against_the_native_dialect_the_draft_has_no_actions(start_reference, tm
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_the_draft_lets_the_suite_pass_in_the_dialect_and_nowhere_else(dialect, start_reference, run_suite,
-                                                                        tmp_path):
-    server, draft = draft_for(start_reference, tmp_path, "--dialect", dialect)
+def test_the_draft_lets_the_suite_pass_in_the_dialect_and_nowhere_else(dialect, start_lab, start_reference,
+                                                                        run_suite, tmp_path):
+    server, draft = draft_for(start_lab, tmp_path, "--dialect", dialect)
     document = yaml.safe_load(draft.text)
     assert document["actions"], draft.output
     requests = int(draft.output.split("adapt: ", 1)[1].split(" requests", 1)[0])

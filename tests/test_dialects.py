@@ -2,7 +2,7 @@
 contract, and from each other, on ASSUMED points only, and every defect stays visible in each.
 
 The expected shapes are written out here (:data:`SHAPES`), not read from
-``conformance.reference.dialects``: these tests are the dialects' definition from outside, over HTTP.
+``lab.dialects``: these tests are the dialects' definition from outside, over HTTP.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import yaml
 from conftest import get
 from conformance.contract import spec as specs
 from conformance.runtime.embedded import EmbeddedServer
+from lab import OVERLAYS
+from lab.embedded import lab_server
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def servers():
     started: dict[str, EmbeddedServer] = {}
     try:
         for name in ("native", *DIALECTS):
-            started[name] = EmbeddedServer(args=("--dialect", name) if name != "native" else ())
+            started[name] = lab_server("--dialect", name)
             started[name].start()
         yield started
     finally:
@@ -239,9 +241,9 @@ def test_unauthorized(servers, dialect, headers, code):
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_rate_limit_headers(start_reference, dialect):
+def test_rate_limit_headers(start_lab, dialect):
     shape = SHAPES[dialect]
-    server = start_reference("--dialect", dialect, "--rate-limit", "2", "--rate-window", "30")
+    server = start_lab("--dialect", dialect, "--rate-limit", "2", "--rate-window", "30")
     first = get(server, "/tariffs")
     assert first.headers[shape.limit_header] == "2" and first.headers[shape.remaining_header] == "1"
     others = {h for h in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "RateLimit-Limit", "RateLimit-Remaining",
@@ -336,13 +338,13 @@ def test_documented_points_are_the_natives(servers, dialect):
 
 # -------------------------------------------------------------------- defects in each dialect
 
-def start(start_reference, dialect: str, defect: str, *more: str) -> tuple[EmbeddedServer, Shape]:
-    return start_reference("--dialect", dialect, "--defect", defect, *more), SHAPES[dialect]
+def start(start_lab, dialect: str, defect: str, *more: str) -> tuple[EmbeddedServer, Shape]:
+    return start_lab("--dialect", dialect, "--defect", defect, *more), SHAPES[dialect]
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_list_without_success(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "env-01-list-without-success")
+def test_list_without_success(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "env-01-list-without-success")
     body = get(server, "/tariffs").json()
     if shape.success:
         assert shape.success not in body and shape.meta in body  # the flag is what is missing
@@ -355,8 +357,8 @@ def test_list_without_success(start_reference, dialect):
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_error_success_true(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "env-01-error-success-true")
+def test_error_success_true(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "env-01-error-success-true")
     response = get(server, "/tariffs/999999")
     body = response.json()
     assert response.status_code == 404
@@ -370,8 +372,8 @@ def test_error_success_true(start_reference, dialect):
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_timestamps_with_offset(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "env-02-timestamps-with-offset")
+def test_timestamps_with_offset(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "env-02-timestamps-with-offset")
     created = shape.record(get(server, "/tariffs/1").json())[shape.field("created_at")]
     assert created.endswith("+05:30") and not shape.timestamp.fullmatch(created)
     if dialect == "camel":
@@ -381,8 +383,8 @@ def test_timestamps_with_offset(start_reference, dialect):
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_pagesize_off_by_one(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "page-01-pagesize-101-accepted")
+def test_pagesize_off_by_one(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "page-01-pagesize-101-accepted")
     bound = shape.max_pagesize
     accepted = get(server, "/sessions", pagesize=str(bound + 1))
     assert accepted.status_code == 200 and shape.page(accepted.json())["pagesize"] == bound + 1
@@ -390,8 +392,8 @@ def test_pagesize_off_by_one(start_reference, dialect):
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_pagesize_clamped(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "page-01-pagesize-over-max-clamped")
+def test_pagesize_clamped(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "page-01-pagesize-over-max-clamped")
     bound = shape.max_pagesize
     clamped = get(server, "/sessions", pagesize=str(bound + 1))
     assert clamped.status_code == 200 and shape.page(clamped.json())["pagesize"] == bound
@@ -399,8 +401,8 @@ def test_pagesize_clamped(start_reference, dialect):
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_pagesize_crash(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "pagesize-crash")
+def test_pagesize_crash(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "pagesize-crash")
     bound = shape.max_pagesize
     assert get(server, "/sessions", pagesize=str(bound)).status_code == 200
     crashed = get(server, "/sessions", pagesize=str(bound + 1))
@@ -409,8 +411,8 @@ def test_pagesize_crash(start_reference, dialect):
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
 @pytest.mark.parametrize("defect", ["rate-03-remaining-negative", "rate-03-limit-per-second"])
-def test_rate_limit_header_defects(start_reference, dialect, defect):
-    server, shape = start(start_reference, dialect, defect, "--rate-limit", "20", "--rate-window", "10")
+def test_rate_limit_header_defects(start_lab, dialect, defect):
+    server, shape = start(start_lab, dialect, defect, "--rate-limit", "20", "--rate-window", "10")
     if defect == "rate-03-remaining-negative":
         for _ in range(21):
             response = get(server, "/tariffs")
@@ -421,24 +423,24 @@ def test_rate_limit_header_defects(start_reference, dialect, defect):
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_undefined_path_200(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "trn-03-undefined-path-200")
+def test_undefined_path_200(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "trn-03-undefined-path-200")
     response = get(server, "/nope")
     body = response.json()
     assert response.status_code == 200 and body[shape.items] == [] and shape.meta not in body
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_undefined_path_gateway_403(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "trn-03-undefined-path-403-gateway")
+def test_undefined_path_gateway_403(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "trn-03-undefined-path-403-gateway")
     response = get(server, "/nope")
     assert response.status_code == 403 and response.json() == {"message": "Missing Authentication Token"}
     assert shape.error_code(response.json()) is None
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_errors_as_text_plain(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "trn-01-errors-as-text-plain")
+def test_errors_as_text_plain(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "trn-01-errors-as-text-plain")
     response = get(server, "/tariffs/999999")
     assert response.headers["Content-Type"].startswith("text/plain")
     assert shape.error_code(response.json()) == "NOT_FOUND"  # the body is still the dialect's
@@ -446,31 +448,31 @@ def test_errors_as_text_plain(start_reference, dialect):
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_drops_currency(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "tariff-drops-currency")
+def test_drops_currency(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "tariff-drops-currency")
     record = shape.record(get(server, "/tariffs/1").json())
     assert "currency" not in record and shape.field("created_at") in record
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_negative_energy(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "ses-negative-energy")
+def test_negative_energy(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "ses-negative-energy")
     energy = shape.field("energy_kwh")
     lowest = get(server, "/sessions", sortby=energy, pagesize="1").json()[shape.items][0]
     assert lowest[energy] < 0
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_totalpages_floor(start_reference, dialect):
-    server, shape = start(start_reference, dialect, "page-02-totalpages-floor")
+def test_totalpages_floor(start_lab, dialect):
+    server, shape = start(start_lab, dialect, "page-02-totalpages-floor")
     page = shape.page(get(server, "/sessions", pagesize="7").json())
     assert page["total"] % 7 and page["totalpages"] == page["total"] // 7 != math.ceil(page["total"] / 7)
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_wrong_station_name(start_reference, dialect):
+def test_wrong_station_name(start_lab, dialect):
     """Every 33rd station's charge points show its old name, under the dialect's station name field."""
-    server, shape = start(start_reference, dialect, "geo-07-wrong-station-name")
+    server, shape = start(start_lab, dialect, "geo-07-wrong-station-name")
     station_id, station_name = shape.field("station_id"), shape.field("station_name")
     renamed = next(shape.record(r.json()) for r in (get(server, f"/stations/{i}") for i in (2, 35, 68, 101))
                    if r.status_code == 200)
@@ -485,18 +487,18 @@ def test_wrong_station_name(start_reference, dialect):
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_unknown_sortby_ignored(start_reference, dialect):
+def test_unknown_sortby_ignored(start_lab, dialect):
     """A native name the dialect renamed is an unknown sort field: the defect ignores it."""
-    server, shape = start(start_reference, dialect, "sort-02-sortby-unknown-ignored")
+    server, shape = start(start_lab, dialect, "sort-02-sortby-unknown-ignored")
     response = get(server, "/customers", sortby="created_at")
     assert response.status_code == 200
     assert get(server, "/customers", sortby=shape.field("created_at")).json() != response.json()
 
 
 @pytest.mark.parametrize("dialect", ("native", *DIALECTS))
-def test_validation_before_auth(start_reference, dialect):
+def test_validation_before_auth(start_lab, dialect):
     """The gateway validates with the server's rules: its bound, the dialect's sort names."""
-    server, shape = start(start_reference, dialect, "auth-05-validation-before-auth")
+    server, shape = start(start_lab, dialect, "auth-05-validation-before-auth")
     bad = {"x-api-key": "iris_unknown"}
     over = get(server, "/sessions", key=None, headers=bad, pagesize=str(shape.max_pagesize + 1))
     assert (over.status_code, shape.error_code(over.json())) == (400, "VALIDATION_ERROR")
@@ -511,7 +513,6 @@ def test_validation_before_auth(start_reference, dialect):
 # ------------------------------------------------ the overlays describe the dialects (ground truth)
 
 SPEC = Path(__file__).resolve().parents[1] / "specs" / "openapi.yaml"
-OVERLAYS = Path(__file__).resolve().parent / "dialects"
 
 
 def adapted_spec(dialect: str) -> dict[str, Any]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.reference.defects import DEFECTS
 from kill_table import run_defect
+from lab.defects import DEFECTS
 
 # Defects whose failing report rows must name an operation.
 OPERATION_OF = {
@@ -43,8 +43,8 @@ def test_defect_fails_no_unrelated_requirement(name):
 
 
 @pytest.mark.parametrize("name, operation", sorted(OPERATION_OF.items()))
-def test_failure_names_the_operation(name, operation, start_reference, run_suite):
-    server = start_reference("--defect", name)
+def test_failure_names_the_operation(name, operation, start_lab, run_suite):
+    server = start_lab("--defect", name)
     run = run_suite(server, "--profile", "smoke", "--requirements", DEFECTS[name].requirement)
     assert run.returncode == 1
     assert any(operation in test for test in run.failed_tests()), run.failed_tests()
@@ -58,8 +58,8 @@ def test_failure_names_the_operation(name, operation, start_reference, run_suite
         assert any(case["name"] == "every_response[ENV-01]" for case in run.testcases)
 
 
-def test_a_should_violation_warns_and_strict_makes_it_fail(start_reference, run_suite):
-    server = start_reference("--defect", "auth-06-no-www-authenticate")
+def test_a_should_violation_warns_and_strict_makes_it_fail(start_lab, run_suite):
+    server = start_lab("--defect", "auth-06-no-www-authenticate")
     warned = run_suite(server, "--profile", "smoke", "--requirements", "AUTH-06")
     assert warned.returncode == 0, warned.output[-2000:]
     assert warned.verdict("AUTH-06") == "warning"

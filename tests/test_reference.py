@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import get
+from lab.embedded import lab_server
 
 
 def _error(response):
@@ -73,8 +74,8 @@ def test_rate_limit_exceeded_and_recovery(start_reference):
     assert get(server, "/tariffs", key="other_tenant").status_code == 200  # limits are per key
 
 
-def test_internal_error_only_from_a_defect(start_reference):
-    server = start_reference("--defect", "pagesize-crash")
+def test_internal_error_only_from_a_defect(start_lab):
+    server = start_lab("--defect", "pagesize-crash")
     response = get(server, "/tariffs", pagesize="101")
     assert (response.status_code, _error(response)) == (500, "INTERNAL_ERROR")
     assert "Traceback" not in response.text
@@ -87,11 +88,18 @@ def test_every_response_is_json_and_never_echoes_the_key(reference):
         assert reference.keys["primary"] not in response.text
 
 
-def test_list_defects_prints_a_table():
-    out = subprocess.run([sys.executable, "-m", "conformance.reference", "--list-defects"],
-                         capture_output=True, text=True, timeout=60)
+def test_the_lab_lists_its_defects():
+    server = lab_server("--list-defects")
+    out = subprocess.run(server.command(), env=server.environment(), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert "pagesize-crash" in out.stdout and "AUTH-02" in out.stdout
+
+
+def test_the_clean_server_knows_no_defect_and_no_dialect():
+    for option in ("--list-defects", "--defect=pagesize-crash", "--dialect=camel"):
+        out = subprocess.run([sys.executable, "-m", "conformance.reference", option],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 2 and "unrecognized arguments" in out.stderr, option
 
 
 def test_latency_delays_every_answer_in_parallel(start_reference):

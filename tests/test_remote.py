@@ -118,8 +118,8 @@ def test_a_bad_concurrency_is_a_usage_error(text):
 # ------------------------------------------------------------------------------ real runs
 
 
-def test_a_slow_deployment_gets_workers_and_reports_failures_as_found(start_reference, run_suite):
-    server = start_reference("--latency-ms", "40", "--defect", "page-04-offset-off-by-one")
+def test_a_slow_deployment_gets_workers_and_reports_failures_as_found(start_lab, run_suite):
+    server = start_lab("--latency-ms", "40", "--defect", "page-04-offset-off-by-one")
     run = run_suite(server, "--profile", "smoke", "--requirements", "PAGE")
     assert run.returncode == 1, run.output[-2000:]
     meta = run.conformance["meta"]

@@ -27,9 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args else 2
     command, rest = args[0], args[1:]
     if command == "run":
-        import pytest
-
-        return int(pytest.main(["--pyargs", "conformance.suite", "-p", "no:cacheprovider", *rest]))
+        # pytest in a fresh interpreter, as `python -m pytest`: it marks the packages of its plugins for
+        # assertion rewriting before it imports them, and this process has imported ours already
+        # (PytestAssertRewriteWarning). Its exit status is the command's.
+        os.execv(sys.executable, [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-p",
+                                  "no:cacheprovider", *rest])
     if command == "adapt":
         return adapt_command(rest)
     if command == "serve":

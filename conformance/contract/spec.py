@@ -734,6 +734,10 @@ class Spec:
         """The HTTP methods (upper case) the spec defines on ``path``."""
         return tuple(op.method for op in self.operations.values() if op.path == path)
 
+    def record_schema(self, op: Operation) -> Schema:
+        """The schema of one record of the list operation ``op`` (its 200 body's items)."""
+        return op.response_schema("200").properties[self.envelope_view.data_field].items
+
     def error_status(self, code: str) -> int:
         return self.api_view.error_status(code)
 
@@ -1120,13 +1124,3 @@ def _unknown_fields(at: tuple, resource: dict[str, Any], properties: set[str]) -
 def load(path: str | None = None, overlays: tuple[str, ...] = ()) -> Spec:
     """The spec at ``path`` (default: the packaged one) with the ``overlays`` applied in order."""
     return Spec(path or default_spec_path(), overlays)
-
-
-def load_from_environment() -> Spec:
-    """The spec of the run the plugin configured (``IRIS_SPEC`` and ``IRIS_OVERLAY``), for modules that
-    need it at import time."""
-    import os
-
-    from conformance.contract import overlay as _overlay
-
-    return load(os.environ.get("IRIS_SPEC") or None, _overlay.paths_from(None))

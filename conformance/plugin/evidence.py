@@ -35,13 +35,13 @@ def pytest_runtestloop(session: pytest.Session):
     result = yield
     config = session.config
     state = maybe_run_state(config)
-    if state is None or not state.suite_run or hasattr(config, "workerinput") or state.fatal:
+    if state is None or hasattr(config, "workerinput") or state.judged.fatal:
         return result
-    transient = transient_errors(state.ledger.transients(), state.ledger.totals().requests) \
-        if state.ledger is not None else None
+    transient = transient_errors(state.runtime.ledger.transients(), state.runtime.ledger.totals().requests) \
+        if state.runtime.ledger is not None else None
     if transient is not None:  # TRN-04's finding alone: no test that read the retried answer is blamed
-        state.verdicts.add_finding(transient, "the run's requests")
-    for rid, findings in state.verdicts.findings().items():
+        state.judged.verdicts.add_finding(transient, "the run's requests")
+    for rid, findings in state.judged.verdicts.findings().items():
         _write_row(config, rid, findings)
     return result
 

@@ -6,13 +6,8 @@ import os
 
 import pytest
 
-KEY_OPTIONS = {
-    # fixture name: (option, env var, dest)
-    "primary": ("--api-key", "IRIS_API_KEY", "iris_api_key"),
-    "other_tenant": ("--other-tenant-key", "IRIS_OTHER_TENANT_KEY", "iris_other_tenant_key"),
-    "revoked": ("--revoked-api-key", "IRIS_REVOKED_API_KEY", "iris_revoked_api_key"),
-    "expired": ("--expired-api-key", "IRIS_EXPIRED_API_KEY", "iris_expired_api_key"),
-}
+from conformance.plugin import ENV_DEFAULTS, KEY_OPTIONS  # noqa: F401  (KEY_OPTIONS: for its users)
+
 
 #: Hypothesis settings per --profile. No example database: a verdict depends on the seed alone.
 PROFILES = {
@@ -45,64 +40,50 @@ def register_profiles(overrides: dict | None = None) -> None:
         )
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini("sensitive_url", "regex of sensitive base URLs (see --sensitive-url)", default=None)
-    group = parser.getgroup("iris-conformance", "IRIS External API conformance")
-    for option, env, dest in KEY_OPTIONS.values():
-        group.addoption(option, dest=dest, default=os.environ.get(env), metavar="KEY",
-                        help=f"API key (env {env}); prefer the environment variable, a command line is visible to other users")
-    group.addoption("--overlay", dest="iris_overlay", action="append", default=None, metavar="FILE",
-                    help="an OpenAPI Overlay 1.0 file applied to the spec before anything reads it (repeatable, "
-                         "applied in order; env IRIS_OVERLAY, paths separated by ':'); `iris-conformance adapt` "
-                         "drafts one for a deployment")
-    group.addoption("--spec", dest="iris_spec", default=os.environ.get("IRIS_SPEC"), metavar="PATH",
-                    help="OpenAPI spec the suite reads (default: the packaged specs/openapi.yaml; env IRIS_SPEC)")
-    group.addoption("--request-timeout", dest="iris_timeout", type=float, default=5.0, metavar="SECONDS",
-                    help="time one HTTP request may take to connect, to answer and to deliver its body (default 5)")
-    group.addoption("--max-response-mb", dest="iris_max_response_mb", type=float, default=8.0, metavar="MB",
-                    help="largest response body read; a larger one fails its request (default 8)")
-    group.addoption("--seed", dest="iris_seed", default=os.environ.get("IRIS_SEED"), metavar="N",
-                    help="replay a run: the seed its report shows (env IRIS_SEED; default: a new random seed)")
-    group.addoption("--sensitive-url", dest="iris_sensitive_url", default=os.environ.get("SENSITIVE_URL"),
-                    metavar="REGEX",
-                    help="base URLs matching REGEX are sensitive: intrusive tests are skipped there (ini "
-                         "sensitive_url, env SENSITIVE_URL; default: every base URL that is not on loopback)")
-    group.addoption("--allow-intrusive", dest="iris_allow_intrusive", action="store_true",
-                    help="run intrusive tests (rate-limit burst, hostile values, thorough profile) even "
-                         "against a sensitive base URL")
-    group.addoption("--max-requests", dest="iris_max_requests", type=int, metavar="N",
-                    default=int(os.environ["IRIS_MAX_REQUESTS"]) if os.environ.get("IRIS_MAX_REQUESTS") else None,
-                    help="stop the run (exit 2, cannot judge) once N requests were sent, over all xdist workers "
-                         "(env IRIS_MAX_REQUESTS)")
-    group.addoption("--max-duration", dest="iris_max_duration", type=float, metavar="SECONDS",
-                    default=float(os.environ.get("IRIS_MAX_DURATION") or 1800),
-                    help="stop the run (exit 2, cannot judge) after SECONDS, e.g. against a deployment that "
-                         "answers every request slowly (env IRIS_MAX_DURATION; default 1800; 0: no limit)")
-    group.addoption("--max-rps", dest="iris_max_rps", type=float, metavar="RATE",
-                    default=float(os.environ["IRIS_MAX_RPS"]) if os.environ.get("IRIS_MAX_RPS") else None,
-                    help="never send more than RATE requests per second, over all xdist workers (env IRIS_MAX_RPS)")
-    group.addoption("--concurrency", dest="iris_concurrency", default=os.environ.get("IRIS_CONCURRENCY", "auto"),
-                    metavar="N|auto",
-                    help="xdist workers sending requests at once, one budget and pace for all (env IRIS_CONCURRENCY; "
-                         "default auto: 3 against a remote or slow deployment, 1 on loopback)")
-    group.addoption("--max-retry-wait", dest="iris_max_retry_wait", type=float, default=30.0, metavar="SECONDS",
-                    help="longest wait honoured for one 429 Retry-After before retrying (default 30)")
-    group.addoption("--profile", dest="iris_profile", choices=sorted(PROFILES), default="default",
-                    help="how hard to look: smoke (CI gate), default, thorough (exhaustive walks, more examples)")
-    group.addoption("--requirements", dest="iris_requirements", default=None, metavar="IDS",
-                    help="run only the tests of these requirements: comma-separated IDs or prefixes (GEO, AUTH-02)")
-    group.addoption("--waivers", dest="iris_waivers", default=os.environ.get("IRIS_WAIVERS"), metavar="FILE",
-                    help="YAML file of waivers: a failure a waiver in force covers is 'waived' and does not fail "
-                         "the run (env IRIS_WAIVERS)")
-    group.addoption("--bundle", dest="iris_bundle", default=None, metavar="FILE.tar.gz",
-                    help="also write the evidence bundle (reports, spec, overlays, waivers, manifest) as one archive")
-    group.addoption("--progress-interval", dest="iris_progress_interval", type=float, metavar="SECONDS",
-                    default=float(os.environ.get("IRIS_PROGRESS_INTERVAL") or 15),
-                    help="on a long run, a progress line (families, requests, rate, time left) at most every "
-                         "SECONDS (env IRIS_PROGRESS_INTERVAL; default 15; 0: none)")
-    group.addoption("--reports-dir", dest="iris_reports_dir", default="reports", metavar="DIR",
-                    help="where a run of the suite writes report.html, junit.xml, conformance.json, summary.md and "
-                         "manifest.json (default reports/)")
+#: Options whose value is a number: dest -> (option, type, what a valid value is).
+NUMBERS: dict[str, tuple[str, type, str]] = {
+    "iris_max_requests": ("--max-requests", int, "a whole number of requests >= 0"),
+    "iris_max_rps": ("--max-rps", float, "requests per second >= 0 (0: no limit)"),
+    "iris_max_duration": ("--max-duration", float, "seconds >= 0 (0: no limit)"),
+    "iris_progress_interval": ("--progress-interval", float, "seconds >= 0 (0: no progress line)"),
+    "iris_timeout": ("--request-timeout", float, "seconds >= 0"),
+    "iris_max_response_mb": ("--max-response-mb", float, "megabytes >= 0"),
+    "iris_max_retry_wait": ("--max-retry-wait", float, "seconds >= 0"),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The options' values, before anything reads them: an option not given takes its environment
+    variable's value (or its default), numbers are parsed, and a bad value is a usage error (exit 4)
+    that says which option or variable it came from."""
+    from_env: dict[str, str] = {}
+    for dest, (env, default) in ENV_DEFAULTS.items():
+        if getattr(config.option, dest, None) is None:
+            value = os.environ.get(env)
+            if value:
+                from_env[dest] = env
+            setattr(config.option, dest, value or default)
+    for dest, (option, kind, what) in NUMBERS.items():
+        value = getattr(config.option, dest)
+        if isinstance(value, str):
+            setattr(config.option, dest, _number(value, kind, what, option, from_env.get(dest)))
+    profile = config.getoption("iris_profile")
+    if profile not in PROFILES:
+        raise pytest.UsageError(f"--profile {profile!r}: choose one of {', '.join(sorted(PROFILES))}")
+
+
+def _number(value: str, kind: type, what: str, option: str, env: str | None) -> int | float:
+    """``value`` as a number >= 0; a usage error naming ``option`` (or ``env``, where it came from) else."""
+    try:
+        number = kind(value)
+    except ValueError:
+        number = -1
+    if number >= 0:
+        return number
+    if env:
+        raise pytest.UsageError(f"{env}={value!r} in the environment (the default of {option}) is not {what}: "
+                                f"fix or unset {env}, or give {option}")
+    raise pytest.UsageError(f"{option} {value!r} is not {what}")
 
 
 def is_strict(config: pytest.Config) -> bool:

@@ -195,7 +195,7 @@ class ProgressReporter:
         self.progress = progress
         self.interval = interval
         # the last line's sample (monotonic time, requests sent); the run's start before the first
-        self._last = (state.ledger.started, 0)
+        self._last = (state.runtime.ledger.started, 0)
         self._first_test: float | None = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -205,7 +205,7 @@ class ProgressReporter:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
         if not self.progress.plan.tests:
-            path = plan_path(self.state.ledger, node.gateway.id)
+            path = plan_path(self.state.runtime.ledger, node.gateway.id)
             if path.exists():
                 self.progress.plan = Plan.read(path)
 
@@ -232,7 +232,7 @@ class ProgressReporter:
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
         if terminal is None:
             return
-        requests = self.state.ledger.totals().requests
+        requests = self.state.runtime.ledger.totals().requests
         rate = (requests - self._last[1]) / (now - self._last[0])
         self._last = (now, requests)
         collected = len(self.progress.plan.tests)
@@ -241,7 +241,7 @@ class ProgressReporter:
         terminal.ensure_newline()
         if getattr(getattr(terminal, "_tw", None), "width_of_current_line", 0):
             terminal.write("\n")  # after -q's or xdist's dots, which ensure_newline does not know of
-        terminal.write_line(format_line(now - self.state.ledger.started, requests, rate, left,
+        terminal.write_line(format_line(now - self.state.runtime.ledger.started, requests, rate, left,
                                         self.progress.families()))
         terminal.currentfspath = None  # the next result starts a line of its own, with its file's name
         terminal.flush()  # a CI log (a pipe) shows it now
@@ -253,7 +253,7 @@ def plan_path(ledger: Ledger, worker_id: str) -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     state = maybe_run_state(config)
-    if state is None or not state.suite_run or state.ledger is None or hasattr(config, "workerinput"):
+    if state is None or hasattr(config, "workerinput"):
         return
     progress = RunProgress()
     config.stash[PROGRESS_KEY] = progress
@@ -265,5 +265,5 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = maybe_run_state(config)
     workerinput = getattr(config, "workerinput", None)
-    if state is not None and state.suite_run and state.ledger is not None and workerinput is not None:
-        Plan.of(items).write(plan_path(state.ledger, workerinput["workerid"]))
+    if state is not None and workerinput is not None:
+        Plan.of(items).write(plan_path(state.runtime.ledger, workerinput["workerid"]))

@@ -19,7 +19,6 @@ On loopback nothing of this applies unless the preflight found the deployment sl
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,8 +29,6 @@ from conformance.verdicts import model as reporting
 from conformance.plugin.safety import LOOPBACK_HOSTS
 from conformance.plugin.state import RunState, maybe_run_state
 
-#: Set by the controller for its xdist workers: "1" when the deployment is remote.
-REMOTE_ENV = "IRIS_REMOTE"
 #: A deployment whose fastest preflight answer took this long (seconds) is judged like a remote one
 #: (a local server on a loaded machine answers some requests slowly, not all of them).
 REMOTE_RTT = 0.03
@@ -80,29 +77,27 @@ def choose(requested: int | None, remote: bool, rtt: float, max_rps: float | Non
     return Concurrency(workers, why)
 
 
-def configure(config: pytest.Config, state: RunState, rtt: float | None) -> None:
-    """In the controller, after the preflight: judge whether the deployment is remote and start the
-    workers that hide its latency. In an xdist worker: take the controller's judgement."""
-    if hasattr(config, "workerinput"):
-        state.remote = os.environ.get(REMOTE_ENV) == "1"
-        return
+def configure(config: pytest.Config, rtt: float | None, fatal: str | None) -> tuple[bool, float, Concurrency]:
+    """In the controller, after the preflight (``rtt``: its fastest answer, None against the embedded
+    server): whether the deployment is remote, the round trip, and the workers that hide its latency
+    (started by pytest-xdist, whose options this sets). Its xdist workers take the judgement from it."""
+    if config.getoption("dist", "no") == "load":
+        config.option.dist = "loadgroup"  # the rate-limit tests share one burst: one worker runs them
     host = urlsplit(config.getoption("base_url") or "").hostname or ""
-    state.rtt = rtt or 0.0
-    state.remote = not LOOPBACK_HOSTS.fullmatch(host) or state.rtt >= REMOTE_RTT
-    os.environ[REMOTE_ENV] = "1" if state.remote else "0"
+    rtt = rtt or 0.0
+    remote = not LOOPBACK_HOSTS.fullmatch(host) or rtt >= REMOTE_RTT
     by_hand = bool(getattr(config.option, "numprocesses", None)) or config.getoption("dist", "no") != "no"
-    xdist = config.pluginmanager.has_plugin("xdist")
     if by_hand:
-        state.concurrency = Concurrency(int(getattr(config.option, "numprocesses", 0) or 1), "-n given")
-        return
-    state.concurrency = choose(parse_concurrency(config.getoption("iris_concurrency")), state.remote, state.rtt,
-                               config.getoption("iris_max_rps"), xdist)
-    if state.concurrency.workers > 1 and not state.fatal:
+        return remote, rtt, Concurrency(int(getattr(config.option, "numprocesses", 0) or 1), "-n given")
+    concurrency = choose(parse_concurrency(config.getoption("iris_concurrency")), remote, rtt,
+                         config.getoption("iris_max_rps"), config.pluginmanager.has_plugin("xdist"))
+    if concurrency.workers > 1 and not fatal:
         # what pytest-xdist's own pytest_cmdline_main does for -n N; its pytest_configure (trylast)
         # then starts the workers
-        config.option.numprocesses = state.concurrency.workers
+        config.option.numprocesses = concurrency.workers
         config.option.dist = "loadgroup"
-        config.option.tx = ["popen"] * state.concurrency.workers
+        config.option.tx = ["popen"] * concurrency.workers
+    return remote, rtt, concurrency
 
 
 def hypothesis_overrides(remote: bool) -> dict:
@@ -117,14 +112,14 @@ def hypothesis_overrides(remote: bool) -> dict:
 # --------------------------------------------------------------- failed requirements stop
 
 
-def _failed_path(state: RunState) -> Path | None:
-    return state.ledger.path.with_suffix(".failed") if state.ledger is not None else None
+def _failed_path(state: RunState) -> Path:
+    return state.runtime.ledger.path.with_suffix(".failed")
 
 
 def record_failed(state: RunState, requirement_ids: list[str]) -> None:
     """A test of the run FAILED (or warned) on these requirements (shared with every xdist worker)."""
     path = _failed_path(state)
-    if path is None or not requirement_ids:
+    if not requirement_ids:
         return
     with open(path, "a", encoding="utf-8") as out:  # one short append: atomic between processes
         out.write(",".join(requirement_ids) + "\n")
@@ -134,14 +129,14 @@ def already_failed(state: RunState) -> set[str]:
     path = _failed_path(state)
     try:
         return {rid for line in path.read_text(encoding="utf-8").splitlines() for rid in line.split(",") if rid}
-    except (FileNotFoundError, AttributeError):
+    except FileNotFoundError:
         return set()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = maybe_run_state(item.config)
-    if state is None or not state.suite_run or not state.remote:
+    if state is None or not state.config.remote:
         return
     ids = reporting.requirement_ids(item.iter_markers("requirement"))
     if ids and set(ids) <= already_failed(state):

@@ -39,12 +39,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     state = maybe_run_state(item.config)
-    if state is not None and state.suite_run:
-        findings = state.findings.take()  # every-response findings of this phase's requests
+    if state is not None:
+        findings = state.judged.findings.take()  # every-response findings of this phase's requests
         if findings:
             report.user_properties.append((reporting.FINDINGS_PROPERTY, dump_failures(findings)))
-        if state.ledger is not None:  # the requests sent since the last phase ended: this phase's
-            sent, state.requests_reported = state.ledger.sent - state.requests_reported, state.ledger.sent
+        if state.runtime.ledger is not None:  # the requests sent since the last phase ended: this phase's
+            sent, state.runtime.requests_reported = state.runtime.ledger.sent - state.runtime.requests_reported, state.runtime.ledger.sent
             if sent:
                 report.user_properties.append((reporting.REQUESTS_PROPERTY, sent))
                 item.stash[_SENT] = item.stash.get(_SENT, 0) + sent
@@ -68,7 +68,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 item.stash[_VIOLATED] = violated or ids
             _apply_waivers(state, report, violated or ids)
             props = dict(report.user_properties)
-            if state is not None and state.remote and reporting.WAIVED_PROPERTY not in props and (
+            if state is not None and state.config.remote and reporting.WAIVED_PROPERTY not in props and (
                     report.failed or reporting.WARNING_PROPERTY in props):
                 remote.record_failed(state, violated or ids)  # its later tests spend no more requests
         elif report.when == "teardown":
@@ -104,7 +104,7 @@ def _operations(config: pytest.Config) -> "OperationIndex | None":
     """The spec's operations under the run's base URL (which operation a failing request was)."""
     if _OPERATIONS not in config.stash:
         state = maybe_run_state(config)
-        config.stash[_OPERATIONS] = OperationIndex(state.spec, config.getoption("base_url") or "") \
+        config.stash[_OPERATIONS] = OperationIndex(state.config.spec, config.getoption("base_url") or "") \
             if state is not None else None
     return config.stash[_OPERATIONS]
 
@@ -126,9 +126,9 @@ def _apply_waivers(state: RunState | None, report: pytest.TestReport, violated: 
     a failing test becomes an expected failure (pytest's xfail: it does not fail the session, JUnit
     and the HTML report show it as such with the waiver), a warning keeps its outcome."""
     props = dict(report.user_properties)
-    if state is None or not state.verdicts.waivers or not (report.failed or reporting.WARNING_PROPERTY in props):
+    if state is None or not state.judged.verdicts.waivers or not (report.failed or reporting.WARNING_PROPERTY in props):
         return
-    covering = state.verdicts.waived_requirements(report, violated)
+    covering = state.judged.verdicts.waived_requirements(report, violated)
     if covering is None:
         return
     text = "; ".join(f"waived {w.describe()}" for w in dict.fromkeys(covering))
@@ -169,9 +169,9 @@ def _report_cannot_judge(item: pytest.Item, call: pytest.CallInfo, report: pytes
         return False
     fatal = _find(call.excinfo.value, CannotJudge)
     state = maybe_run_state(item.config)
-    if fatal is None and state is not None and state.ledger is not None and not _find(call.excinfo.value, Violation):
+    if fatal is None and state is not None and state.runtime.ledger is not None and not _find(call.excinfo.value, Violation):
         # a budget ran out mid-test, and hypothesis replaced the CannotJudge by its own error (Flaky...)
-        fatal = state.ledger.fatal()
+        fatal = state.runtime.ledger.fatal()
     if fatal is not None:
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"not run: cannot judge: {fatal}")
@@ -184,7 +184,7 @@ def _downgrade_should_failure(item: pytest.Item, report: pytest.TestReport, ids:
     """A failure of SHOULD requirements only is a warning, unless --strict (the verdict rule is the
     verdict model's: :meth:`~conformance.verdicts.model.Verdicts.warns`)."""
     state = maybe_run_state(item.config)
-    if not (report.failed and report.when == "call") or state is None or not state.verdicts.warns(ids):
+    if not (report.failed and report.when == "call") or state is None or not state.judged.verdicts.warns(ids):
         return
     message = redact(report.longreprtext)
     report.outcome = "passed"
@@ -252,16 +252,16 @@ class ConformanceRun:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self, session: pytest.Session) -> None:
-        if self.state.fatal:
+        if self.state.judged.fatal:
             # nothing can be judged: no collection, no tests, one reason (the report is still written)
-            pytest.exit(f"cannot judge: {self.state.fatal}", returncode=CANNOT_JUDGE_EXIT)
+            pytest.exit(f"cannot judge: {self.state.judged.fatal}", returncode=CANNOT_JUDGE_EXIT)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # runs on the controller under xdist too, so the verdicts are complete there
-        self.state.verdicts.record(report)
+        self.state.judged.verdicts.record(report)
         reason = dict(report.user_properties).get(reporting.CANNOT_JUDGE_PROPERTY)
-        if reason and not self.state.fatal:
-            self.state.fatal = reason
+        if reason and not self.state.judged.fatal:
+            self.state.judged.fatal = reason
             self._stop(f"cannot judge: {reason}")
 
     def _stop(self, reason: str) -> None:
@@ -272,7 +272,7 @@ class ConformanceRun:
             dsession.shouldstop = reason
 
     def _fatal(self) -> str | None:
-        return self.state.fatal or (self.state.ledger.fatal() if self.state.ledger else None)
+        return self.state.judged.fatal or (self.state.runtime.ledger.fatal() if self.state.runtime.ledger else None)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session):
@@ -281,21 +281,21 @@ class ConformanceRun:
         manifest and the bundle."""
         if self.is_worker:
             return (yield)
-        self.state.fatal = self._fatal()
+        self.state.judged.fatal = self._fatal()
         self._interrupted(session)
-        if not self.state.fatal and session.exitstatus == pytest.ExitCode.OK and self._judged_nothing():
+        if not self.state.judged.fatal and session.exitstatus == pytest.ExitCode.OK and self._judged_nothing():
             # every test skipped (no key given, every requirement deselected...): not a conformant deployment
-            self.state.fatal = ("nothing was judged: every requirement is not run ("
-                                + "; ".join(sorted({why for _, why in map(self.state.verdicts.verdict,
+            self.state.judged.fatal = ("nothing was judged: every requirement is not run ("
+                                + "; ".join(sorted({why for _, why in map(self.state.judged.verdicts.verdict,
                                                                          requirements.registry())}))[:300] + ")")
-        if self.state.fatal:
+        if self.state.judged.fatal:
             session.exitstatus = CANNOT_JUDGE_EXIT
-        self.document = self.state.verdicts.document(self._meta(session))
-        if self.state.json_path is not None:
-            self.state.verdicts.write_json(self.state.json_path, self.document["meta"])
+        self.document = self.state.judged.verdicts.document(self._meta(session))
+        if self.state.config.json_path is not None:
+            self.state.judged.verdicts.write_json(self.state.config.json_path, self.document["meta"])
             self._write_summary()
         result = yield
-        if self.state.reports_dir is not None:
+        if self.state.config.reports_dir is not None:
             self._write_evidence()
         return result
 
@@ -303,42 +303,42 @@ class ConformanceRun:
         """An interrupted run: what it kept from running is not run; Ctrl-C is why the run cannot judge
         (a budget already is; a stop after failures, ``-x``, keeps its exit status)."""
         progress = run_progress(self.config)
-        interruption = progress and progress.interruption(session, self.state.ledger, self.state.fatal)
+        interruption = progress and progress.interruption(session, self.state.runtime.ledger, self.state.judged.fatal)
         if interruption:
-            self.state.verdicts.interrupt(progress.unjudged_requirements(), interruption.reason)
+            self.state.judged.verdicts.interrupt(progress.unjudged_requirements(), interruption.reason)
             if interruption.kind == "ctrl-c":
-                self.state.fatal = self.state.fatal or interruption.reason
+                self.state.judged.fatal = self.state.judged.fatal or interruption.reason
         self.interrupted = interruption.to_json(progress) if interruption else None
 
     def _judged_nothing(self) -> bool:
-        counts = self.state.verdicts.counts()
+        counts = self.state.judged.verdicts.counts()
         return sum(counts.values()) > 0 and counts["not run"] == sum(counts.values())
 
     def _meta(self, session: pytest.Session) -> dict[str, Any]:
         """The facts of the run for conformance.json: the labelled facts the report shows, and the
         same as fields for machines (``iris-conformance diff`` and ``verify`` read these)."""
-        totals = self.state.ledger.totals()
-        spec, waivers = self.state.spec, self.state.waivers
+        totals = self.state.runtime.ledger.totals()
+        spec, waivers = self.state.config.spec, self.state.config.waivers
         exit_status = int(session.exitstatus)
         return dict(
-            self.state.meta, requests=totals.requests, requests_by_key=totals.by_key, rate_limited=totals.rate_limited,
+            self.state.config.meta, requests=totals.requests, requests_by_key=totals.by_key, rate_limited=totals.rate_limited,
             seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
-            cannot_judge=self.state.fatal, interrupted=self.interrupted, exit_status=exit_status,
+            cannot_judge=self.state.judged.fatal, interrupted=self.interrupted, exit_status=exit_status,
             verdict=reporting.run_verdict(exit_status),
             suite_version=f"iris-conformance {conformance.__version__}",
             spec_file={"name": spec.path.name, "version": spec.version, "sha256": spec.sha256},
-            overlays=[o.to_json() for o in self.state.overlays],
-            hint=adapt_hint(self.state.verdicts, self.config.getoption("base_url")),
+            overlays=[o.to_json() for o in self.state.config.spec.overlays],
+            hint=adapt_hint(self.state.judged.verdicts, self.config.getoption("base_url")),
             waivers_file={"path": str(waivers.path), "sha256": waivers.sha256, "count": len(waivers.waivers)}
             if waivers is not None and waivers.path else None,
             base_url=_public_url(self.config.getoption("base_url")),
             profile=self.config.getoption("iris_profile"), seed=str(self.config.getoption("hypothesis_seed")),
-            strict=is_strict(self.config), started=self.state.started,
+            strict=is_strict(self.config), started=self.state.config.started,
             finished=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat())
 
     def _write_summary(self) -> None:
         text = summaries.render(self.document)
-        path = self.state.reports_dir / "summary.md"
+        path = self.state.config.reports_dir / "summary.md"
         path.write_text(text, encoding="utf-8")
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if step_summary:
@@ -346,16 +346,16 @@ class ConformanceRun:
                 handle.write(text + "\n")
 
     def _write_evidence(self) -> None:
-        reports = self.state.reports_dir
-        spec, waivers = self.state.spec, self.state.waivers
+        reports = self.state.config.reports_dir
+        spec, waivers = self.state.config.spec, self.state.config.waivers
         inputs = [bundling.Input("spec", spec.path)]
-        inputs += [bundling.Input("overlay", Path(o.path)) for o in self.state.overlays]
+        inputs += [bundling.Input("overlay", Path(o.path)) for o in self.state.config.spec.overlays]
         if waivers is not None and waivers.path:
             inputs.append(bundling.Input("waivers", Path(waivers.path)))
         entries = bundling.copy_inputs(reports, inputs)
         files = [Path(p) for p in (getattr(self.config.option, "htmlpath", None),
                                    getattr(self.config.option, "xmlpath", None)) if p]
-        files += [self.state.json_path, reports / "summary.md"]
+        files += [self.state.config.json_path, reports / "summary.md"]
         bundling.write_manifest(reports, self.document, entries, files)
         lines = [f"evidence: {reports / bundling.MANIFEST} (iris-conformance verify {reports})"]
         target = self.config.getoption("iris_bundle")
@@ -372,10 +372,10 @@ class ConformanceRun:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.is_worker:
             return
-        verdicts = self.state.verdicts
+        verdicts = self.state.judged.verdicts
         terminalreporter.section("IRIS conformance")
-        if self.state.fatal:
-            terminalreporter.write_line(f"CANNOT JUDGE: {self.state.fatal}", red=True, bold=True)
+        if self.state.judged.fatal:
+            terminalreporter.write_line(f"CANNOT JUDGE: {self.state.judged.fatal}", red=True, bold=True)
         for row in verdicts.rows():
             if row["verdict"] in ("FAILED", "warning", "waived", "blocked"):
                 terminalreporter.write_line(f"{row['verdict']:8} {row['id']:11} {row['level']:6} {row['text'][:90]}")
@@ -393,7 +393,7 @@ class ConformanceRun:
             terminalreporter.write_line(hint, yellow=True, bold=True)
         for use in verdicts.waiver_uses():
             terminalreporter.write_line(f"waiver   {use.waiver.requirement:11} {use.status}: {redact(use.why)}")
-        terminalreporter.write_line("sent: " + self.state.ledger.totals().describe())
+        terminalreporter.write_line("sent: " + self.state.runtime.ledger.totals().describe())
         costly = verdicts.requests_by_requirement()[:10]
         if costly:
             terminalreporter.write_line("requests per requirement (most first): "
@@ -407,9 +407,9 @@ class ConformanceRun:
         self.summarized = True
 
     def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: pytest.Session) -> None:
-        document = self.document or self.state.verdicts.document(self._meta(session))
-        facts = [(k, v) for k, v in self.state.meta.items()]
-        facts.append(("Sent", self.state.ledger.totals().describe()))
+        document = self.document or self.state.judged.verdicts.document(self._meta(session))
+        facts = [(k, v) for k, v in self.state.config.meta.items()]
+        facts.append(("Sent", self.state.runtime.ledger.totals().describe()))
         facts.append(("Finished", document["meta"].get("finished", "")))
         prefix.append(html_report.assets() + html_report.banner(document, facts) + html_report.matrix(document))
 

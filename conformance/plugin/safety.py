@@ -4,27 +4,12 @@ and ``--requirements`` to run the tests of some requirements only."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from conformance.verdicts import model as reporting
 from conformance.plugin.state import maybe_run_state
-
-SUITE_DIR = Path(__file__).resolve().parents[1] / "suite"
-
-
-def is_suite_run(config: pytest.Config) -> bool:
-    """True when the collected paths include the conformance suite (not for the project's own tests)."""
-    if config.getoption("pyargs", False):
-        return any(str(a).split("::")[0].startswith("conformance") for a in config.args)
-    for arg in config.args:
-        path = Path(str(arg).split("::")[0]).resolve()
-        if path == SUITE_DIR or SUITE_DIR in path.parents or path in SUITE_DIR.parents:
-            return True
-    return False
-
 
 LOOPBACK_HOSTS = re.compile(r"localhost|127(?:\.\d{1,3}){3}|::1|0:0:0:0:0:0:0:1", re.IGNORECASE)
 
@@ -46,9 +31,9 @@ def sensitivity(config: pytest.Config, base_url: str) -> tuple[bool, str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = maybe_run_state(config)
-    if state is not None and state.suite_run and not state.intrusive_allowed:
+    if state is not None and not state.config.intrusive_allowed:
         skip = pytest.mark.skip(reason=f"not run: intrusive, and the base URL is sensitive (it "
-                                       f"{state.sensitive_why}); --allow-intrusive runs it")
+                                       f"{state.config.sensitive_why}); --allow-intrusive runs it")
         for item in items:
             if item.get_closest_marker("intrusive"):
                 item.add_marker(skip)

@@ -10,12 +10,17 @@ Order of checks for every request (any method, any path):
 5. lookup (404), by the repository.
 
 Anything unexpected becomes a 500 ``INTERNAL_ERROR`` with a fixed message (never a traceback).
-In a dialect other than ``native`` the :class:`~.dialects.DialectLayer` wraps all of this: it
-translates ``sortby`` on the way in and every body and the rate-limit headers on the way out.
+
+The server knows nothing of what is built on it. An :class:`Extension` is the one way in: it swaps
+components (each a plain object the routes only call) and wraps the whole server in outer ASGI
+layers. The project's tests build their lab this way (``tests/lab``: deliberate defects, each a
+subclass of one component, and dialects, an outer layer), so the clean code path has no branch for
+either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -30,8 +35,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import data as data_module
 from . import db
 from .auth import AuthFailure, Authenticator, Principal
-from .defects import apply_defects
-from .dialects import DialectLayer
 from .limiter import RateLimiter
 from .query import QueryParser, ValidationFailed, parse_query_string
 from .repository import Repository
@@ -58,7 +61,7 @@ def build_components(settings: Settings, dataset: data_module.Dataset | None = N
     return Components(
         authenticator=Authenticator(conn),
         limiter=RateLimiter(settings.rate_limit, settings.rate_window),
-        parser=QueryParser(settings.speaks),
+        parser=QueryParser(),
         repository=Repository(conn),
         serializer=Serializer(),
     )
@@ -203,12 +206,31 @@ class Endpoints:
 
 # ---------------------------------------------------------------------------------- the app
 
-def create_app(settings: Settings | None = None, components: Components | None = None) -> Starlette:
-    """The reference server. ``settings.defects`` are applied to ``components`` (built clean from
-    ``settings`` when not given); it speaks ``settings.dialect`` (see :mod:`.dialects`)."""
+@dataclass(frozen=True)
+class Extension:
+    """What a caller adds to the clean server, at two points only.
+
+    ``swap`` takes the components (built clean, or given to :func:`create_app`) and returns them with
+    some replaced, e.g. ``lambda c: dataclasses.replace(c, parser=StricterParser())``.
+    ``layers`` are ASGI middleware around the whole server, outermost first: they see every request
+    before the :class:`Gate` and every answer after it, its refusals and 500s included.
+    """
+
+    swap: Callable[[Components], Components] = lambda components: components
+    layers: tuple[Middleware, ...] = ()
+
+    def then(self, other: Extension) -> Extension:
+        """This extension and then ``other``: its swaps after these, its layers inside these."""
+        return Extension(lambda components: other.swap(self.swap(components)), (*self.layers, *other.layers))
+
+
+def create_app(settings: Settings | None = None, components: Components | None = None,
+               extension: Extension | None = None) -> Starlette:
+    """The reference server over ``components`` (built clean from ``settings`` when not given),
+    with what ``extension`` swaps and wraps."""
     settings = settings or Settings()
-    components = components if components is not None else build_components(settings)
-    components = apply_defects(components, settings.defects)
+    extension = extension or Extension()
+    components = extension.swap(components if components is not None else build_components(settings))
     serializer = components.serializer
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -226,12 +248,9 @@ def create_app(settings: Settings | None = None, components: Components | None =
     async def internal_error(request: Request, exc: Exception) -> Response:
         return serializer.internal_error()
 
-    dialect = settings.speaks
-    # The dialect's layer is the outermost: it sees every answer, the Gate's refusals and 500s included.
-    layer = [] if dialect.is_native else [Middleware(DialectLayer, dialect=dialect)]
     app = Starlette(
         routes=Endpoints(components).routes(settings.base_path),
-        middleware=[*layer, Middleware(Gate, components=components)],
+        middleware=[*extension.layers, Middleware(Gate, components=components)],
         exception_handlers={HTTPException: http_error, ValidationFailed: validation_error,
                             Exception: internal_error},
     )

@@ -1,16 +1,18 @@
 """Command line of the reference server.
 
 ``python -m conformance.reference [--host 127.0.0.1] [--port 0] [--rate-limit N] [--rate-window S]
-[--records N | --size N] [--seed N] [--defect NAME ...] [--dialect native|camel|bare] [--list-defects]
-[--stats-file PATH] [--latency-ms N] [--quiet]``
+[--records N | --size N] [--seed N] [--stats-file PATH] [--latency-ms N] [--quiet]``
 
 The server binds its socket itself (port 0 picks a free port), builds the data, then prints exactly
 one JSON line on stdout before serving::
 
     {"base_url": "http://127.0.0.1:PORT/api/v1/d2s/external",
      "keys": {"primary": "...", "other_tenant": "...", "revoked": "...", "expired": "...",
-              "other_tenant_revoked": "...", "other_tenant_expired": "..."},
-     "defects": [...], "dialect": "native"}
+              "other_tenant_revoked": "...", "other_tenant_expired": "..."}}
+
+A program built on this server (the project's tests' lab, ``python -m lab``) calls :func:`main`
+with a :class:`ServerExtension`: its own options, the :class:`~.app.Extension` they make, and its
+members of the JSON line.
 
 It stops cleanly (exit status 0) on SIGTERM or SIGINT. With ``--stats-file PATH`` it then writes
 ``{"requests": N, "statuses": {"200": n, ...}, "seconds": S}`` to PATH: the HTTP requests it served
@@ -30,13 +32,12 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 
-from .app import create_app
+from .app import Extension, create_app
 from .data import api_keys
-from .defects import DEFECTS
-from .dialects import DIALECTS
 from .settings import DEFAULT_BASE_PATH, Settings
 
 #: The help of --size (also shown by --help).
@@ -73,10 +74,40 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+class UsageError(Exception):
+    """An option value a :class:`ServerExtension` refuses: printed as ``error: ...``, exit status 2."""
+
+
+class ServerExtension:
+    """What a program built on the reference server adds to it; this one adds nothing. Override:
+
+    - :meth:`add_arguments`: its command-line options;
+    - :meth:`extension`: the components it swaps and the outer layers it adds, from the parsed
+      options (raise :class:`UsageError` for a value it refuses);
+    - :meth:`info`: its members of the start-up JSON line; :meth:`describe`: the end of the line on
+      stderr (e.g. `` with defects a, b``).
+    """
+
+    prog = "python -m conformance.reference"
+    description = "The embedded reference implementation of the IRIS External API."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        pass
+
+    def extension(self, args: argparse.Namespace) -> Extension:
+        return Extension()
+
+    def info(self, args: argparse.Namespace) -> dict[str, Any]:
+        return {}
+
+    def describe(self, args: argparse.Namespace) -> str:
+        return ""
+
+
+def build_parser(extend: ServerExtension | None = None) -> argparse.ArgumentParser:
+    extend = extend or ServerExtension()
     defaults = Settings()
-    parser = argparse.ArgumentParser(prog="python -m conformance.reference",
-                                     description="The embedded reference implementation of the IRIS External API.")
+    parser = argparse.ArgumentParser(prog=extend.prog, description=extend.description)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=_non_negative_int, default=0, help="port to bind; 0 picks a free one")
     parser.add_argument("--rate-limit", type=_non_negative_int, default=defaults.rate_limit,
@@ -89,28 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
                            "sessions for the primary tenant, 40, 20 and 300 for the other (default 1)")
     size.add_argument("--size", type=_positive_int, default=None, metavar="N", help=SIZE_HELP)
     parser.add_argument("--seed", type=int, default=defaults.seed, help=f"data and key seed (default {defaults.seed})")
-    parser.add_argument("--defect", action="append", default=[], metavar="NAME",
-                        help="switch on a deliberate defect (repeatable; see --list-defects)")
-    parser.add_argument("--dialect", choices=list(DIALECTS), default=defaults.dialect,
-                        help="speak another dialect, differing from the contract on ASSUMED points only (envelopes, "
-                             "field names, timestamp form, page-size bound, rate-limit headers): "
-                             + "; ".join(f"{d.name}: {d.summary}" for d in DIALECTS.values()))
     parser.add_argument("--latency-ms", type=_non_negative_float, default=0.0, metavar="N",
                         help="delay every answer by N ms, concurrent requests in parallel, as over a network "
                              "(the remote rig of the benchmarks; default 0)")
-    parser.add_argument("--list-defects", action="store_true", help="print the known defects and exit")
     parser.add_argument("--stats-file", metavar="PATH",
                         help="on shutdown, write the number of requests served (by status) to PATH as JSON")
     parser.add_argument("--quiet", action="store_true", help="log only errors")
+    extend.add_arguments(parser)
     return parser
-
-
-def defects_table() -> str:
-    rows = [("NAME", "REQUIREMENT", "DESCRIPTION")]
-    rows += [(d.name, d.requirement, d.description) for d in sorted(DEFECTS.values(), key=lambda d: d.name)]
-    width0 = max(len(r[0]) for r in rows)
-    width1 = max(len(r[1]) for r in rows)
-    return "\n".join(f"{a:<{width0}}  {b:<{width1}}  {c}" for a, b, c in rows)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -193,20 +210,17 @@ class _Server(uvicorn.Server):
             self.should_exit = True
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.list_defects:
-        print(defects_table())
-        return 0
-    unknown = [name for name in args.defect if name not in DEFECTS]
-    if unknown:
-        print(f"error: unknown defect(s): {', '.join(unknown)} (see --list-defects)", file=sys.stderr)
+def main(argv: Sequence[str] | None = None, extend: ServerExtension | None = None) -> int:
+    extend = extend or ServerExtension()
+    args = build_parser(extend).parse_args(argv)
+    try:
+        extension = extend.extension(args)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    defects = tuple(dict.fromkeys(args.defect))
     settings = Settings(rate_limit=args.rate_limit, rate_window=args.rate_window, records=args.records,
-                        size=args.size, seed=args.seed, defects=defects, base_path=DEFAULT_BASE_PATH,
-                        dialect=args.dialect)
-    app = create_app(settings)
+                        size=args.size, seed=args.seed, base_path=DEFAULT_BASE_PATH)
+    app = create_app(settings, extension=extension)
     if args.latency_ms:
         app = Latency(app, args.latency_ms / 1000)
     counter = RequestCounter(app) if args.stats_file else None
@@ -221,14 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A signal that arrives before uvicorn installs its own handlers still stops the server cleanly.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, server.handle_exit)
-    info = {"base_url": base_url(sock, settings.base_path), "keys": api_keys(settings.seed), "defects": list(defects),
-            "dialect": settings.dialect}
+    info = {"base_url": base_url(sock, settings.base_path), "keys": api_keys(settings.seed), **extend.info(args)}
     sys.stdout.write(json.dumps(info) + "\n")
     sys.stdout.flush()
     if not args.quiet:
-        print(f"IRIS reference server on {info['base_url']}"
-              f"{' in the ' + settings.dialect + ' dialect' if settings.dialect != 'native' else ''}"
-              f"{' with defects ' + ', '.join(defects) if defects else ''}", file=sys.stderr, flush=True)
+        print(f"IRIS reference server on {info['base_url']}{extend.describe(args)}", file=sys.stderr, flush=True)
     try:
         if not server.should_exit:
             server.run(sockets=[sock])

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .dialects import DIALECTS, Dialect
-
 DEFAULT_BASE_PATH = "/api/v1/d2s/external"
 
 
@@ -19,8 +17,6 @@ class Settings:
     and sessions for the primary tenant, a fifth of that for the other tenant (for benchmarks at 1k,
     10k, 100k records; see :func:`conformance.reference.data._profiles`).
     ``seed`` makes the data set and the demo keys reproducible.
-    ``defects`` names entries of :data:`conformance.reference.defects.DEFECTS` to switch on.
-    ``dialect`` names the :data:`conformance.reference.dialects.DIALECTS` entry the server speaks.
     """
 
     rate_limit: int = 1000
@@ -28,9 +24,7 @@ class Settings:
     records: int = 1
     size: int | None = None
     seed: int = 20261124
-    defects: tuple[str, ...] = ()
     base_path: str = DEFAULT_BASE_PATH
-    dialect: str = "native"
 
     def __post_init__(self) -> None:
         if self.rate_limit < 0:
@@ -43,11 +37,3 @@ class Settings:
             raise ValueError("size must be >= 1")
         if not self.base_path.startswith("/") or self.base_path.endswith("/"):
             raise ValueError("base_path must start with '/' and not end with '/'")
-        if self.dialect not in DIALECTS:
-            raise ValueError(f"unknown dialect {self.dialect!r}; known: {', '.join(DIALECTS)}")
-        object.__setattr__(self, "defects", tuple(self.defects))
-
-    @property
-    def speaks(self) -> Dialect:
-        """The dialect the server speaks."""
-        return DIALECTS[self.dialect]

@@ -2,9 +2,11 @@
 
 One small file holds the counts (requests sent, 429s waited out, seconds waited, first and last
 request time) and the first reason the run cannot judge the deployment; the ``--max-requests`` and
-``--max-duration`` budgets and the ``--max-rps`` pace are enforced against it. Each process opens the file named by ``IRIS_LEDGER`` and updates it under
-an exclusive ``flock``, so the budget and the pace hold for the whole run, not per worker, and the
-controller's report states what the run as a whole sent.
+``--max-duration`` budgets and the ``--max-rps`` pace are enforced against it. The controller
+creates the file; each xdist worker opens it (its path and clock come with the run's configuration,
+see ``conformance.plugin.lifecycle``) and updates it under an exclusive ``flock``, so the budget
+and the pace hold for the whole run, not per worker, and the controller's report states what the run
+as a whole sent.
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-ENV = "IRIS_LEDGER"
 
 #: The keys a run sends requests with, by role: each is counted apart (a gateway's usage plan counts
 #: each key's requests), ``other`` being no key or a key the suite made up (unknown, malformed).

@@ -1,5 +1,7 @@
 """Fixtures shared by the conformance tests. Operations are parametrized from the spec, and inputs
-are derived from live responses, never from any particular dataset."""
+are derived from live responses, never from any particular dataset. The run's own fixtures (the spec,
+sessions, clients, keys, budget) and the operations' parametrization are in :mod:`.fixtures`: defined
+here, they exist for the suite's tests only."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from conformance.checks.expect import expect
 from conformance.inputs.sampling import DetailCache, RecordSampler, Sample
 from conformance.contract.spec import Operation, Spec
+from conformance.suite.fixtures import *  # noqa: F401,F403  (and its pytest_generate_tests)
 
 Query = dict[str, Any]
 

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from conformance.checks.expect import expect
-from conformance.plugin.state import run_state
 from conformance.checks.records import detail_path, list_of
 from conformance.inputs.targets import id_type
 
@@ -25,12 +24,6 @@ NOT_POSITIVE_INTEGERS = st.one_of(
             min_size=1, max_size=12).filter(lambda s: not (s.isascii() and s.isdigit()) and s.strip(".") != ""),
 )
 SUFFIX_CHARS = string.ascii_letters + string.digits + "-_~"
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "integer_id_operation" in metafunc.fixturenames:
-        ops = [op for op in run_state(metafunc.config).spec.detail_operations if id_type(op) == "integer"]
-        metafunc.parametrize("integer_id_operation", ops, ids=[op.operation_id for op in ops], scope="session")
 
 
 # ------------------------------------------------------------------------------------- helpers

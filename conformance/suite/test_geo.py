@@ -10,22 +10,20 @@ outside) the radius, and within the part of the result that was walked.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import pytest
 from hypothesis import example, given, strategies as st
 
-from conformance.contract import spec as specs
 from conformance.checks.expect import expect
 from conformance.checks.geo import destination, haversine_km, tolerance_km
 from conformance.inputs.pagination import fetch_page, walk
-from conformance.plugin.state import run_state
+from conformance.contract import active
 from conformance.inputs.sampling import Sample
-from conformance.contract.spec import Operation, Spec
+from conformance.contract.spec import Geo as GeoView, Operation, Spec
 
-SPEC = specs.load(os.environ.get("IRIS_SPEC") or None)
+SPEC = active.run().spec  # the run's spec, its overlays applied (the fixtures' iris_spec)
 X_GEO = next(op.geo_view for op in SPEC.list_operations if op.geo_view is not None)  # for the explicit examples of GEO-01 only
 
 #: Radii drawn on a log scale (km): from a street to the whole globe.
@@ -37,12 +35,6 @@ def fmt(x: float) -> str:
     """A coordinate or radius as plain decimal text (no exponent), to 1e-7."""
     text = f"{x:.7f}".rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "geo_operation" in metafunc.fixturenames:
-        ops = [op for op in run_state(metafunc.config).spec.list_operations if op.geo_view is not None]
-        metafunc.parametrize("geo_operation", ops, ids=[op.operation_id for op in ops], scope="session")
 
 
 # -------------------------------------------------------------------------------------- the model
@@ -184,7 +176,7 @@ def with_points(geo: Geo, stations) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------------------------------- GEO-01
 
-def bad_value(geo_x: specs.Geo, param: str):
+def bad_value(geo_x: GeoView, param: str):
     """Values ``param`` must refuse; None means the parameter is left out."""
     if param == geo_x.unit_param:
         units = set(geo_x.units)

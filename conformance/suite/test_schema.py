@@ -3,18 +3,16 @@ data and the built-in checks that apply to a read-only API. One test (one report
 A failure is attributed to requirements from schemathesis' typed failure classes.
 """
 
-import os
-
 import pytest
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import ignored_auth
 
-from conformance.contract import spec as specs
 from conformance.checks.expect import Violation
 from conformance.checks.schema import SCHEMA_TEST_REQUIREMENTS, failure_text, load_schema, typed_failures
+from conformance.contract import active
 
-SPEC = specs.load_from_environment()  # the run's spec, its overlays applied
-schema = load_schema(SPEC, os.environ.get("IRIS_PROFILE", "default"))
+SPEC = active.run().spec  # the run's spec, its overlays applied (the fixtures' iris_spec)
+schema = load_schema(SPEC, active.run().profile)
 
 
 @pytest.fixture(scope="session")

@@ -17,32 +17,15 @@ import pytest
 
 from conformance.checks import timestamps
 from conformance.checks.expect import Violation, expect
-from conformance.plugin.state import run_state
 from conformance.inputs.sampling import DetailCache, Sample, value_rule_violations
-from conformance.contract.spec import Invariant, Operation, ReferenceMember, Schema, Spec
+from conformance.contract.spec import Invariant, Operation, ReferenceMember, Spec
 
 #: Problems quoted in a failure message (the count says how many there are).
 QUOTED = 5
 
 
-def item_schema(spec: Spec, op: Operation) -> Schema:
-    """The schema of one record of a list operation's 200 response."""
-    return op.response_schema("200").properties[spec.envelope_view.data_field].items
-
-
 def invariants(spec: Spec, op: Operation, requirement_id: str) -> list[Invariant]:
-    return [rule for rule in item_schema(spec, op).invariants if rule.id == requirement_id]
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    spec: Spec = run_state(metafunc.config).spec
-    choices = {
-        "invariant_operation": [op for op in spec.resource_list_operations if invariants(spec, op, "SES-01")],
-        "referencing_operation": [op for op in spec.resource_list_operations if op.resource_view.references],
-    }
-    for name, ops in choices.items():
-        if name in metafunc.fixturenames:
-            metafunc.parametrize(name, ops, ids=[op.operation_id for op in ops], scope="session")
+    return [rule for rule in spec.record_schema(op).invariants if rule.id == requirement_id]
 
 
 def how_sampled(op: Operation, sample: Sample) -> str:
@@ -94,7 +77,7 @@ def test_sampled_records_keep_the_value_rules_of_their_schema(iris_spec, resourc
     deep in the data is as much a violation as one broken on the first page."""
     op = resource_operation
     sample = sampled(op)
-    schema = item_schema(iris_spec, op).json_schema()
+    schema = iris_spec.record_schema(op).json_schema()
     id_field = op.resource_view.id_field
     broken: dict[str, list[tuple[dict[str, Any], str]]] = {}
     for record in sample.records:

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from conformance.reference.query import ChargerQuery, Paging, Params, QueryParser
+from conformance.reference.repository import EARTH_RADIUS_KM, PageResult, Repository
+from conformance.reference.serializer import Serializer
+
 from ..defects import defect
-from ..query import ChargerQuery, Paging, Params, QueryParser
-from ..repository import EARTH_RADIUS_KM, PageResult, Repository
-from ..serializer import Serializer
 
 STALE_STATUS = "Available"
 """What a stale status cache says about every charge point: its status when it was commissioned."""

@@ -18,10 +18,11 @@ from email.utils import formatdate
 
 from starlette.responses import Response
 
+from conformance.reference.limiter import RateDecision, RateLimiter
+from conformance.reference.repository import Repository, _Table
+from conformance.reference.serializer import Serializer
+
 from ..defects import defect
-from ..limiter import RateDecision, RateLimiter
-from ..repository import Repository, _Table
-from ..serializer import Serializer
 
 # ------------------------------------------------------------------------------------ RATE
 

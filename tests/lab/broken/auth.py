@@ -13,12 +13,13 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
-from ..auth import AuthFailure, Authenticator, Principal
-from ..db import key_hash
+from conformance.reference.auth import AuthFailure, Authenticator, Principal
+from conformance.reference.db import key_hash
+from conformance.reference.query import ValidationFailed, parse_query_string
+from conformance.reference.repository import Repository
+
 from ..defects import defect
 from ..dialects import dialect_of
-from ..query import QueryParser, ValidationFailed, parse_query_string
-from ..repository import Repository
 
 TENANT_HEADER = "x-tenant-id"
 TENANT_PARAMS = ("tenant_id", "tenantId")
@@ -147,7 +148,7 @@ class _ValidatingGatewayAuthenticator(Authenticator):
     def before_auth(self, scope: dict[str, Any]) -> AuthFailure | None:
         path = scope.get("path", "")
         params = parse_query_string(scope.get("query_string", b""))
-        parser = QueryParser(dialect_of(scope))  # the gateway's copy of the server's rules (its page-size bound)
+        parser = dialect_of(scope).parser()  # the gateway's copy of the server's rules (its page-size bound)
         for pattern, check in self.ROUTES:
             match = pattern.search(path)
             if match is None:

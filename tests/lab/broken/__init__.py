@@ -1,12 +1,11 @@
-"""More deliberate defects, one small module each (see :mod:`conformance.reference.defects`).
+"""More deliberate defects, one small module each (see :mod:`lab.defects`).
 
-Every module in this package is imported when ``conformance.reference.defects`` is, so a module
-only has to define its broken subclass under the ``@defect(...)`` decorator, e.g.::
+Every module in this package is imported when ``lab.defects`` is, so a module only has to define
+its broken subclass under the ``@defect(...)`` decorator, e.g.::
 
-    from dataclasses import replace
+    from conformance.reference.serializer import Serializer
 
     from ..defects import defect
-    from ..serializer import Serializer
 
     @defect("no-allow-header", requirement="TRN-02", component="serializer",
             description="405 responses lack the Allow header")

@@ -2,18 +2,18 @@
 
 A real deployment may differ from the contract on ASSUMED points only: the envelopes, record field
 names (and the sort names that follow them), the timestamp form, a lower page-size bound and the
-rate-limit header names. The reference server can speak such a *dialect* (``--dialect NAME``) to
-prove that the suite adapts to one through an OpenAPI Overlay (``tests/dialects/NAME.overlay.yaml``
-are the overlays that describe these two exactly). What the docs fix never changes in any dialect:
+rate-limit header names. The lab's reference server (``python -m lab``) can speak such a *dialect*
+(``--dialect NAME``) to prove that the suite adapts to one through an OpenAPI Overlay
+(``tests/lab/overlays/NAME.overlay.yaml`` are the overlays that describe these two exactly). What the docs fix never changes in any dialect:
 paths, methods, query parameter names and values (filters included: ``user_id``, ``start_date``),
 status codes, error codes, the auth schemes, ``Retry-After``.
 
-A dialect is a :class:`Dialect` applied as one layer (:class:`DialectLayer`, the outermost ASGI
-middleware) around the native server: on the way in it translates the ``sortby`` value of the query
+A dialect is a :class:`Dialect` applied as one layer (:class:`DialectLayer`, an outer ASGI layer of
+the server's :class:`~conformance.reference.app.Extension`) around the native server: on the way in it translates the ``sortby`` value of the query
 into the native field name; on the way out it rewrites the native JSON body and the rate-limit
 headers of every response. Everything in between (business logic and every deliberate defect) is
 the native code, unchanged. The page-size bound is not translated: it is the parser's, configured
-from :attr:`Dialect.max_pagesize` (a 51 in ``bare`` must be refused, and a defect that gets the
+from :attr:`Dialect.max_pagesize` (the extension swaps in that parser, :meth:`Dialect.parser`; a 51 in ``bare`` must be refused, and a defect that gets the
 bound wrong must get the dialect's bound wrong).
 
 ============  ==============================================  ==============================================
@@ -105,7 +105,11 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conformance.reference.app import Extension
+from conformance.reference.query import QueryParser
 
 #: The scope key under which the layer leaves the dialect in force (see :func:`dialect_of`).
 SCOPE_KEY = "iris.dialect"
@@ -195,6 +199,18 @@ class Dialect:
     def is_native(self) -> bool:
         """Whether the dialect is the native server's (no layer is needed)."""
         return replace(self, name=NATIVE.name, summary=NATIVE.summary) == NATIVE
+
+    def parser(self) -> QueryParser:
+        """The server's parser with the dialect's page-size bound and sort names in its messages."""
+        return QueryParser(self.max_pagesize, self.fields.rename)
+
+    def extension(self) -> Extension:
+        """The reference server's extension that speaks the dialect: its parser and its layer, the
+        outermost (it sees every answer, the Gate's refusals and 500s included)."""
+        if self.is_native:
+            return Extension()
+        return Extension(swap=lambda components: replace(components, parser=self.parser()),
+                         layers=(Middleware(DialectLayer, dialect=self),))
 
     # ------------------------------------------------------------------------------ the way in
     def sort_value(self, value: str) -> str:

@@ -1,5 +1,7 @@
-"""The fixtures the conformance tests use: the spec, HTTP sessions and authenticated clients, keys,
-the profile's budget, and the parametrization of operations from the spec."""
+"""The run's fixtures the conformance tests use: the spec, HTTP sessions and authenticated clients,
+keys, the profile's budget, and the parametrization of operations from the spec. They read the run the
+plugin configured (:mod:`conformance.plugin.state`); ``conftest.py`` star-imports them, so that they
+exist for the suite's tests only (not for every pytest run where the plugin is installed)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from conformance.runtime.client import ApiClient
 from conformance.plugin.lifecycle import make_client, run_session
 from conformance.plugin.options import BUDGETS, KEY_OPTIONS
 from conformance.runtime.redaction import SECRETS
-from conformance.plugin.state import maybe_run_state, run_state
+from conformance.inputs.targets import id_type
+from conformance.plugin.state import run_state
 
 #: Fixture name -> the operations of the spec it is parametrized with (one test per operation).
 OPERATION_FIXTURES: dict[str, Callable[[specs.Spec], list[specs.Operation]]] = {
@@ -20,23 +23,28 @@ OPERATION_FIXTURES: dict[str, Callable[[specs.Spec], list[specs.Operation]]] = {
     "resource_operation": lambda spec: spec.resource_list_operations,
     "any_operation": lambda spec: list(spec.operations.values()),
     "detail_operation": lambda spec: spec.detail_operations,
+    # the detail operations whose ids are integers (DET-02's invalid integers)
+    "integer_id_operation": lambda spec: [op for op in spec.detail_operations if id_type(op) == "integer"],
+    # the lists whose record schema carries invariants (SES-01) or whose records reference others (REF-01)
+    "invariant_operation": lambda spec: [op for op in spec.resource_list_operations
+                                         if any(rule.id == "SES-01" for rule in spec.record_schema(op).invariants)],
+    "referencing_operation": lambda spec: [op for op in spec.resource_list_operations if op.resource_view.references],
+    "geo_operation": lambda spec: [op for op in spec.list_operations if op.geo_view is not None],
 }
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    state = maybe_run_state(metafunc.config)
-    if state is None:
-        return
+    spec = run_state(metafunc.config).config.spec
     for name, select in OPERATION_FIXTURES.items():
         if name in metafunc.fixturenames:
-            ops = select(state.spec)
+            ops = select(spec)
             metafunc.parametrize(name, ops, ids=[op.operation_id for op in ops], scope="session")
 
 
 @pytest.fixture(scope="session")
 def iris_spec(pytestconfig: pytest.Config) -> specs.Spec:
     """The loaded OpenAPI spec (``--spec``)."""
-    return run_state(pytestconfig).spec
+    return run_state(pytestconfig).config.spec
 
 
 @pytest.fixture(scope="session")
@@ -57,14 +65,13 @@ def probe_session(pytestconfig: pytest.Config):
 def provoke_rate_limit(pytestconfig: pytest.Config) -> Callable[[float], None]:
     """``provoke_rate_limit(seconds)``: the rate-limit probe exhausts the key on purpose, so the 429s
     of the next ``seconds`` (seen by any test, on any worker) teach the run no slower pace."""
-    ledger = run_state(pytestconfig).ledger
-    return ledger.provoke if ledger is not None else (lambda seconds: None)
+    return run_state(pytestconfig).runtime.ledger.provoke
 
 
 @pytest.fixture(scope="session")
 def intrusive_allowed(pytestconfig: pytest.Config) -> bool:
     """False against a sensitive base URL without --allow-intrusive: leave out what may trip alarms."""
-    return run_state(pytestconfig).intrusive_allowed
+    return run_state(pytestconfig).config.intrusive_allowed
 
 
 @pytest.fixture(scope="session")
@@ -114,7 +121,7 @@ def shared_responses(pytestconfig):
     """The answers to discovery fetches that the run's xdist workers share
     (:class:`conformance.runtime.shared_responses.SharedResponses`; None in a serial run): pass it to
     ``ApiClient.sharing`` for a fetch that derives a test's inputs, never for one a test checks."""
-    return run_state(pytestconfig).responses
+    return run_state(pytestconfig).runtime.responses
 
 
 @pytest.fixture(scope="session")

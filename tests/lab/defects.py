@@ -1,7 +1,9 @@
 """Deliberate defects: known-broken variants of the reference server, to prove the suite catches them.
 
-A defect is ONE component swapped for a subclass that overrides one method; the clean code path has
-no ``if defect`` branches. Register a defect by decorating its subclass::
+A defect is ONE component of the clean server (``conformance.reference``) swapped for a subclass that
+overrides one method, through the server's :class:`~conformance.reference.app.Extension`; the clean
+code path has no ``if defect`` branches and knows nothing of this catalogue. Register a defect by
+decorating its subclass::
 
     @defect("missing-key-403", requirement="AUTH-02", component="authenticator",
             description="a request without a credential gets 403 instead of 401")
@@ -11,14 +13,15 @@ no ``if defect`` branches. Register a defect by decorating its subclass::
 
 ``component`` is a field of :class:`conformance.reference.app.Components`: ``authenticator``,
 ``limiter``, ``parser``, ``repository`` or ``serializer``. Defects may live here or in any module of
-the ``conformance.reference.broken`` package (imported automatically). Switching a defect on swaps
-the component for an instance of the subclass carrying the same state; two defects on the same
-component combine (their classes are stacked).
+the ``lab.broken`` package (imported automatically). Switching a defect on swaps the component for an
+instance of the subclass carrying the same state; two defects on the same component combine (their
+classes are stacked).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import pkgutil
 import re
@@ -26,11 +29,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .auth import Authenticator
-from .limiter import RateLimiter
-from .query import Params, QueryParser
-from .repository import Repository
-from .serializer import Serializer
+from conformance.reference.app import Components, Extension
+from conformance.reference.auth import Authenticator
+from conformance.reference.limiter import RateLimiter
+from conformance.reference.query import Params, QueryParser
+from conformance.reference.repository import Repository
+from conformance.reference.serializer import Serializer
 
 COMPONENT_BASES: dict[str, type] = {
     "authenticator": Authenticator,
@@ -40,7 +44,6 @@ COMPONENT_BASES: dict[str, type] = {
     "serializer": Serializer,
 }
 
-C = TypeVar("C")  # the Components dataclass (not imported: app.py imports this module)
 K = TypeVar("K", bound=type)
 
 
@@ -61,7 +64,7 @@ class Defect:
     description: str
     component: str
     broken_class: type
-    apply: Callable[[Any], Any]
+    apply: Callable[[Components], Components]
     """Takes clean (or already defective) Components, returns a copy with the component swapped."""
     collateral: tuple[str, ...] = ()
     """Other requirement IDs the defect unavoidably breaks as well (e.g. a 500 that should be a 400)."""
@@ -84,8 +87,8 @@ def rebase(instance: Any, broken_class: type) -> Any:
     return copy
 
 
-def swap(component: str, broken_class: type) -> Callable[[C], C]:
-    def apply(components: C) -> C:
+def swap(component: str, broken_class: type) -> Callable[[Components], Components]:
+    def apply(components: Components) -> Components:
         current = getattr(components, component)
         return dataclasses.replace(components, **{component: rebase(current, broken_class)})
     return apply
@@ -108,13 +111,18 @@ def defect(name: str, *, requirement: str, component: str, description: str,
     return register
 
 
-def apply_defects(components: C, names: Iterable[str]) -> C:
+def extension(names: Iterable[str]) -> Extension:
+    """The reference server's extension that switches on every named defect, in order."""
+    unknown = [name for name in names if name not in DEFECTS]
+    if unknown:
+        raise UnknownDefect(unknown[0])
+    chosen = [DEFECTS[name] for name in names]
+    return Extension(swap=lambda components: functools.reduce(lambda done, d: d.apply(done), chosen, components))
+
+
+def apply_defects(components: Components, names: Iterable[str]) -> Components:
     """``components`` with every named defect switched on, in order."""
-    for name in names:
-        if name not in DEFECTS:
-            raise UnknownDefect(name)
-        components = DEFECTS[name].apply(components)
-    return components
+    return extension(names).swap(components)
 
 
 # ------------------------------------------------------------------------------------- defects

@@ -1,7 +1,7 @@
 """Deliberate defects of listing: pagination, sorting, search and filters (PAGE-*, SORT-*, SRCH-01, FLT-*).
 
 Each is a mistake a real implementation makes: one component swapped for a subclass overriding as
-little as possible (see :mod:`conformance.reference.defects`).
+little as possible (see :mod:`lab.defects`).
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import dataclasses
 import random
 from datetime import datetime, timedelta
 
+from conformance.reference.query import Paging, Params, ParamError, QueryParser, SESSION_STATUSES, TARIFF_TYPES, _Errors
+from conformance.reference.repository import CUSTOMERS, SESSIONS, STATIONS, PageResult, Repository, _Table
+from conformance.reference.serializer import Serializer
+
 from ..defects import defect
-from ..query import Paging, Params, ParamError, QueryParser, SESSION_STATUSES, TARIFF_TYPES, _Errors
-from ..repository import CUSTOMERS, SESSIONS, STATIONS, PageResult, Repository, _Table
-from ..serializer import Serializer
 
 # ----------------------------------------------------------------------------------- PAGE-01..05
 
