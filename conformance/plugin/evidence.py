@@ -48,7 +48,7 @@ def pytest_runtestloop(session: pytest.Session):
 
 def _write_row(config: pytest.Config, rid: str, findings: list[Failure]) -> None:
     req = requirements.get(rid)
-    verdicts = maybe_run_state(config).verdicts
+    verdicts = maybe_run_state(config).judged.verdicts
     warn = verdicts.warns([rid])
     waivers = [verdicts.covering(rid, f.operation) for f in findings]
     waived = bool(waivers) and all(waivers)
