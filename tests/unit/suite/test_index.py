@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 from conformance.contract import requirements
 from conformance.suite.index import entries, render
+from suite_runner import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 INDEX = ROOT / "docs" / "conformance-index.md"
 
 
