@@ -1,4 +1,4 @@
-"""Small local servers that misbehave the way real deployments do, for tests/test_hostile.py.
+"""Small local servers that misbehave the way real deployments do, for tests/system/test_hostile.py.
 
 Each is a raw TCP server in a daemon thread (no framework, so it can break HTTP itself): it answers
 every connection with one behaviour, whatever the request. ``Hostile(behaviour)`` is a context manager

@@ -52,6 +52,8 @@ class Outcome:
     #: every requirement the run FAILED or warned
     judged: frozenset[str] = frozenset()
     collateral: frozenset[str] = frozenset()
+    #: requirements not passed (FAILED, warning, waived, blocked) with no reason in conformance.json or summary.md
+    unexplained: tuple[str, ...] = ()
 
     @property
     def killed(self) -> bool:
@@ -90,12 +92,30 @@ def run_defect(name: str, *, profile: str = "smoke", targeted: bool = False, ext
     try:
         with tempfile.TemporaryDirectory(prefix=f"kill-{name}-") as tmp:
             run = run_suite(server, *args, workdir=Path(tmp))
+            missing_reasons = unexplained(run)
     finally:
         server.stop()
     unrelated = sorted(run.requirements_with("FAILED") - {defect.requirement} - collateral)
     judged = frozenset(run.requirements_with("FAILED") | run.requirements_with("warning"))
     return Outcome(name, defect.requirement, expected, run.verdict(defect.requirement), unrelated,
-                   time.monotonic() - started, judged, frozenset(collateral))
+                   time.monotonic() - started, judged, frozenset(collateral), missing_reasons)
+
+
+#: the verdicts that must carry a reason (what was checked, expected and got)
+EXPLAINED = ("FAILED", "warning", "waived", "blocked")
+
+
+def unexplained(run) -> tuple[str, ...]:
+    """The requirements a run did not pass whose reason is empty in conformance.json or in
+    summary.md's table (its ``why`` column)."""
+    rows = [r for r in run.conformance["requirements"] if r["verdict"] in EXPLAINED]
+    summary = (run.report_dir / "summary.md").read_text(encoding="utf-8")
+    cells = {}
+    for line in summary.splitlines():
+        parts = [p.strip() for p in line.split(" | ")]
+        if line.startswith("| ") and len(parts) >= 5 and parts[2].strip("*") in EXPLAINED:
+            cells[parts[0].removeprefix("| ")] = parts[3]
+    return tuple(r["id"] for r in rows if not r["why"].strip() or not cells.get(r["id"], "").strip())
 
 
 def attribution(outcomes: list[Outcome]) -> tuple[float, float, float]:

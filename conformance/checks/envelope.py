@@ -57,6 +57,5 @@ class Envelope:
         __tracebackhide__ = True
         status = self.spec.api_view.error_status(code)
         got = self.error_code(exchange)
-        expect(exchange.status == status and got == code, requirement_id,
-               f"{what}: expected HTTP {status} with code {code}, got HTTP {exchange.status} with code {got!r}",
-               exchange)
+        expect(exchange.status == status and got == code, requirement_id, what, exchange,
+               expected=f"HTTP {status} with code {code}")

@@ -1,8 +1,8 @@
 """Every response is evidence: the requirements that hold for every answer of the deployment, checked
 on every exchange of the run, whichever test sent the request.
 
-:class:`ResponseOracle` looks at one exchange and returns :class:`Finding` objects, each carrying the
-requirement it breaks: TRN-01 (JSON content type and body), TRN-04 (no 5xx), ENV-01 (the envelope,
+:class:`ResponseOracle` looks at one exchange and returns typed
+:class:`~conformance.checks.failures.Failure` objects, each carrying the requirement it breaks: TRN-01 (JSON content type and body), TRN-04 (no 5xx), ENV-01 (the envelope,
 and the error code matching the status by the spec's table), ENV-02 (timestamps) and the response
 schema the spec documents for the operation and status (through schemathesis' own validation, its
 typed failures attributed by :func:`conformance.checks.schema.requirements_of_failure`), and AUTH-07
@@ -16,40 +16,17 @@ The plugin installs the oracle as a response hook of the suite's one HTTP sessio
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 import requests
 
+from conformance.checks.failures import Failure, Observed
 from conformance.runtime.client import Exchange
 from conformance.runtime.redaction import SECRETS, redact
 from conformance.contract.spec import Spec
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One distinct violation of an every-response requirement."""
-
-    requirement_id: str
-    what: str
-    curl: str
-    status: int
-    #: what makes two findings the same violation (the requirement, the operation, the kind)
-    key: str
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Finding":
-        return cls(**json.loads(text))
-
-    def describe(self) -> str:
-        return redact(f"{self.what}\nrequest:  {self.curl}\nresponse: HTTP {self.status}")
 
 
 _JSON_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
@@ -69,29 +46,34 @@ class ResponseOracle:
         self.errors: dict[str, int] = {code: int(status) for code, status in api.errors.items()}
         self.timestamp = re.compile(api.timestamp_pattern)
 
-    def check(self, exchange: Exchange) -> list[Finding]:
-        findings: list[Finding] = []
+    def check(self, exchange: Exchange) -> list[Failure]:
+        findings: list[Failure] = []
         request = exchange.request
         method = (request.method or "GET").upper()
         operation = self._operation_label(method, request.path_url)
         where = operation or f"{method} {request.path_url.split('?')[0]}"
+        evidence: list[Observed] = []
 
-        def found(rid: str, kind: str, what: str) -> None:
-            findings.append(Finding(rid, f"{where}: {what}", exchange.curl, exchange.status,
-                                    key=f"{rid}|{operation or method}|{kind}"))
+        def found(rid: str, kind: str, what: str, expected: str = "") -> None:
+            if not evidence:
+                evidence.append(Observed.of(exchange, fits_the_api=self.fits_the_api(exchange)))
+            findings.append(Failure(rid, f"{where}: {what}", expected=expected, operation=operation,
+                                    kind=kind, evidence=tuple(evidence)))
 
         status = exchange.status
         if status >= 500:
-            found("TRN-04", f"status {status}", f"the deployment answered HTTP {status}")
+            found("TRN-04", f"status {status}", "every answer", expected="no 5xx")
         if _leaks_a_key(exchange):
-            found("AUTH-07", "echo", "the response contains an API key the suite sent (header or body)")
+            found("AUTH-07", "echo", "the response contains an API key the suite sent (header or body)",
+                  expected="no key the suite sent in any header or body")
         if method == "HEAD":
             return findings
         ctype = exchange.headers.get("Content-Type", "")
         if not _JSON_TYPE.match(ctype.strip()):
-            found("TRN-01", "content-type", f"Content-Type is {ctype or 'absent'!r}, not application/json")
+            found("TRN-01", "content-type", f"Content-Type is {ctype or 'absent'!r}",
+                  expected="Content-Type: application/json")
         if not exchange.is_json:
-            found("TRN-01", "body", "the body is not JSON")
+            found("TRN-01", "body", "the body", expected="a JSON body (RFC 8259)")
             return findings
         self._envelope(exchange.body, status, operation, found)
         if self.schema is not None and operation and status < 500:
@@ -106,32 +88,43 @@ class ResponseOracle:
         is_list = op.is_list if op is not None else None
         meta_field = op.paging.meta_field if op is not None and op.is_list else None
         if not isinstance(body, dict):
-            found("ENV-01", "not an object", "the body is not a JSON object")
+            found("ENV-01", "not an object", "the body", expected="a JSON object")
             return
         if 200 <= status < 300:
             payload_ok = (env.data_field in body) if is_list or is_list is None or env.detail_wrapped else True
             if not env.success_holds(body, True) or not payload_ok:
-                found("ENV-01", "2xx envelope", f"a {status} body lacks {env.describe_success(is_list)}")
+                found("ENV-01", "2xx envelope", f"the {status} body", expected=env.describe_success(is_list))
             elif is_list and meta_field is not None and not isinstance(body.get(meta_field), dict):
-                found("ENV-01", "2xx envelope", f"a list body lacks its pagination object {meta_field!r}")
+                found("ENV-01", "2xx envelope", "the list body", expected=f"its pagination object {meta_field!r}")
         elif status >= 400:
             code = env.error_code(body)
             if not env.success_holds(body, False) or not isinstance(code, str):
-                found("ENV-01", "error envelope", f"an error body ({status}) lacks {env.describe_error()}")
+                found("ENV-01", "error envelope", f"the error body ({status})", expected=env.describe_error())
             elif code not in self.errors:
-                found("ENV-01", f"unknown code {code}", f"error code {code!r} is not in the error table")
+                found("ENV-01", f"unknown code {code}", f"the error code {code!r}",
+                      expected="a code of the error table")
             elif self.errors[code] != status:
-                found("ENV-01", f"code {code} status {status}",
-                      f"error code {code} belongs with HTTP {self.errors[code]}, the answer was HTTP {status}")
+                found("ENV-01", f"code {code} status {status}", f"the error code {code} with HTTP {status}",
+                      expected=f"HTTP {self.errors[code]} for {code}")
         self._timestamps(body, found)
 
     def _timestamps(self, body: Any, found: Callable[[str, str, str], None]) -> None:
         """ENV-02: every string that reads as a date and time is in the spec's timestamp form."""
         for path, value in _strings(body):
             if _LOOKS_LIKE_A_TIMESTAMP.match(value) and not self.timestamp.match(value):
-                found("ENV-02", f"timestamp {_field_of(path)}",
-                      f"{path} = {value!r} is not an ISO 8601 UTC timestamp like 2026-11-20T08:15:00Z")
+                found("ENV-02", f"timestamp {_field_of(path)}", f"{path} = {value!r}",
+                      expected="an ISO 8601 UTC timestamp like 2026-11-20T08:15:00Z")
                 return
+
+    def fits_the_api(self, exchange: Exchange) -> bool:
+        """Whether the answer's body is in the API's own envelope (success for a 2xx, an error object
+        with a code otherwise): a gateway's or a proxy's own body is not."""
+        body, env = exchange.body, self.envelope
+        if not isinstance(body, dict):
+            return False
+        if 200 <= exchange.status < 300:
+            return env.success_holds(body, True)
+        return env.success_holds(body, False) and isinstance(env.error_code(body), str)
 
     # ------------------------------------------------------------------------------------ schema
 
@@ -170,7 +163,7 @@ class ResponseOracle:
                 if rid == "TRN-01":
                     continue  # the content type and the body were judged above, with their own words
                 found(rid, f"schema {type(failure).__name__} {getattr(failure, '_unique_key', '')}",
-                      f"the response does not conform to the spec: {_one_line(failure)}")
+                      f"the response schema: {_one_line(failure)}", expected="the schema the spec documents")
 
 
 _LOOKS_LIKE_A_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -207,17 +200,17 @@ class Findings:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seen: set[str] = set()
-        self._pending: list[Finding] = []
+        self._seen: set[tuple[str, str, str]] = set()
+        self._pending: list[Failure] = []
 
-    def add(self, findings: Iterable[Finding]) -> None:
+    def add(self, findings: Iterable[Failure]) -> None:
         with self._lock:
             for finding in findings:
                 if finding.key not in self._seen:
                     self._seen.add(finding.key)
                     self._pending.append(finding)
 
-    def take(self) -> list[Finding]:
+    def take(self) -> list[Failure]:
         """The findings not handed out yet (each is handed out once)."""
         with self._lock:
             pending, self._pending = self._pending, []

@@ -12,7 +12,9 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.transport.requests import RequestsTransport
 
+from conformance.checks.failures import Failure, Observed
 from conformance.contract import spec as specs
+from conformance.runtime.client import Exchange
 
 #: Built-in checks that apply to a read-only API, and the requirements a failure of each breaks.
 #: The data-acceptance checks are attributed through the spec: to the ``x-requirements`` of the
@@ -124,7 +126,7 @@ def _failure_classes() -> dict[type, tuple[str, ...]]:
 
 def requirements_of_failure(spec: specs.Spec, failure: Exception) -> list[str]:
     """The requirements one typed schemathesis failure breaks, from its class and its typed fields
-    (never from its text). Data-acceptance failures need the case: see :func:`failed_requirements`."""
+    (never from its text). Data-acceptance failures need the case: see :func:`typed_failures`."""
     from schemathesis.openapi import checks as openapi
 
     if isinstance(failure, openapi.MissingHeaders):
@@ -167,19 +169,18 @@ def _header_schema_requirements(spec: specs.Spec, failure: Any) -> list[str]:
     return sorted(ids) or ["ENV-01"]
 
 
-def failed_requirements(spec: specs.Spec, case: Any, failures: Iterable[Exception],
-                        response: requests.Response | None = None) -> list[str]:
-    """Requirement IDs broken by ``failures`` of a schemathesis ``case``; ``response`` is the answer
-    (the error details of a refused valid request name the parameter it refused)."""
+def _attributed(spec: specs.Spec, case: Any, failures: list[Exception],
+                response: requests.Response | None) -> list[tuple[Exception, list[str]]]:
+    """Each schemathesis failure of ``case`` with the requirements it breaks."""
     from schemathesis.core.failures import AcceptedNegativeData, ServerError
     from schemathesis.openapi.checks import RejectedPositiveData
 
-    failures = list(failures)
-    if any(isinstance(f, ServerError) for f in failures):
-        return ["TRN-04"]  # a 5xx also breaks the status and schema checks: one cause, one requirement
+    errors = [f for f in failures if isinstance(f, ServerError)]
+    if errors:
+        return [(errors[0], ["TRN-04"])]  # a 5xx also breaks the status and schema checks: one cause
     # schemathesis also sends methods the spec does not define (TRACE...): match the path alone
     operation = next((op for op in spec.operations.values() if op.path == case.path), None)
-    found: list[str] = []
+    out = []
     for failure in failures:
         if isinstance(failure, (AcceptedNegativeData, RejectedPositiveData)):
             negative = isinstance(failure, AcceptedNegativeData)
@@ -187,8 +188,37 @@ def failed_requirements(spec: specs.Spec, case: Any, failures: Iterable[Exceptio
             ids = _parameter_requirements(operation, case, only_invalid=negative, only=refused) if operation else []
         else:
             ids = requirements_of_failure(spec, failure)
-        found += [i for i in ids if i not in found]
-    return found or list(SCHEMA_TEST_REQUIREMENTS)
+        out.append((failure, ids or list(SCHEMA_TEST_REQUIREMENTS)))
+    return out
+
+
+def typed_failures(spec: specs.Spec, case: Any, failures: Iterable[Exception],
+                   response: requests.Response | None) -> list[Failure]:
+    """schemathesis' failures of ``case`` as the suite's typed failures, one per requirement broken:
+    its check's title, what it expected, its own message for what came back, the answer as evidence."""
+    evidence = (Observed.of(Exchange.of(response)),) if response is not None else ()
+    label = case.operation.label
+    typed: dict[str, Failure] = {}
+    for failure, ids in _attributed(spec, case, list(failures), response):
+        title = " ".join(str(getattr(failure, "title", "") or type(failure).__name__).split())
+        message = " ".join(str(getattr(failure, "message", "")).split())
+        for rid in ids:
+            typed.setdefault(rid, Failure(rid, f"{label}: {title}", expected=_EXPECTED.get(type(failure).__name__, ""),
+                                          got=message[:300], kind=type(failure).__name__, evidence=evidence))
+    return list(typed.values())
+
+
+#: What each of schemathesis' checks expects, in the contract's words (by failure class).
+_EXPECTED = {
+    "ServerError": "no 5xx", "AcceptedNegativeData": "invalid input refused with 400",
+    "RejectedPositiveData": "valid input accepted (2xx, or 404 for an id the tenant does not have)",
+    "UndefinedStatusCode": "a status the spec documents for the operation",
+    "JsonSchemaError": "a body the spec's schema allows", "MissingContentType": "Content-Type: application/json",
+    "MalformedJson": "a JSON body", "UndefinedContentType": "Content-Type: application/json",
+    "IgnoredAuth": "401 without a valid credential", "MissingHeaderNotRejected": "401 without the key header",
+    "UnsupportedMethodResponse": "405 for a method the path does not define",
+    "AllowHeaderMismatch": "an Allow header that lists GET", "MissingHeaders": "the headers the spec documents",
+}
 
 
 def refused_parameters(response: requests.Response | None) -> set[str]:

@@ -7,6 +7,8 @@ an evidence bundle.
                                                                 (text, markdown or json); exit 1 on a regression
     iris-conformance verify DIR|BUNDLE.tar.gz                   a reports directory or bundle: complete and
                                                                 unaltered? (exit 0 yes, 1 refused)
+    iris-conformance index [-o FILE] [--check]                   the conformance index (requirement -> tests), from
+                                                                the code (docs/conformance-index.md)
     iris-conformance adapt --base-url URL                      draft an overlay for a deployment (key:
                      [-o FILE] [--max-rps R] [--max-requests N]  IRIS_API_KEY) from at most 200 requests
 """
@@ -41,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         return _diff(rest)
     if command == "verify":
         return _verify(rest)
+    if command == "index":
+        return _index(rest)
     print(f"unknown command {command!r}\n\n{USAGE.strip()}", file=sys.stderr)
     return 2
 
@@ -133,6 +137,30 @@ def _verify(argv: list[str]) -> int:
     check = bundle.verify(options.where)
     print(check.describe())
     return 0 if check.ok else 1
+
+
+def _index(argv: list[str]) -> int:
+    from pathlib import Path
+
+    from conformance.suite.index import render
+
+    parser = argparse.ArgumentParser(prog="iris-conformance index", description=(
+        "Write the conformance index: every requirement with the tests that check it, from the code."))
+    parser.add_argument("-o", "--output", type=Path, default=Path("docs/conformance-index.md"))
+    parser.add_argument("--check", action="store_true", help="exit 1 when the file differs from the code")
+    args = parser.parse_args(argv)
+    text = render() + "\n"
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        if current != text:
+            print(f"{args.output} is not the index of the code: run `iris-conformance index -o {args.output}`",
+                  file=sys.stderr)
+            return 1
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,13 +8,23 @@ says "not conformant" even when every test that happened to see the response pas
 from __future__ import annotations
 
 import pytest
+from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 from _pytest.reports import TestReport
 
 from conformance.verdicts import model as reporting
 from conformance.contract import requirements
-from conformance.plugin.options import is_strict
+from conformance.checks.failures import Failure, transient_errors
 from conformance.runtime.redaction import redact
 from conformance.plugin.state import maybe_run_state
+
+def reason_repr(text: str, reason: str, path: str, lineno: int = 0) -> ReprExceptionInfo:
+    """A failing report's text (``text``, shown as is: no traceback) whose crash message, the JUnit
+    message and the terminal's short summary, is the violation's one-line ``reason``. Built from
+    pytest's own classes, so pytest-xdist carries it from a worker to the controller unchanged."""
+    lines = [line + "\n" for line in text.splitlines()]
+    return ReprExceptionInfo(reprtraceback=ReprTraceback([ReprEntryNative(lines)], None, "native"),
+                             reprcrash=ReprFileLocation(path, lineno, reason))
+
 
 #: Where the every-response rows appear (the suite's directory, as its tests' node ids do).
 ROW_PATH = "conformance/suite"
@@ -25,18 +35,22 @@ def pytest_runtestloop(session: pytest.Session):
     result = yield
     config = session.config
     state = maybe_run_state(config)
-    if state is None or not state.suite_run or hasattr(config, "workerinput") or state.fatal:
+    if state is None or hasattr(config, "workerinput") or state.judged.fatal:
         return result
-    for rid, findings in state.verdicts.findings().items():
+    transient = transient_errors(state.runtime.ledger.transients(), state.runtime.ledger.totals().requests) \
+        if state.runtime.ledger is not None else None
+    if transient is not None:  # TRN-04's finding alone: no test that read the retried answer is blamed
+        state.judged.verdicts.add_finding(transient, "the run's requests")
+    for rid, findings in state.judged.verdicts.findings().items():
         _write_row(config, rid, findings)
     return result
 
 
-def _write_row(config: pytest.Config, rid: str, findings: list) -> None:
+def _write_row(config: pytest.Config, rid: str, findings: list[Failure]) -> None:
     req = requirements.get(rid)
-    warn = req.is_should and not is_strict(config)
-    verdicts = maybe_run_state(config).verdicts
-    waivers = [verdicts.covering(rid, reporting.finding_operation(f)) for f in findings]
+    verdicts = maybe_run_state(config).judged.verdicts
+    warn = verdicts.warns([rid])
+    waivers = [verdicts.covering(rid, f.operation) for f in findings]
     waived = bool(waivers) and all(waivers)
     lines = [req.headline(), "",
              f"Violated by {len(findings)} distinct response{'s' if len(findings) != 1 else ''} "
@@ -52,7 +66,8 @@ def _write_row(config: pytest.Config, rid: str, findings: list) -> None:
     sections = [("SHOULD violation (warning; --strict makes it fail)", text)] if warn else []
     if warn:
         props.append((reporting.WARNING_PROPERTY, text))
-    report = TestReport(nodeid, location, {}, "passed" if warn else "failed", None if warn else text, "call",
+    longrepr = None if warn else reason_repr(text, f"{rid}: {findings[0].reason()}", ROW_PATH)
+    report = TestReport(nodeid, location, {}, "passed" if warn else "failed", longrepr, "call",
                         sections=sections, user_properties=props)
     if waived:
         because = "; ".join(f"waived {w.describe()}" for w in dict.fromkeys(waivers))

@@ -56,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     server = _deployment(config, given)
     base_url = config.getoption("base_url")
     _keys(config)
-    waivers = _waivers(config, spec, started, base_url)
+    waivers = _waivers(config, spec, started)
     sensitive, why, intrusive_allowed = _sensitivity(config, base_url)
     fatal, rtt = _preflight(config, ledger, spec, base_url) if base_url and given is None else (None, None)
     is_remote, rtt, concurrency = _remote(config, given, None if server else rtt, fatal)  # embedded: local
@@ -182,14 +182,14 @@ def _keys(config: pytest.Config) -> None:
     SECRETS.add(*(config.getoption(dest) for _, _, dest in KEY_OPTIONS.values()))
 
 
-def _waivers(config: pytest.Config, spec: specs.Spec, started: str, base_url: str | None) -> waiving.Waivers:
+def _waivers(config: pytest.Config, spec: specs.Spec, started: str) -> waiving.Waivers:
     """``--waivers``, validated before any request: a mistake in it is a usage error (exit 4)."""
     today = dt.datetime.fromisoformat(started).date()
     path = config.getoption("iris_waivers")
     if not path:
         return waiving.none(today)
     try:
-        return waiving.load(path, spec, today, base_url or "")
+        return waiving.load(path, spec, today)
     except waiving.WaiverError as exc:
         raise pytest.UsageError(f"the waivers cannot be used: {exc}") from None
 
@@ -263,7 +263,10 @@ def _session(config: pytest.Config, ledger: Ledger, spec: specs.Spec, **kwargs: 
     return make_session(ledger, base_url=config.getoption("base_url"),
                         max_wait=config.getoption("iris_max_retry_wait"), timeout=config.getoption("iris_timeout"),
                         max_bytes=int(config.getoption("iris_max_response_mb") * 2**20),
-                        retry_after_header=spec.api_view.rate_limit.retry_after_header, **kwargs)
+                        retry_after_header=spec.api_view.rate_limit.retry_after_header,
+                        api_key_header=spec.api_view.auth.api_key_header,
+                        key_roles={config.getoption(dest): role for role, (_, _, dest) in KEY_OPTIONS.items()
+                                   if config.getoption(dest)}, **kwargs)
 
 
 def make_client(config: pytest.Config, base_url: str, key: str | None, session, spec: specs.Spec) -> ApiClient:

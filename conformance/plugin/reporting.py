@@ -22,7 +22,11 @@ from conformance.contract import requirements
 from conformance.verdicts import summary as summaries
 from conformance.runtime.budget import CannotJudge
 from conformance.runtime.client import TransportFailure
-from conformance.checks.expect import Violation
+from conformance.checks.expect import Violation, found_in, violations_text
+from conformance.checks.failures import Failure
+from conformance.checks.failures import dump as dump_failures
+from conformance.contract.operations import OperationIndex
+from conformance.plugin.evidence import reason_repr
 from conformance.plugin import remote
 from conformance.plugin.options import is_strict
 from conformance.plugin.progress import run_progress
@@ -35,26 +39,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     state = maybe_run_state(item.config)
-    if state is not None and state.suite_run:
-        findings = state.findings.take()  # every-response findings of this phase's requests
+    if state is not None:
+        findings = state.judged.findings.take()  # every-response findings of this phase's requests
         if findings:
-            report.user_properties.append((reporting.FINDINGS_PROPERTY, "\n".join(f.to_json() for f in findings)))
-        if state.ledger is not None:  # the requests sent since the last phase ended: this phase's
-            sent, state.requests_reported = state.ledger.sent - state.requests_reported, state.ledger.sent
+            report.user_properties.append((reporting.FINDINGS_PROPERTY, dump_failures(findings)))
+        if state.runtime.ledger is not None:  # the requests sent since the last phase ended: this phase's
+            sent, state.runtime.requests_reported = state.runtime.ledger.sent - state.runtime.requests_reported, state.runtime.ledger.sent
             if sent:
                 report.user_properties.append((reporting.REQUESTS_PROPERTY, sent))
                 item.stash[_SENT] = item.stash.get(_SENT, 0) + sent
     ids = reporting.requirement_ids(item.iter_markers("requirement"))
-    if _report_transport_problem(item, call, report, ids):
+    if _report_cannot_judge(item, call, report):
         _redact_report(report)
         return
     if ids:
         report.user_properties.append((reporting.REQUIREMENTS_PROPERTY, ",".join(ids)))
-        violations = _find_all(call.excinfo.value, Violation) if report.failed and call.excinfo is not None else []
-        violated = list(dict.fromkeys(rid for v in violations for rid in v.requirement_ids))
+        violations = found_in(call.excinfo.value, Violation) if report.failed and call.excinfo is not None else []
+        failures = _typed_failures(item, call, report, violations)
+        violated = list(dict.fromkeys(f.requirement_id for f in failures))
         if violated:
             report.user_properties.append((reporting.FAILED_REQUIREMENTS_PROPERTY, ",".join(violated)))
-            if all(v.judged_all for v in violations):
+            report.user_properties.append((reporting.FAILURES_PROPERTY, dump_failures(failures)))
+            if violations and all(v.judged_all for v in violations):
                 report.user_properties.append((reporting.JUDGED_ALL_PROPERTY, "1"))
         _downgrade_should_failure(item, report, violated or ids)
         if report.when in ("setup", "call"):
@@ -62,12 +68,52 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 item.stash[_VIOLATED] = violated or ids
             _apply_waivers(state, report, violated or ids)
             props = dict(report.user_properties)
-            if state is not None and state.remote and reporting.WAIVED_PROPERTY not in props and (
+            if state is not None and state.config.remote and reporting.WAIVED_PROPERTY not in props and (
                     report.failed or reporting.WARNING_PROPERTY in props):
                 remote.record_failed(state, violated or ids)  # its later tests spend no more requests
         elif report.when == "teardown":
             _junit_properties(item, report, ids)
+        _redact_report(report)
+        if report.failed and failures:
+            report.longrepr = reason_repr(_failure_text(call, failures), failures[0].reason(),
+                                          str(item.path), item.location[1] or 0)
+        return
     _redact_report(report)
+
+
+def _typed_failures(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
+                    violations: list) -> list[Failure]:
+    """The typed failures of a failing test: its violations' (each with the operation of its first
+    request), or TRN-04's when a request got no HTTP answer even when sent again."""
+    if not report.failed or call.excinfo is None:
+        return []
+    index = _operations(item.config)
+    failures = [f for v in violations for f in v.failures]
+    if not failures:
+        lost = _find(call.excinfo.value, TransportFailure)
+        if lost is not None:
+            failures = [lost.failure()]
+    return [f.with_operation(index.label(f.evidence[0].method, f.evidence[0].url) if f.evidence and index else None)
+            for f in failures]
+
+
+_OPERATIONS = pytest.StashKey["OperationIndex | None"]()
+
+
+def _operations(config: pytest.Config) -> "OperationIndex | None":
+    """The spec's operations under the run's base URL (which operation a failing request was)."""
+    if _OPERATIONS not in config.stash:
+        state = maybe_run_state(config)
+        config.stash[_OPERATIONS] = OperationIndex(state.config.spec, config.getoption("base_url") or "") \
+            if state is not None else None
+    return config.stash[_OPERATIONS]
+
+
+def _failure_text(call: pytest.CallInfo, failures: list[Failure]) -> str:
+    """A failing test's text: its violations' (the requirement, what was violated, each request as a
+    curl and its answer), without the traceback of the test code or of hypothesis' exception groups."""
+    return violations_text(call.excinfo.value if call.excinfo else None) or \
+        "\n\n".join(f.describe() for f in failures)
 
 
 _VIOLATED = pytest.StashKey[list]()
@@ -80,9 +126,9 @@ def _apply_waivers(state: RunState | None, report: pytest.TestReport, violated: 
     a failing test becomes an expected failure (pytest's xfail: it does not fail the session, JUnit
     and the HTML report show it as such with the waiver), a warning keeps its outcome."""
     props = dict(report.user_properties)
-    if state is None or not state.verdicts.waivers or not (report.failed or reporting.WARNING_PROPERTY in props):
+    if state is None or not state.judged.verdicts.waivers or not (report.failed or reporting.WARNING_PROPERTY in props):
         return
-    covering = state.verdicts.waived_requirements(report, violated)
+    covering = state.judged.verdicts.waived_requirements(report, violated)
     if covering is None:
         return
     text = "; ".join(f"waived {w.describe()}" for w in dict.fromkeys(covering))
@@ -111,57 +157,34 @@ def pytest_exception_interact(node: pytest.Item, call: pytest.CallInfo, report: 
         _redact_report(report)
 
 
-def _find_all(exc: BaseException | None, kind: type) -> list[BaseException]:
-    """``exc`` and the exceptions of type ``kind`` inside it (groups, causes, contexts), in order."""
-    seen: set[int] = set()
-    found: list[BaseException] = []
-    todo = [exc]
-    while todo:
-        current = todo.pop(0)
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, kind):
-            found.append(current)
-        todo += [*getattr(current, "exceptions", ()), current.__cause__, current.__context__]
-    return found
-
-
 def _find(exc: BaseException | None, kind: type) -> BaseException | None:
-    found = _find_all(exc, kind)
+    found = found_in(exc, kind)
     return found[0] if found else None
 
 
-def _report_transport_problem(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
-                              ids: list[str]) -> bool:
-    """A test that could not get an answer: one line, no traceback. When the run cannot judge the
-    deployment any more the test is not run (skipped) and the run stops; one request without an
-    answer fails its test with the request."""
+def _report_cannot_judge(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> bool:
+    """A test the run could not judge any more (the deployment went away, a budget or a quota ran
+    out): not run (skipped), one line, no traceback, and the run stops."""
     if call.excinfo is None or not report.failed:
         return False
     fatal = _find(call.excinfo.value, CannotJudge)
     state = maybe_run_state(item.config)
-    if fatal is None and state is not None and state.ledger is not None and not _find(call.excinfo.value, Violation):
+    if fatal is None and state is not None and state.runtime.ledger is not None and not _find(call.excinfo.value, Violation):
         # a budget ran out mid-test, and hypothesis replaced the CannotJudge by its own error (Flaky...)
-        fatal = state.ledger.fatal()
+        fatal = state.runtime.ledger.fatal()
     if fatal is not None:
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"not run: cannot judge: {fatal}")
         report.user_properties.append((reporting.CANNOT_JUDGE_PROPERTY, str(fatal)))
         return True
-    failure = _find(call.excinfo.value, TransportFailure)
-    if failure is not None:
-        label = ", ".join(ids) or "request"
-        report.longrepr = f"{label}: a request got no usable HTTP answer: {failure}"
-        return True
     return False
 
 
 def _downgrade_should_failure(item: pytest.Item, report: pytest.TestReport, ids: list[str]) -> None:
-    """A failure of SHOULD requirements only is a warning, unless --strict."""
-    if not (report.failed and report.when == "call") or is_strict(item.config):
-        return
-    if not all(requirements.get(rid).is_should for rid in ids):
+    """A failure of SHOULD requirements only is a warning, unless --strict (the verdict rule is the
+    verdict model's: :meth:`~conformance.verdicts.model.Verdicts.warns`)."""
+    state = maybe_run_state(item.config)
+    if not (report.failed and report.when == "call") or state is None or not state.judged.verdicts.warns(ids):
         return
     message = redact(report.longreprtext)
     report.outcome = "passed"
@@ -193,7 +216,8 @@ def adapt_hint(verdicts: reporting.Verdicts, base_url: str | None) -> str | None
     """One line suggesting ``iris-conformance adapt`` when the deployment's list or error envelope does
     not match the spec at all (rather than leaving the user with hundreds of schema failures)."""
     findings = verdicts.findings().get("ENV-01", [])
-    if not any(f.key.rsplit("|", 1)[-1] in _ENVELOPE_KINDS for f in findings):
+    # a gateway's own bodies ({"message": ...}) say nothing of the API's envelope
+    if not any(f.kind in _ENVELOPE_KINDS and f.layer is None for f in findings):
         return None
     return ("hint: the deployment's bodies are not in the spec's envelope at all; if it differs from the contract "
             "on ASSUMED points only, `iris-conformance adapt --base-url "
@@ -228,16 +252,16 @@ class ConformanceRun:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self, session: pytest.Session) -> None:
-        if self.state.fatal:
+        if self.state.judged.fatal:
             # nothing can be judged: no collection, no tests, one reason (the report is still written)
-            pytest.exit(f"cannot judge: {self.state.fatal}", returncode=CANNOT_JUDGE_EXIT)
+            pytest.exit(f"cannot judge: {self.state.judged.fatal}", returncode=CANNOT_JUDGE_EXIT)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # runs on the controller under xdist too, so the verdicts are complete there
-        self.state.verdicts.record(report)
+        self.state.judged.verdicts.record(report)
         reason = dict(report.user_properties).get(reporting.CANNOT_JUDGE_PROPERTY)
-        if reason and not self.state.fatal:
-            self.state.fatal = reason
+        if reason and not self.state.judged.fatal:
+            self.state.judged.fatal = reason
             self._stop(f"cannot judge: {reason}")
 
     def _stop(self, reason: str) -> None:
@@ -248,7 +272,7 @@ class ConformanceRun:
             dsession.shouldstop = reason
 
     def _fatal(self) -> str | None:
-        return self.state.fatal or (self.state.ledger.fatal() if self.state.ledger else None)
+        return self.state.judged.fatal or (self.state.runtime.ledger.fatal() if self.state.runtime.ledger else None)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session):
@@ -257,21 +281,21 @@ class ConformanceRun:
         manifest and the bundle."""
         if self.is_worker:
             return (yield)
-        self.state.fatal = self._fatal()
+        self.state.judged.fatal = self._fatal()
         self._interrupted(session)
-        if not self.state.fatal and session.exitstatus == pytest.ExitCode.OK and self._judged_nothing():
+        if not self.state.judged.fatal and session.exitstatus == pytest.ExitCode.OK and self._judged_nothing():
             # every test skipped (no key given, every requirement deselected...): not a conformant deployment
-            self.state.fatal = ("nothing was judged: every requirement is not run ("
-                                + "; ".join(sorted({why for _, why in map(self.state.verdicts.verdict,
+            self.state.judged.fatal = ("nothing was judged: every requirement is not run ("
+                                + "; ".join(sorted({why for _, why in map(self.state.judged.verdicts.verdict,
                                                                          requirements.registry())}))[:300] + ")")
-        if self.state.fatal:
+        if self.state.judged.fatal:
             session.exitstatus = CANNOT_JUDGE_EXIT
-        self.document = self.state.verdicts.document(self._meta(session))
-        if self.state.json_path is not None:
-            self.state.verdicts.write_json(self.state.json_path, self.document["meta"])
+        self.document = self.state.judged.verdicts.document(self._meta(session))
+        if self.state.config.json_path is not None:
+            self.state.judged.verdicts.write_json(self.state.config.json_path, self.document["meta"])
             self._write_summary()
         result = yield
-        if self.state.reports_dir is not None:
+        if self.state.config.reports_dir is not None:
             self._write_evidence()
         return result
 
@@ -279,42 +303,42 @@ class ConformanceRun:
         """An interrupted run: what it kept from running is not run; Ctrl-C is why the run cannot judge
         (a budget already is; a stop after failures, ``-x``, keeps its exit status)."""
         progress = run_progress(self.config)
-        interruption = progress and progress.interruption(session, self.state.ledger, self.state.fatal)
+        interruption = progress and progress.interruption(session, self.state.runtime.ledger, self.state.judged.fatal)
         if interruption:
-            self.state.verdicts.interrupt(progress.unjudged_requirements(), interruption.reason)
+            self.state.judged.verdicts.interrupt(progress.unjudged_requirements(), interruption.reason)
             if interruption.kind == "ctrl-c":
-                self.state.fatal = self.state.fatal or interruption.reason
+                self.state.judged.fatal = self.state.judged.fatal or interruption.reason
         self.interrupted = interruption.to_json(progress) if interruption else None
 
     def _judged_nothing(self) -> bool:
-        counts = self.state.verdicts.counts()
+        counts = self.state.judged.verdicts.counts()
         return sum(counts.values()) > 0 and counts["not run"] == sum(counts.values())
 
     def _meta(self, session: pytest.Session) -> dict[str, Any]:
         """The facts of the run for conformance.json: the labelled facts the report shows, and the
         same as fields for machines (``iris-conformance diff`` and ``verify`` read these)."""
-        totals = self.state.ledger.totals()
-        spec, waivers = self.state.spec, self.state.waivers
+        totals = self.state.runtime.ledger.totals()
+        spec, waivers = self.state.config.spec, self.state.config.waivers
         exit_status = int(session.exitstatus)
         return dict(
-            self.state.meta, requests=totals.requests, rate_limited=totals.rate_limited,
+            self.state.config.meta, requests=totals.requests, requests_by_key=totals.by_key, rate_limited=totals.rate_limited,
             seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
-            cannot_judge=self.state.fatal, interrupted=self.interrupted, exit_status=exit_status,
+            cannot_judge=self.state.judged.fatal, interrupted=self.interrupted, exit_status=exit_status,
             verdict=reporting.run_verdict(exit_status),
             suite_version=f"iris-conformance {conformance.__version__}",
             spec_file={"name": spec.path.name, "version": spec.version, "sha256": spec.sha256},
-            overlays=[o.to_json() for o in self.state.overlays],
-            hint=adapt_hint(self.state.verdicts, self.config.getoption("base_url")),
+            overlays=[o.to_json() for o in self.state.config.spec.overlays],
+            hint=adapt_hint(self.state.judged.verdicts, self.config.getoption("base_url")),
             waivers_file={"path": str(waivers.path), "sha256": waivers.sha256, "count": len(waivers.waivers)}
             if waivers is not None and waivers.path else None,
             base_url=_public_url(self.config.getoption("base_url")),
             profile=self.config.getoption("iris_profile"), seed=str(self.config.getoption("hypothesis_seed")),
-            strict=is_strict(self.config), started=self.state.started,
+            strict=is_strict(self.config), started=self.state.config.started,
             finished=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat())
 
     def _write_summary(self) -> None:
         text = summaries.render(self.document)
-        path = self.state.reports_dir / "summary.md"
+        path = self.state.config.reports_dir / "summary.md"
         path.write_text(text, encoding="utf-8")
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if step_summary:
@@ -322,16 +346,16 @@ class ConformanceRun:
                 handle.write(text + "\n")
 
     def _write_evidence(self) -> None:
-        reports = self.state.reports_dir
-        spec, waivers = self.state.spec, self.state.waivers
+        reports = self.state.config.reports_dir
+        spec, waivers = self.state.config.spec, self.state.config.waivers
         inputs = [bundling.Input("spec", spec.path)]
-        inputs += [bundling.Input("overlay", Path(o.path)) for o in self.state.overlays]
+        inputs += [bundling.Input("overlay", Path(o.path)) for o in self.state.config.spec.overlays]
         if waivers is not None and waivers.path:
             inputs.append(bundling.Input("waivers", Path(waivers.path)))
         entries = bundling.copy_inputs(reports, inputs)
         files = [Path(p) for p in (getattr(self.config.option, "htmlpath", None),
                                    getattr(self.config.option, "xmlpath", None)) if p]
-        files += [self.state.json_path, reports / "summary.md"]
+        files += [self.state.config.json_path, reports / "summary.md"]
         bundling.write_manifest(reports, self.document, entries, files)
         lines = [f"evidence: {reports / bundling.MANIFEST} (iris-conformance verify {reports})"]
         target = self.config.getoption("iris_bundle")
@@ -348,28 +372,28 @@ class ConformanceRun:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.is_worker:
             return
-        verdicts = self.state.verdicts
+        verdicts = self.state.judged.verdicts
         terminalreporter.section("IRIS conformance")
-        if self.state.fatal:
-            terminalreporter.write_line(f"CANNOT JUDGE: {self.state.fatal}", red=True, bold=True)
+        if self.state.judged.fatal:
+            terminalreporter.write_line(f"CANNOT JUDGE: {self.state.judged.fatal}", red=True, bold=True)
         for row in verdicts.rows():
             if row["verdict"] in ("FAILED", "warning", "waived", "blocked"):
-                label = row["why"] if row["verdict"] == "blocked" else row["verdict"]
                 terminalreporter.write_line(f"{row['verdict']:8} {row['id']:11} {row['level']:6} {row['text'][:90]}")
-                if row["verdict"] == "blocked":
-                    terminalreporter.write_line(f"         {label}")
-                elif row["why"]:
-                    terminalreporter.write_line(f"         {redact(row['why'])[:300]}")
-                for what in row["every_response_findings"][:3]:
-                    terminalreporter.write_line(f"         every response: {redact(what)[:200]}")
+                terminalreporter.write_line(f"         why: {redact(row['why'])[:400]}")
+                for other in row["violations"][1:3]:
+                    terminalreporter.write_line(f"         also: {redact(other['reason'])[:300]}")
                 if row["repro"]:
-                    terminalreporter.write_line(f"         {row['repro'][:200]}")
+                    terminalreporter.write_line(f"         {row['repro'][:300]}")
+        for group in verdicts.layer_findings():
+            terminalreporter.write_line(
+                f"{group['answered_by']} answered, not the API: {', '.join(group['requirements'])} "
+                f"({group['evidence']}); {group['advice']}", yellow=True)
         hint = adapt_hint(verdicts, self.config.getoption("base_url"))
         if hint:
             terminalreporter.write_line(hint, yellow=True, bold=True)
         for use in verdicts.waiver_uses():
             terminalreporter.write_line(f"waiver   {use.waiver.requirement:11} {use.status}: {redact(use.why)}")
-        terminalreporter.write_line("sent: " + self.state.ledger.totals().describe())
+        terminalreporter.write_line("sent: " + self.state.runtime.ledger.totals().describe())
         costly = verdicts.requests_by_requirement()[:10]
         if costly:
             terminalreporter.write_line("requests per requirement (most first): "
@@ -383,9 +407,9 @@ class ConformanceRun:
         self.summarized = True
 
     def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: pytest.Session) -> None:
-        document = self.document or self.state.verdicts.document(self._meta(session))
-        facts = [(k, v) for k, v in self.state.meta.items()]
-        facts.append(("Sent", self.state.ledger.totals().describe()))
+        document = self.document or self.state.judged.verdicts.document(self._meta(session))
+        facts = [(k, v) for k, v in self.state.config.meta.items()]
+        facts.append(("Sent", self.state.runtime.ledger.totals().describe()))
         facts.append(("Finished", document["meta"].get("finished", "")))
         prefix.append(html_report.assets() + html_report.banner(document, facts) + html_report.matrix(document))
 

@@ -88,47 +88,13 @@ class Judgement:
     fatal: str | None = None
 
 
-class _Alias:
-    """``state.name`` for ``state.<part>.name``: the names plugin/reporting.py and plugin/evidence.py
-    (and test_geo's parametrization) read; they go when those modules read the parts."""
-
-    def __init__(self, part: str):
-        self.part = part
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, state: "RunState", owner: type) -> Any:
-        return getattr(getattr(state, self.part), self.name)
-
-    def __set__(self, state: "RunState", value: Any) -> None:
-        setattr(getattr(state, self.part), self.name, value)
-
-
 @dataclass
 class RunState:
+    """The state of one process of a suite run (the controller, or an xdist worker)."""
+
     config: RunConfig
     runtime: Runtime
     judged: Judgement
-
-    #: the state exists in a run of the suite only (the plugin is inert elsewhere)
-    suite_run = True
-    spec = _Alias("config")
-    started = _Alias("config")
-    remote = _Alias("config")
-    waivers = _Alias("config")
-    meta = _Alias("config")
-    reports_dir = _Alias("config")
-    json_path = _Alias("config")
-    ledger = _Alias("runtime")
-    requests_reported = _Alias("runtime")
-    verdicts = _Alias("judged")
-    findings = _Alias("judged")
-    fatal = _Alias("judged")
-
-    @property
-    def overlays(self) -> list:
-        return list(self.config.spec.overlays)
 
 
 STATE_KEY = pytest.StashKey[RunState]()

@@ -12,18 +12,25 @@ as a whole sent.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import struct
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+#: The keys a run sends requests with, by role: each is counted apart (a gateway's usage plan counts
+#: each key's requests), ``other`` being no key or a key the suite made up (unknown, malformed).
+KEY_ROLES = ("primary", "other_tenant", "revoked", "expired", "other")
+
 # requests, rate_limited, first, last, next_slot, waited, learned interval, provoked until, anchor
-# time and anchor requests of the pace learned from 429s (times: time.monotonic(), system-wide on Linux)
-_FORMAT = struct.Struct("<qqdddddddq")
-_EMPTY = [0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0]
+# time and anchor requests of the pace learned from 429s (times: time.monotonic(), system-wide on Linux),
+# then the requests of each key role
+_FORMAT = struct.Struct("<qqdddddddq" + "q" * len(KEY_ROLES))
+_EMPTY = [0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0] + [0] * len(KEY_ROLES)
+_ROLE_OFFSET = 10
 
 #: The pace learned from a 429 is this share of the rate the deployment let through before it.
 PACE_MARGIN = 0.9
@@ -51,13 +58,16 @@ class Totals:
     rate_limited: int
     waited: float
     seconds: float
+    #: requests per key role (:data:`KEY_ROLES`)
+    by_key: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
 
     def describe(self) -> str:
-        return (f"{self.requests} requests in {self.seconds:.1f} s ({self.rate:.1f}/s); "
+        keys = ", ".join(f"{role.replace('_', ' ')} {n}" for role, n in self.by_key.items() if n)
+        return (f"{self.requests} requests in {self.seconds:.1f} s ({self.rate:.1f}/s){f' ({keys})' if keys else ''}; "
                 f"{self.rate_limited} answered 429 and were retried after {self.waited:.1f} s of waiting")
 
 
@@ -100,10 +110,10 @@ class Ledger:
 
     # ------------------------------------------------------------------------------ recording
 
-    def acquire(self, learned_pace: bool = True) -> None:
+    def acquire(self, learned_pace: bool = True, role: str = "other") -> None:
         """Take one request from the budget, waiting for its slot under ``--max-rps`` and, unless
         ``learned_pace`` is off (the rate-limit probe, which must outrun the limit), the pace learned
-        from the deployment's 429s.
+        from the deployment's 429s. ``role``: the key the request is sent with (:data:`KEY_ROLES`).
 
         Raises ``BudgetExhausted`` once ``--max-requests`` requests were sent, and the run's
         ``CannotJudge`` reason once one was recorded (no more requests go out after that)."""
@@ -121,6 +131,7 @@ class Ledger:
             if not values[6] and values[3] and now - values[3] > MIN_LEARNING_SPAN:
                 values[8], values[9] = now, values[0]  # before the first lesson: a busy period begins
             values[0] += 1
+            values[_ROLE_OFFSET + KEY_ROLES.index(role if role in KEY_ROLES else "other")] += 1
             values[2] = values[2] or now
             slot = max(now, values[4])
             values[4] = slot + (self._learned_interval(values, now) if learned_pace else self.interval)
@@ -196,7 +207,30 @@ class Ledger:
     def totals(self) -> Totals:
         values = self._update(lambda v: list(v))
         return Totals(requests=values[0], rate_limited=values[1], waited=values[5],
-                      seconds=max(0.0, values[3] - values[2]))
+                      seconds=max(0.0, values[3] - values[2]),
+                      by_key=dict(zip(KEY_ROLES, values[_ROLE_OFFSET:_ROLE_OFFSET + len(KEY_ROLES)])))
+
+    # ------------------------------------------------------------------------- transient errors
+
+    @property
+    def _transient_path(self) -> Path:
+        return self.path.with_suffix(".transient")
+
+    def record_transient(self, first: dict, retried: dict) -> None:
+        """A request answered 5xx (or not at all) whose second sending was answered normally: both
+        attempts' evidence (redacted: no key), for TRN-04's transient finding."""
+        line = json.dumps({"first": first, "retried": retried}, ensure_ascii=False) + "\n"
+        with open(self._transient_path, "a", encoding="utf-8") as out:  # one short append: atomic
+            out.write(line)
+
+    def transients(self) -> list[tuple[dict, dict]]:
+        """Every transient error of the run, over all processes, in the order recorded."""
+        try:
+            lines = self._transient_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        events = [json.loads(line) for line in lines if line.strip()]
+        return [(e["first"], e["retried"]) for e in events]
 
     # ------------------------------------------------------------------------- cannot judge
 

@@ -13,6 +13,7 @@ import copy
 import http.cookiejar
 import json
 import os
+import random
 import shlex
 import ssl
 import time
@@ -24,7 +25,9 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from conformance.runtime import layers
 from conformance.runtime.budget import CannotJudge, Ledger
+from conformance.runtime.observed import Observed
 from conformance.runtime.redaction import PLACEHOLDER, redact
 
 #: Sentinel: "use the client's own key".
@@ -35,16 +38,39 @@ class RateLimitedTooLong(CannotJudge):
     """The deployment kept answering 429 beyond the retry budget: the suite cannot judge."""
 
 
+class QuotaExhausted(RateLimitedTooLong):
+    """The key's quota (a usage plan's requests per day or month) is spent: nothing more can be judged
+    until the quota period resets."""
+
+
 class DeploymentUnreachable(CannotJudge):
     """No connection to the deployment (refused, DNS, TLS, connect timeout), or it stopped answering."""
 
 
 class TransportFailure(Exception):
-    """One request got no usable HTTP answer (timeout, dropped connection, oversized or endless body)."""
+    """One request got no usable HTTP answer (timeout, dropped connection, oversized or endless body),
+    even when sent a second time."""
+
+    def __init__(self, what: str, request: requests.PreparedRequest | None = None, reason: str = ""):
+        super().__init__(what)
+        self.request = request
+        self.reason = reason or what
+
+    def failure(self) -> Any:
+        """TRN-04's typed failure: the deployment left a request the suite sent without an answer."""
+        from conformance.checks.failures import Failure
+
+        request = self.request
+        evidence = (Observed.lost(request.method or "GET", request.url or "", curl_command(request), self.reason),) \
+            if request is not None else ()
+        return Failure("TRN-04", "a request the suite sent", expected="an HTTP answer",
+                       got=f"no HTTP answer, twice ({self.reason})", kind="no answer", evidence=evidence)
 
 
 #: Transport failures in a row (no HTTP answer in between) after which the deployment is taken for down.
 MAX_CONSECUTIVE_FAILURES = 3
+#: The first wait of the backoff for a 429 without Retry-After (seconds; doubled at each attempt).
+BACKOFF_BASE = 1.0
 
 _CONNECT_FAILURES = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError,
                      urllib3.exceptions.SSLError, urllib3.exceptions.ConnectTimeoutError)
@@ -115,7 +141,8 @@ class PoliteAdapter(HTTPAdapter):
 
     def __init__(self, ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30.0,
                  max_retries_429: int = 8, timeout: float = 5.0, max_bytes: int = 8 * 2**20,
-                 retry_after_header: str = "Retry-After", **kwargs: Any) -> None:
+                 retry_after_header: str = "Retry-After", api_key_header: str = "x-api-key",
+                 key_roles: dict[str, str] | None = None, **kwargs: Any) -> None:
         # one quick retry of a refused connection (a restarting pod); a read is never retried
         # (429s are this adapter's business: urllib3 must hand them back, not retry them)
         kwargs.setdefault("max_retries", urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0,
@@ -129,31 +156,83 @@ class PoliteAdapter(HTTPAdapter):
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.retry_after_header = retry_after_header  # the spec's name (x-api.rate-limit.retry-after-header)
+        self.api_key_header = api_key_header  # the spec's name (x-api.auth.api-key-header)
+        #: the run's keys -> their role (primary, other_tenant, revoked, expired): each is counted apart
+        self.key_roles = dict(key_roles or {})
         self.failures_in_a_row = 0
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,  # type: ignore[override]
              **kwargs: Any) -> requests.Response:
-        attempt = 0
         timeout = timeout if timeout is not None else self.timeout
+        throttled, since = 0, 0.0  # 429s in a row for this request, and when the first came
+        first: dict | None = None  # the evidence of a first attempt answered 5xx or not at all
         while True:
-            self.ledger.acquire(learned_pace=self.retry_429)  # the probe must be able to outrun the limit
+            # the probe must be able to outrun the limit: no learned pace for it
+            self.ledger.acquire(learned_pace=self.retry_429, role=self.role_of(request))
             try:
                 response = super().send(request, stream=True, timeout=timeout, **kwargs)
                 self._read_body(response)
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, TransportFailure) as exc:
-                self._failed(request, exc)
+                lost = self._failed(request, exc)
+                if first is None:  # a dropped connection or a timeout may not repeat: sent once more
+                    first = Observed.lost(request.method or "GET", request.url or "", curl_command(request),
+                                          lost.reason).to_dict()
+                    continue
+                raise lost from None
             self.failures_in_a_row = 0
-            if response.status_code != 429 or not self.retry_429:
+            status = response.status_code
+            if status >= 500 and first is None:  # one server error is not yet a verdict: sent once more
+                first = Observed.of(Exchange(response)).to_dict()
+                continue
+            if first is not None and status < 500 and status != 429:
+                self.ledger.record_transient(first, Observed.of(Exchange(response)).to_dict())
+                first = None
+            quota = layers.quota_signal(status, response.headers, response.text)
+            if quota is not None:
+                raise QuotaExhausted(self.ledger.set_fatal(self._quota_reason(request, quota)))
+            if status != 429:
+                layers.SHARED_BODIES.see(request.method or "GET", request.url or "", self.credential_of(request),
+                                         status, response.content)
+                return response  # a 5xx that repeated is deterministic: the tests and TRN-04 judge it
+            if not self.retry_429:
                 return response
-            if attempt >= self.max_retries_429:
-                raise RateLimitedTooLong(self.ledger.set_fatal(
-                    f"the deployment answered 429 to {request.method} {redact(request.url or '')} "
-                    f"{attempt + 1} times in a row, waiting Retry-After each time"))
-            attempt += 1
+            if throttled >= self.max_retries_429:
+                raise QuotaExhausted(self.ledger.set_fatal(self._quota_reason(request,
+                    f"429 to {request.method} {redact(request.url or '')} {throttled + 1} times in a row, "
+                    f"through {time.monotonic() - since:.0f} s of backoff")))
+            since = since or time.monotonic()
+            throttled += 1
             self.ledger.learn_from_429()
-            wait = min(self.max_wait, retry_after_seconds(response, self.retry_after_header) or 1.0)
-            time.sleep(wait)
-            self.ledger.rate_limited(wait)
+            self._wait_out(response, throttled)
+
+    def credential_of(self, request: requests.PreparedRequest) -> str | None:
+        """The key a request carries: its key header, else its Authorization token."""
+        key = request.headers.get(self.api_key_header)
+        if key is None:
+            _, _, token = (request.headers.get("Authorization") or "").partition(" ")
+            key = token.strip() or None
+        return key
+
+    def role_of(self, request: requests.PreparedRequest) -> str:
+        """Which of the run's keys a request carries (:data:`~conformance.runtime.budget.KEY_ROLES`)."""
+        return self.key_roles.get(self.credential_of(request) or "", "other")
+
+    def _wait_out(self, response: requests.Response, attempt: int) -> None:
+        """Wait before sending a throttled request again: its ``Retry-After`` when it has one, else an
+        exponential backoff with jitter (a gateway's throttle often sends none); never longer than
+        ``--max-retry-wait``."""
+        retry_after = retry_after_seconds(response, self.retry_after_header)
+        if retry_after is None:
+            retry_after = BACKOFF_BASE * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
+        wait = min(self.max_wait, retry_after)
+        time.sleep(wait)
+        self.ledger.rate_limited(wait)
+
+    def _quota_reason(self, request: requests.PreparedRequest, signal: str) -> str:
+        totals, role = self.ledger.totals(), self.role_of(request)
+        return (f"the {role.replace('_', ' ')} key's quota is exhausted after {totals.by_key.get(role, 0)} requests "
+                f"with it ({totals.requests} in all; {signal}); nothing more can be judged until the quota period "
+                "resets")
 
     def _read_body(self, response: requests.Response) -> None:
         """Read the whole body now, at most ``max_bytes`` and within ``timeout`` seconds."""
@@ -174,7 +253,9 @@ class PoliteAdapter(HTTPAdapter):
         response._content_consumed = True
         response.close()
 
-    def _failed(self, request: requests.PreparedRequest, exc: BaseException) -> None:
+    def _failed(self, request: requests.PreparedRequest, exc: BaseException) -> TransportFailure:
+        """The transport failure of one attempt (returned), or the run's end when the deployment is
+        unreachable or stopped answering (raised)."""
         self.failures_in_a_row += 1
         reason = str(exc) if isinstance(exc, TransportFailure) else transport_reason(exc, self.timeout)
         what = f"{reason}: {request.method} {redact(request.url or '')}"
@@ -184,7 +265,7 @@ class PoliteAdapter(HTTPAdapter):
             raise DeploymentUnreachable(self.ledger.set_fatal(
                 f"the deployment stopped answering: {self.failures_in_a_row} requests in a row got no HTTP "
                 f"answer, the last: {what}")) from None
-        raise TransportFailure(what) from None
+        return TransportFailure(what, request, reason)
 
 
 def retry_after_seconds(response: requests.Response, header: str = "Retry-After") -> float | None:
@@ -196,7 +277,8 @@ def retry_after_seconds(response: requests.Response, header: str = "Retry-After"
 
 def make_session(ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30.0, pool: int = 8,
                  timeout: float = 5.0, max_bytes: int = 8 * 2**20, base_url: str | None = None,
-                 retry_after_header: str = "Retry-After") -> requests.Session:
+                 retry_after_header: str = "Retry-After", api_key_header: str = "x-api-key",
+                 key_roles: dict[str, str] | None = None) -> requests.Session:
     """A session that sends every request through ``ledger`` (see :class:`PoliteAdapter`).
 
     The environment (proxies, CA bundle) is read once here for ``base_url`` rather than on every
@@ -215,7 +297,8 @@ def make_session(ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30
     if bundle:
         session.verify = bundle
     adapter = PoliteAdapter(ledger, retry_429=retry_429, max_wait=max_wait, timeout=timeout, max_bytes=max_bytes,
-                            retry_after_header=retry_after_header, pool_connections=pool, pool_maxsize=pool)
+                            retry_after_header=retry_after_header, api_key_header=api_key_header,
+                            key_roles=key_roles, pool_connections=pool, pool_maxsize=pool)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "iris-conformance"
@@ -224,6 +307,16 @@ def make_session(ledger: Ledger, *, retry_429: bool = True, max_wait: float = 30
 
 
 _DEFAULT_HEADERS = {k.lower() for k in ("User-Agent", "Accept-Encoding", "Accept", "Connection", "Content-Length")}
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259)")
+
+
+def strict_json(content: bytes | str) -> Any:
+    """``content`` parsed as RFC 8259 JSON: ``NaN``, ``Infinity`` and ``-Infinity`` are refused
+    (``ValueError``), as a JavaScript or Go client refuses them."""
+    return json.loads(content, parse_constant=_no_constant)
 
 
 def curl_command(request: requests.PreparedRequest) -> str:
@@ -246,6 +339,21 @@ class Exchange:
         self.response = response
         self.request: requests.PreparedRequest = response.request
 
+    @classmethod
+    def of(cls, response: Any) -> "Exchange":
+        """An exchange of a ``requests`` response, or of schemathesis' own ``Response`` (what
+        ``case.call`` returns: its headers map to lists)."""
+        if isinstance(response, requests.Response):
+            return cls(response)
+        converted = requests.Response()
+        converted.status_code = response.status_code
+        converted.headers = requests.structures.CaseInsensitiveDict(
+            {name: ", ".join(values) for name, values in response.headers.items()})
+        converted._content = response.content
+        converted.encoding = response.encoding
+        converted.request = response.request
+        return cls(converted)
+
     @property
     def status(self) -> int:
         return self.response.status_code
@@ -259,21 +367,22 @@ class Exchange:
         return self.response.text
 
     @cached_property
-    def body(self) -> Any:
-        """The parsed JSON body, or ``None`` when the body is not JSON (parsed once)."""
+    def _parsed(self) -> tuple[bool, Any]:
         try:
-            return self.response.json()
+            return True, strict_json(self.response.content)
         except ValueError:
-            return None
+            return False, None
 
-    @cached_property
+    @property
+    def body(self) -> Any:
+        """The parsed JSON body, or ``None`` when the body is not JSON (parsed once, strictly)."""
+        return self._parsed[1]
+
+    @property
     def is_json(self) -> bool:
-        """Whether the body parses as JSON (whatever its Content-Type says)."""
-        try:
-            json.loads(self.response.content)
-        except ValueError:
-            return False
-        return True
+        """Whether the body is JSON as RFC 8259 defines it, whatever its Content-Type says: Python's
+        ``json`` also reads ``NaN`` and ``Infinity``, which are not JSON and which JSON clients refuse."""
+        return self._parsed[0]
 
     @property
     def curl(self) -> str:

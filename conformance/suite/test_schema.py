@@ -8,7 +8,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import ignored_auth
 
 from conformance.checks.expect import Violation
-from conformance.checks.schema import SCHEMA_TEST_REQUIREMENTS, failed_requirements, failure_text, load_schema
+from conformance.checks.schema import SCHEMA_TEST_REQUIREMENTS, failure_text, load_schema, typed_failures
 from conformance.contract import active
 
 SPEC = active.run().spec  # the run's spec, its overlays applied (the fixtures' iris_spec)
@@ -39,7 +39,8 @@ def test_operation_conforms_to_spec(case, api_base_url, iris_auth_headers, http_
                                                  "headers": headers})
     except (FailureGroup, Failure) as exc:
         failures = list(exc.exceptions) if isinstance(exc, FailureGroup) else [exc]
-        ids = failed_requirements(SPEC, case, failures, response)
-        raise Violation(ids, text=failure_text(exc, label, ids), judged_all=True) from None
+        typed = typed_failures(SPEC, case, failures, response)
+        ids = [f.requirement_id for f in typed]
+        raise Violation(ids, text=failure_text(exc, label, ids), judged_all=True, failures=typed) from None
     if 200 <= response.status_code < 300:
         auth_enforced.add(label)

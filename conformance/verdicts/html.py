@@ -45,6 +45,7 @@ STYLE = """
 #iris-matrix td.iris-id{white-space:nowrap;font-weight:bold}
 #iris-matrix tr.iris-row[data-verdict="not run"]{color:#777}
 #iris-matrix .hidden{display:none}
+#iris-matrix .iris-why{margin-top:3px}
 #iris-filter label{margin-right:12px;cursor:pointer}
 .iris-repro{display:flex;gap:6px;align-items:flex-start;margin-top:4px}
 .iris-repro code{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:2px 4px;flex:1}
@@ -136,6 +137,12 @@ def banner(document: dict[str, Any], facts: Iterable[tuple[str, str]]) -> str:
         f"<li><b>{_e(u['requirement'])}</b> on {_e(', '.join(u['operations']) or 'every operation')}: "
         f"<b>{_e(u['status'])}</b> ({_e(u['why'])}). {_e(u['reason'])}; owner {_e(u['owner'])}, "
         f"expires {_e(u['expires'])}</li>" for u in uses)
+    layers = document.get("answered_by_layers") or []
+    layer_items = "".join(f"<li><b>{_e(g['answered_by'])}</b> answered, not the API: "
+                          f"{_e(', '.join(g['requirements']))} ({_e(g['evidence'])}); {_e(g['advice'])}</li>"
+                          for g in layers)
+    layer_block = (f'<div class="iris-inforce" id="iris-layers"><b>Not answered by the API:</b>'
+                   f"<ul>{layer_items}</ul></div>") if layers else ""
     # overlays and waivers are shown above as what is in force: not again among the facts
     rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in facts if k not in IN_FORCE)
     return redact(
@@ -145,7 +152,7 @@ def banner(document: dict[str, Any], facts: Iterable[tuple[str, str]]) -> str:
         f'<div class="iris-inforce" id="iris-overlays"><b>Overlays in force:</b> '
         f'{_assumes(overlays)}{f"<ul>{overlay_items}</ul>" if overlays else ""}</div>'
         f'<div class="iris-inforce" id="iris-waivers"><b>Waivers:</b> '
-        f'{f"<ul>{waiver_items}</ul>" if uses else "none"}</div>'
+        f'{f"<ul>{waiver_items}</ul>" if uses else "none"}</div>{layer_block}'
         f'<table id="iris-facts">{rows}</table></div>')
 
 
@@ -175,12 +182,15 @@ def matrix(document: dict[str, Any]) -> str:
 
 def _row(row: dict[str, Any]) -> str:
     verdict = row["verdict"]
-    label = row["why"] if verdict == "blocked" else verdict
+    label = "blocked" if verdict == "blocked" else verdict
     detail = ""
-    if row.get("why") and verdict != "blocked":
-        detail += f"<div>{_e(row['why'])}</div>"
-    for what in (row.get("every_response_findings") or [])[:3]:
-        detail += f"<div>every response: {_e(what)}</div>"
+    if row.get("why") and verdict != "passed":
+        detail += f'<div class="iris-why"><b>why:</b> {_e(row["why"])}</div>'
+    violations = row.get("violations") or []
+    for other in violations[1:3]:
+        detail += f'<div class="iris-why">also: {_e(other.get("reason", ""))}</div>'
+    if len(violations) > 3:
+        detail += f"<div><small>(+{len(violations) - 3} more distinct violations in conformance.json)</small></div>"
     if row.get("repro"):
         where = f" (in {_e(row['failing_test'].split('::')[-1])})" if row.get("failing_test") else ""
         detail += (f'<div class="iris-repro"><code>{_e(row["repro"])}</code>'

@@ -12,12 +12,13 @@ broke first), passed, or not run (with the reasons).
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from conformance.checks.failures import Failure
+from conformance.checks.failures import load as failures_load
 from conformance.contract import requirements
 from conformance.verdicts import waivers as waiving
 from conformance.runtime.redaction import redact
@@ -25,8 +26,10 @@ from conformance.runtime.redaction import redact
 REQUIREMENTS_PROPERTY = "requirements"
 FAILED_REQUIREMENTS_PROPERTY = "failed_requirements"
 WARNING_PROPERTY = "conformance_warning"
-#: every-response findings made during a test (JSON lines of :class:`conformance.checks.every_response.Finding`)
+#: every-response findings made during a test (JSON lines of :class:`conformance.checks.failures.Failure`)
 FINDINGS_PROPERTY = "conformance_findings"
+#: the typed failures a failing (or warning) test's violations carry (JSON lines of ``Failure``)
+FAILURES_PROPERTY = "conformance_failures"
 #: the failing test judged every one of its requirements (those its violation does not name held)
 JUDGED_ALL_PROPERTY = "conformance_judged_all"
 #: marks the report rows the plugin writes for every-response findings (already recorded)
@@ -52,7 +55,6 @@ CONFORMANT, NOT_CONFORMANT, CANNOT_JUDGE = "CONFORMANT", "NOT CONFORMANT", "CANN
 
 def run_verdict(exit_status: int) -> str:
     return {0: CONFORMANT, 1: NOT_CONFORMANT}.get(int(exit_status), CANNOT_JUDGE)
-_CURL = re.compile(r"curl [^\n]+")
 
 
 @dataclass
@@ -64,23 +66,27 @@ class RequirementResult:
     skipped: list[str] = field(default_factory=list)
     #: failures a waiver in force covered (counted apart: they do not fail the run)
     waived: int = 0
-    #: the first failure no waiver covered (the repro shown for a FAILED or warning verdict)
-    first_failure: str | None = None
+    #: the distinct failures no waiver covered, in the order seen (the first is the verdict's reason)
+    failures: list[Failure] = field(default_factory=list)
     first_failure_test: str | None = None
-    #: the first failure a waiver covered (the repro shown for a waived verdict)
-    first_waived: str | None = None
+    #: the distinct failures a waiver covered (the first is a waived verdict's reason)
+    waived_failures: list[Failure] = field(default_factory=list)
     first_waived_test: str | None = None
     #: the operations ("GET /stations", None when unknown) of the failures no waiver covered
     uncovered_operations: set[str | None] = field(default_factory=set)
     #: the waivers (by index) that covered a failure of it, and those that would have but expired
     waived_by: set[int] = field(default_factory=set)
     expired_waivers: set[int] = field(default_factory=set)
-    #: requirements whose violation kept a test of this one from judging it
-    blocked_by: set[str] = field(default_factory=set)
+    #: requirements whose violation kept a test of this one from judging it -> that violation
+    blocked_by: dict[str, Failure | None] = field(default_factory=dict)
     #: every-response findings against this requirement (distinct, in the order seen)
-    findings: list[Any] = field(default_factory=list)
+    findings: list[Failure] = field(default_factory=list)
     #: requests its tests sent (a test of several requirements shares its requests among them)
     requests: float = 0.0
+
+    @property
+    def first_failure(self) -> Failure | None:
+        return self.failures[0] if self.failures else None
 
 
 class Verdicts:
@@ -114,7 +120,6 @@ class Verdicts:
         self._count_requests(ids, int(props.get(REQUESTS_PROPERTY, 0)))
         if not ids:
             return
-        violated = [i for i in props.get(FAILED_REQUIREMENTS_PROPERTY, "").split(",") if i] or ids
         nodeid = report.nodeid
         if not is_outcome(report):
             return
@@ -131,17 +136,21 @@ class Verdicts:
             for rid in ids:
                 self.results[rid].passed += 1
             return
-        curl = _first_curl(report)
-        repro = curl or (props[WARNING_PROPERTY][:300] if warned else None)
-        operation = self.waivers.operation_of(nodeid, curl)
-        for rid in violated:
-            self.results[rid].tests.add(nodeid)
-            self._violation(rid, operation, repro, nodeid, warned)
+        failures = failures_of(report)
+        violated = list(dict.fromkeys(f.requirement_id for f in failures)) or \
+            [i for i in props.get(FAILED_REQUIREMENTS_PROPERTY, "").split(",") if i] or ids
+        if not failures:  # a failure without a violation (an error in the test): its own words
+            failures = [untyped_failure(rid, report) for rid in violated]
+        for failure in failures:
+            self.results[failure.requirement_id].tests.add(nodeid)
+            self._violation(failure, nodeid, warned)
+        blockers = {f.requirement_id: f for f in reversed(failures)}
         for rid in set(ids) - set(violated):
             if JUDGED_ALL_PROPERTY in props:
                 self.results[rid].passed += 1
             else:
-                self.results[rid].blocked_by.update(violated)
+                for blocker in violated:
+                    self.results[rid].blocked_by.setdefault(blocker, blockers.get(blocker))
 
     def _count_requests(self, ids: list[str], sent: int) -> None:
         if not ids:
@@ -154,7 +163,7 @@ class Verdicts:
         return sorted(((rid, round(r.requests)) for rid, r in self.results.items() if r.requests),
                       key=lambda item: (-item[1], item[0]))
 
-    def add_finding(self, finding: Any, nodeid: str) -> None:
+    def add_finding(self, finding: Failure, nodeid: str) -> None:
         """An every-response finding: FAILED (warning for a SHOULD) on its own requirement, once."""
         if finding.key in self._finding_keys:
             return
@@ -162,20 +171,23 @@ class Verdicts:
         result = self.results[finding.requirement_id]
         result.tests.add(f"every response (first seen in {nodeid})")
         result.findings.append(finding)
-        warned = requirements.get(finding.requirement_id).is_should and not self.strict
-        self._violation(finding.requirement_id, finding_operation(finding), finding.curl, nodeid, warned)
+        self._violation(finding, nodeid, self.warns([finding.requirement_id]))
 
-    def _violation(self, rid: str, operation: str | None, repro: str | None, nodeid: str, warned: bool) -> None:
-        """One failure (or SHOULD warning) of ``rid`` seen on ``operation``: waived when a waiver in
-        force covers it."""
+    def _violation(self, failure: Failure, nodeid: str, warned: bool) -> None:
+        """One failure (or SHOULD warning) seen on its operation: waived when a waiver in force
+        covers it. Each distinct failure (requirement, operation, kind) is kept once."""
+        rid = failure.requirement_id
         result = self.results[rid]
+        operation = self.waivers.operation_of(nodeid, failure.operation)
+        failure = failure.with_operation(operation)
         waiver = self.covering(rid, operation)
         if waiver is not None:
             result.waived += 1
             result.waived_by.add(waiver.index)
             self._covered[waiver.index].add(operation)
-            if result.first_waived is None:
-                result.first_waived, result.first_waived_test = repro, nodeid
+            _keep_distinct(result.waived_failures, failure)
+            if result.first_waived_test is None:
+                result.first_waived_test = nodeid
             return
         expired = self.waivers.expired_for(rid, operation)
         if expired is not None:
@@ -185,8 +197,14 @@ class Verdicts:
         else:
             result.failed += 1
         result.uncovered_operations.add(operation)
-        if result.first_failure is None:
-            result.first_failure, result.first_failure_test = repro, nodeid
+        _keep_distinct(result.failures, failure)
+        if result.first_failure_test is None:
+            result.first_failure_test = nodeid
+
+    def warns(self, requirement_ids: Iterable[str]) -> bool:
+        """The verdict rule: a violation of SHOULD requirements only is a warning, unless strict."""
+        ids = list(requirement_ids)
+        return bool(ids) and not self.strict and all(requirements.get(rid).is_should for rid in ids)
 
     def covering(self, rid: str, operation: str | None) -> "waiving.Waiver | None":
         """The waiver in force that covers a failure of ``rid`` on ``operation``."""
@@ -195,8 +213,9 @@ class Verdicts:
     def waived_requirements(self, report: Any, violated: Iterable[str]) -> list["waiving.Waiver"] | None:
         """The waivers covering each of ``violated`` as seen in ``report``, or None unless all are
         covered (then the report is an expected failure, not a failure of the run)."""
-        operation = self.waivers.operation_of(report.nodeid, _first_curl(report))
-        found = [self.covering(rid, operation) for rid in violated]
+        operations = {f.requirement_id: f.operation for f in failures_of(report)}
+        found = [self.covering(rid, self.waivers.operation_of(report.nodeid, operations.get(rid)))
+                 for rid in violated]
         return found if found and all(found) else None  # type: ignore[return-value]
 
     def findings(self) -> dict[str, list[Any]]:
@@ -204,19 +223,23 @@ class Verdicts:
         return {rid: list(r.findings) for rid, r in sorted(self.results.items()) if r.findings}
 
     def verdict(self, rid: str) -> tuple[str, str]:
+        """The requirement's verdict and why: for FAILED, warning, waived and blocked the reason of
+        its first violation (what was checked, expected and got), for not run what kept it from running."""
         result = self.results.get(rid)
         interrupted = self.interrupted.get(rid)
         if result is None or not result.tests:
             return "not run", interrupted or "no conformance test collected for it"
-        if result.failed:
-            return "FAILED", self._expired_why(result)
-        if result.warnings:
-            return "warning", self._expired_why(result)
+        if result.failed or result.warnings:
+            return ("FAILED" if result.failed else "warning"), _join(
+                _reason(result.failures), self._expired_why(result))
         if result.waived:
-            return "waived", "; ".join("waived: " + self.waivers.waivers[i].describe() for i in sorted(result.waived_by))
-        blockers = sorted(result.blocked_by - {rid})
+            return "waived", _join(_reason(result.waived_failures), "; ".join(
+                "waived: " + self.waivers.waivers[i].describe() for i in sorted(result.waived_by)))
+        blockers = {b: f for b, f in result.blocked_by.items() if b != rid}
         if blockers:
-            return "blocked", "blocked by " + ", ".join(blockers)
+            first = next((f for f in blockers.values() if f is not None), None)
+            return "blocked", "blocked by " + ", ".join(sorted(blockers)) + (
+                f" ({first.requirement_id}: {first.reason()})" if first is not None else "")
         if interrupted:
             return "not run", interrupted
         if result.passed:
@@ -234,19 +257,45 @@ class Verdicts:
             verdict, why = self.verdict(rid)
             result = self.results.get(rid, RequirementResult())
             waived = verdict == "waived"
+            shown = result.waived_failures if waived else result.failures
+            if verdict == "blocked":
+                shown = [f for f in result.blocked_by.values() if f is not None][:1]
             rows.append({
                 "id": rid, "level": req.level, "source": req.source, "section": req.section,
                 "verdict": verdict, "why": why, "text": req.text, "tests": sorted(result.tests),
                 "failing_test": result.first_waived_test if waived else result.first_failure_test,
-                "repro": result.first_waived if waived else result.first_failure,
-                "blocked_by": sorted(result.blocked_by - {rid}) if verdict == "blocked" else [],
-                "every_response_findings": [f.what for f in result.findings],
+                "repro": shown[0].curl if shown else None,
+                "violations": [f.to_dict() for f in shown] if verdict != "blocked" else [],
+                "violation_count": len(shown) if verdict != "blocked" else 0,
+                "answered_by": next((f.layer.product for f in shown if f.layer is not None), None),
+                "blocked_by": sorted(set(result.blocked_by) - {rid}) if verdict == "blocked" else [],
+                "every_response_findings": [f.reason() for f in result.findings],
                 "assumes_overlay": rid in self.overlaid,
                 "requests": round(result.requests),
                 "waivers": [self.waivers.waivers[i].to_dict() for i in sorted(result.waived_by)] if waived else [],
                 "expired_waivers": [self.waivers.waivers[i].to_dict() for i in sorted(result.expired_waivers)],
             })
         return rows
+
+    def layer_findings(self, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """The requirements whose shown violation an API gateway, a CDN or a proxy made rather than the
+        API (or a shared cache served), grouped by that layer: what a vendor fixes in the gateway's
+        configuration, not in the API."""
+        groups: dict[str, dict[str, Any]] = {}
+        for row in rows if rows is not None else self.rows():
+            for violation in row["violations"][:1]:
+                layer = violation.get("answered_by")
+                cache = violation.get("cache")
+                if layer is None and not cache:
+                    continue
+                name = layer or "a shared cache"
+                evidence = next((o["layer"]["evidence"] for o in violation["evidence"] if o.get("layer")), cache)
+                group = groups.setdefault(name, {
+                    "answered_by": name, "requirements": [], "evidence": evidence,
+                    "advice": "a cache whose key leaves out the credential serves one key's answers to another"
+                    if layer is None else "fix the gateway's configuration (routes, responses, limits), not the API"})
+                group["requirements"].append(row["id"])
+        return list(groups.values())
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(VERDICTS, 0)
@@ -262,7 +311,9 @@ class Verdicts:
 
     def document(self, meta: dict[str, Any]) -> dict[str, Any]:
         """``conformance.json``: the run's facts, the counts, the matrix and the waivers' fate."""
-        return {"meta": meta, "counts": self.counts(), "requirements": self.rows(),
+        rows = self.rows()
+        return {"meta": meta, "counts": self.counts(), "requirements": rows,
+                "answered_by_layers": self.layer_findings(rows),
                 "waivers": [use.to_dict() for use in self.waiver_uses()]}
 
     def write_json(self, path: Path, meta: dict[str, Any]) -> None:
@@ -282,25 +333,41 @@ def _skip_reason(report: Any) -> str:
     return str(longrepr)
 
 
-def _first_curl(report: Any) -> str | None:
-    """The first curl repro of a failing report (or of a SHOULD warning's message)."""
-    text = report.longreprtext or dict(report.user_properties).get(WARNING_PROPERTY) or ""
-    match = _CURL.search(redact(text))
-    return match.group(0) if match else None
+def _keep_distinct(failures: list[Failure], failure: Failure) -> None:
+    if all(f.key != failure.key for f in failures):
+        failures.append(failure)
 
 
-def finding_operation(finding: Any) -> str | None:
-    """The operation label ("GET /tariffs") an every-response finding was made on, if known."""
-    parts = finding.key.split("|")
-    return parts[1] if len(parts) > 2 and " " in parts[1] else None
+def _reason(failures: list[Failure]) -> str:
+    """The first distinct failure's reason, and how many distinct violations there were."""
+    if not failures:
+        return ""
+    more = f" (1 of {len(failures)} distinct violations)" if len(failures) > 1 else ""
+    return failures[0].reason() + more
 
 
-def findings_of(report: Any) -> list[Any]:
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def findings_of(report: Any) -> list[Failure]:
     """The every-response findings a test report carries."""
-    from conformance.checks.every_response import Finding
+    return failures_load(dict(report.user_properties).get(FINDINGS_PROPERTY))
 
-    text = dict(report.user_properties).get(FINDINGS_PROPERTY)
-    return [Finding.from_json(line) for line in text.splitlines() if line] if text else []
+
+def failures_of(report: Any) -> list[Failure]:
+    """The typed failures of a failing (or warning) test report's violations."""
+    return failures_load(dict(report.user_properties).get(FAILURES_PROPERTY))
+
+
+def untyped_failure(rid: str, report: Any) -> Failure:
+    """A failure of a test that raised no typed violation (an error in the test itself, a failed
+    input): the crash message stands for what came back."""
+    longrepr = getattr(report, "longrepr", None)
+    crash = getattr(getattr(longrepr, "reprcrash", None), "message", None)
+    text = crash or getattr(report, "longreprtext", "") or dict(report.user_properties).get(WARNING_PROPERTY) or ""
+    line = next((ln.strip() for ln in redact(str(text)).splitlines() if ln.strip()), "the test failed")
+    return Failure(rid, check="the test did not complete", got=line[:300], kind="test error")
 
 
 def requirement_ids(marks: Iterable[Any]) -> list[str]:

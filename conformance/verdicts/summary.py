@@ -72,6 +72,11 @@ def render(document: dict[str, Any]) -> str:
     if not_run:  # often many (a targeted run, no other-tenant key): folded away
         lines += [f"<details><summary>{len(not_run)} requirement{'s' if len(not_run) != 1 else ''} not run"
                   "</summary>", "", *_table(not_run), "</details>", ""]
+    layers = document.get("answered_by_layers") or []
+    if layers:
+        lines += ["**Not answered by the API** (fix these in the gateway, CDN or cache, not in the API):", ""]
+        lines += [f"- {cell(g['answered_by'])}: {', '.join(g['requirements'])} ({cell(g['evidence'])})" for g in layers]
+        lines.append("")
     uses = document.get("waivers") or []
     if uses:
         lines += ["| waiver | operations | status | why | owner | expires |", "|---|---|---|---|---|---|"]

@@ -22,15 +22,14 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
-from urllib.parse import urlsplit
 
 import yaml
 
 from conformance.contract import requirements
+from conformance.contract.operations import OperationIndex, operation_of_nodeid
 
 if TYPE_CHECKING:
     from conformance.contract.spec import Spec
@@ -120,9 +119,6 @@ class Waivers:
     today: dt.date
     #: operation id -> label ("listStations" -> "GET /stations"), from the spec
     labels: dict[str, str] = field(default_factory=dict)
-    #: (method, compiled path template, label), from the spec; longest template first
-    templates: list[tuple[str, re.Pattern[str], str]] = field(default_factory=list)
-    base_path: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.waivers)
@@ -146,38 +142,11 @@ class Waivers:
 
     # ------------------------------------------------------------------ the operation of a failure
 
-    def operation_of(self, nodeid: str, curl: str | None) -> str | None:
-        """The operation a failure was seen on, as a label ("GET /stations"): the request of its
-        first curl repro when that is an operation of the spec, else the operation the test is
+    def operation_of(self, nodeid: str, operation: str | None) -> str | None:
+        """The operation a failure was seen on, as a label ("GET /stations"): the one its typed
+        failure names (the request that broke the requirement), else the operation the test is
         parametrized with (``test_x[listStations]``, schemathesis' ``test_api[GET /stations]``)."""
-        return self._operation_of_curl(curl) or self._operation_of_nodeid(nodeid)
-
-    def _operation_of_curl(self, curl: str | None) -> str | None:
-        if not curl:
-            return None
-        match = re.search(r"-X\s+([A-Z]+)\s+'?([^'\s]+)", curl)
-        method = match.group(1) if match else "GET"
-        url = match.group(2) if match else next((w for w in curl.split() if "://" in w), "").strip("'\"")
-        if not url:
-            return None
-        path = urlsplit(url).path
-        if self.base_path and path.startswith(self.base_path):
-            path = path[len(self.base_path):]
-        for op_method, pattern, label in self.templates:
-            if op_method == method and pattern.fullmatch(path):
-                return label
-        return None
-
-    def _operation_of_nodeid(self, nodeid: str) -> str | None:
-        match = re.search(r"\[([^\]]+)\]$", nodeid)
-        if not match:
-            return None
-        for part in [match.group(1), *match.group(1).split("-")]:
-            if part in self.labels:
-                return self.labels[part]
-            if part in self.labels.values():
-                return part
-        return None
+        return operation or operation_of_nodeid(self.labels, nodeid)
 
     # ------------------------------------------------------------------ after the run
 
@@ -214,7 +183,7 @@ def none(today: dt.date | None = None) -> Waivers:
     return Waivers(None, "", (), today or dt.datetime.now(dt.timezone.utc).date())
 
 
-def load(path: str | Path, spec: "Spec", today: dt.date, base_url: str = "") -> Waivers:
+def load(path: str | Path, spec: "Spec", today: dt.date) -> Waivers:
     """The waivers of ``path``, validated against the registry and ``spec``; :class:`WaiverError`
     with what to change otherwise."""
     path = Path(path)
@@ -227,22 +196,14 @@ def load(path: str | Path, spec: "Spec", today: dt.date, base_url: str = "") -> 
         document = yaml.load(data.decode("utf-8"), Loader=_Loader)  # noqa: S506 - a safe loader
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise WaiverError(f"{where}: is not YAML: {exc}") from None
-    labels = {op.operation_id: f"{op.method} {op.path}" for op in spec.operations.values()}
-    templates = sorted(((op.method, _template(op.path), f"{op.method} {op.path}") for op in spec.operations.values()),
-                       key=lambda t: -len(t[1].pattern))
+    labels = OperationIndex(spec).labels
     problems: list[str] = []
     waivers = _parse(document, labels, problems)
     problems += _overlaps(waivers)
     if problems:
         raise WaiverError(f"{where}:\n" + "\n".join(f"  {p}" for p in problems)
                           + "\nA waiver file looks like this:\n" + EXAMPLE)
-    return Waivers(path, hashlib.sha256(data).hexdigest(), tuple(waivers), today, labels, templates,
-                   urlsplit(base_url).path.rstrip("/"))
-
-
-def _template(path: str) -> re.Pattern[str]:
-    return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part)
-                              for part in re.split(r"(\{[^}]+\})", path)))
+    return Waivers(path, hashlib.sha256(data).hexdigest(), tuple(waivers), today, labels)
 
 
 def _parse(document: Any, labels: dict[str, str], problems: list[str]) -> list[Waiver]:

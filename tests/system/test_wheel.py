@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from suite_runner import suite_env
+from suite_runner import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 
 #: builds the wheel and installs it with its dependencies (from the package index, or pip's cache)
 pytestmark = pytest.mark.system

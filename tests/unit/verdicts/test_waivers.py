@@ -13,7 +13,8 @@ import pytest
 from conformance.verdicts import model as reporting
 from conformance.contract import spec as specs
 from conformance.verdicts import waivers as waiving
-from conformance.checks.every_response import Finding
+from conformance.checks.failures import Failure, Observed
+from conformance.contract.operations import OperationIndex
 
 TODAY = dt.date(2026, 12, 1)
 BASE = "http://127.0.0.1:9/api/v1/d2s/external"
@@ -28,7 +29,7 @@ def spec() -> specs.Spec:
 def load(tmp_path, spec, text: str) -> waiving.Waivers:
     path = tmp_path / "waivers.yaml"
     path.write_text(text)
-    return waiving.load(path, spec, TODAY, BASE)
+    return waiving.load(path, spec, TODAY)
 
 
 def problem(tmp_path, spec, text: str) -> str:
@@ -75,10 +76,13 @@ def test_not_a_list_of_waivers(tmp_path, spec):
     assert "a mapping with one key, 'waivers'" in problem(tmp_path, spec, "- requirement: GEO-03\n")
 
 
-def test_the_operation_of_a_failure_comes_from_its_curl_then_its_node_id(tmp_path, spec):
+def test_the_operation_of_a_failure_comes_from_its_request_then_its_node_id(tmp_path, spec):
     waivers = load(tmp_path, spec, entry())
-    assert waivers.operation_of("t.py::test_x", CURL) == "GET /chargers/status"
-    assert waivers.operation_of("t.py::test_x", f"curl -sS -X GET '{BASE}/stations/12?a=1'") == "GET /stations/{id}"
+    index = OperationIndex(spec, BASE)
+    assert index.label("GET", f"{BASE}/chargers/status?lat=1&lng=2&radius=3") == "GET /chargers/status"
+    assert index.label("GET", f"{BASE}/stations/12?a=1") == "GET /stations/{id}"
+    assert index.label("POST", f"{BASE}/stations/12") is None and index.label("GET", f"{BASE}/nope") is None
+    assert waivers.operation_of("t.py::test_x[listTariffs]", "GET /stations") == "GET /stations"
     assert waivers.operation_of("t.py::test_x[listTariffs]", None) == "GET /tariffs"
     assert waivers.operation_of("t.py::test_api[GET /sessions/{id}]", None) == "GET /sessions/{id}"
     assert waivers.operation_of("t.py::test_x", None) is None
@@ -86,8 +90,15 @@ def test_the_operation_of_a_failure_comes_from_its_curl_then_its_node_id(tmp_pat
 
 # ---------------------------------------------------------------------------------------- verdicts
 
-def failing(nodeid="suite/test_geo.py::test_items[getChargerStatus]", ids=("GEO-03",), curl=CURL):
-    props = [(reporting.REQUIREMENTS_PROPERTY, ",".join(ids))]
+def failure(rid: str, operation: str | None, curl: str = CURL, status: int = 200) -> Failure:
+    seen = Observed("GET", curl.split("'")[1] if "'" in curl else BASE, curl, status, "{}")
+    return Failure(rid, "a check", expected="what the contract says", operation=operation, evidence=(seen,))
+
+
+def failing(nodeid="suite/test_geo.py::test_items[getChargerStatus]", ids=("GEO-03",), curl=CURL,
+            operation="GET /chargers/status"):
+    props = [(reporting.REQUIREMENTS_PROPERTY, ",".join(ids)),
+             (reporting.FAILURES_PROPERTY, "\n".join(failure(rid, operation, curl).to_json() for rid in ids))]
     return SimpleNamespace(nodeid=nodeid, when="call", user_properties=props, outcome="failed", passed=False,
                            failed=True, skipped=False, longrepr=curl, longreprtext=curl)
 
@@ -125,7 +136,8 @@ def test_a_waiver_narrowed_to_another_operation_does_not_cover(tmp_path, spec):
 def test_a_failure_on_an_operation_the_waiver_does_not_name_keeps_the_requirement_failed(tmp_path, spec):
     verdicts = verdicts_with(tmp_path, spec, entry(operations='["GET /chargers/status"]'))
     verdicts.record(failing())
-    verdicts.record(failing(nodeid="suite/test_x.py::test_y[listStations]", curl=f"curl -X GET '{BASE}/stations'"))
+    verdicts.record(failing(nodeid="suite/test_x.py::test_y[listStations]", curl=f"curl -X GET '{BASE}/stations'",
+                            operation="GET /stations"))
     assert verdicts.verdict("GEO-03")[0] == "FAILED"
     (use,) = verdicts.waiver_uses()
     assert use.status == waiving.APPLIED and "not the failures on GET /stations" in use.why
@@ -155,9 +167,9 @@ def test_a_waiver_of_a_requirement_that_passed_is_unused(tmp_path, spec):
 
 def test_an_every_response_finding_is_waived_on_its_operation(tmp_path, spec):
     verdicts = verdicts_with(tmp_path, spec, entry(requirement="TRN-04", operations='["GET /tariffs"]'))
-    verdicts.add_finding(Finding("TRN-04", "GET /tariffs: 500", "curl x", 500, "TRN-04|GET /tariffs|status 500"), "t")
+    verdicts.add_finding(failure("TRN-04", "GET /tariffs", f"curl -X GET '{BASE}/tariffs'", 500), "t")
     assert verdicts.verdict("TRN-04")[0] == "waived"
-    verdicts.add_finding(Finding("TRN-04", "GET /stations: 500", "curl y", 500, "TRN-04|GET /stations|status 500"), "t")
+    verdicts.add_finding(failure("TRN-04", "GET /stations", f"curl -X GET '{BASE}/stations'", 500), "t")
     assert verdicts.verdict("TRN-04")[0] == "FAILED"
 
 
@@ -170,41 +182,3 @@ def test_a_should_warning_can_be_waived(tmp_path, spec):
 
 
 # -------------------------------------------------------------------------------------- real runs
-
-def test_a_bad_waiver_file_is_a_usage_error_before_any_request(tmp_path, run_suite):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("waivers:\n  - requirement: GEO-3\n    reason: x\n    owner: y\n    expires: 2027-01-31\n")
-    run = run_suite(None, "--profile", "smoke", "--waivers", str(bad))
-    assert run.returncode == 4, run.output[-2000:]
-    assert "'GEO-3' is not a requirement of the contract (did you mean 'GEO-03'?)" in run.output
-    assert not (run.report_dir / "conformance.json").exists(), "no run: nothing was judged"
-
-
-def test_a_waiver_that_applies_passes_the_run_and_one_unused_is_listed(acceptance):
-    run = acceptance.waived
-    assert run.returncode == 0, run.output[-3000:]
-    assert run.verdict("GEO-03") == "waived" and run.verdict("GEO-04") == "passed"
-    geo03 = next(r for r in run.conformance["requirements"] if r["id"] == "GEO-03")
-    assert "jane.doe@vendor.example" in geo03["why"] and "release 4.2" in geo03["why"]
-    assert geo03["repro"].startswith("curl ") and "/chargers/status" in geo03["repro"]
-    assert run.conformance["counts"]["waived"] == 1 and run.conformance["counts"]["FAILED"] == 0
-    uses = {u["requirement"]: u for u in run.conformance["waivers"]}
-    assert uses["GEO-03"]["status"] == "applied" and uses["GEO-04"]["status"] == "unused"
-    assert "GEO-04 passed" in uses["GEO-04"]["why"]
-    assert run.conformance["meta"]["verdict"] == "CONFORMANT"
-    assert "1 waived" in run.output and "waiver   GEO-04      unused" in run.output
-    # the failing test is an expected failure, with its waiver, not a failure
-    case = next(t for t in run.testcases if t["name"].startswith("test_items_are_within_the_radius"))
-    assert case["outcome"] == "skipped" and "waived GEO-03" in case["message"]
-
-
-def test_an_expired_waiver_does_not_apply_and_the_report_says_it_expired(acceptance):
-    run = acceptance.expired
-    assert run.returncode == 1, run.output[-3000:]
-    assert run.verdict("GEO-03") == "FAILED"
-    geo03 = next(r for r in run.conformance["requirements"] if r["id"] == "GEO-03")
-    assert "waiver expired (it held until" in geo03["why"]
-    (use,) = run.conformance["waivers"]
-    assert use["status"] == "expired" and "the waiver does not apply" in use["why"]
-    assert "waiver   GEO-03      expired" in run.output
-    assert run.conformance["meta"]["verdict"] == "NOT CONFORMANT"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import contract
+from suite_runner import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 #: paths outside the repository (written in pieces, or this file would match itself)
 OUTSIDE = re.compile("|".join((r"\.\." + "/shared", "shared" + "/docs/", "/" + "work/")))
 

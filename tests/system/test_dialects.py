@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from conformance.contract import spec as specs
 from conformance.runtime.embedded import EmbeddedServer
 from lab import OVERLAYS
 from lab.embedded import lab_server
+from suite_runner import ROOT
 
 
 @dataclass(frozen=True)
@@ -512,7 +512,7 @@ def test_validation_before_auth(start_lab, dialect):
 
 # ------------------------------------------------ the overlays describe the dialects (ground truth)
 
-SPEC = Path(__file__).resolve().parents[1] / "specs" / "openapi.yaml"
+SPEC = ROOT / "specs" / "openapi.yaml"
 
 
 def adapted_spec(dialect: str) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def test_the_draft_lets_the_suite_pass_in_the_dialect_and_nowhere_else(dialect, 
 @pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize("defect", KILL_SAMPLE)
 def test_a_defect_is_killed_in_the_dialect_as_in_the_native_one(dialect, defect, tmp_path):
-    # (tests/test_mutants.py kills each of them in the native dialect)
+    # (tests/system/test_mutants.py kills each of them in the native dialect)
     dialected = run_defect(defect, targeted=True, dialect=dialect, overlay=_overlay(dialect, tmp_path))
     assert dialected.killed, dialected
 

@@ -93,6 +93,8 @@ def test_a_failing_report_opens_with_its_verdict_then_the_matrix_then_the_tests(
     assert tops == sorted(tops), tops
     assert page.locator("#title").bounding_box()["y"] < tops[0]
     assert "test_items_are_within_the_radius" in page.inner_text("#results-table")
+    row = page.inner_text('#iris-matrix tr[data-id="GEO-03"]')  # the reason, above the curl that shows it
+    assert "why:" in row and "expected" in row and "got" in row and row.index("why:") < row.index("curl "), row
     page.uncheck('#iris-filter input[value="not run"]')  # what was judged: the picture in the README
     shot = tmp_path / "report-failing.png"
     page.screenshot(path=str(shot))

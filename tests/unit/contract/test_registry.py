@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 
 import contract
 from conformance.contract import requirements
 from conformance.checks import schema as schema_checks
+from suite_runner import ROOT
 
-SUITE = Path(__file__).resolve().parents[1] / "conformance" / "suite"
+SUITE = ROOT / "conformance" / "suite"
 
 
 def tagged_requirements() -> dict[str, set[str]]:

@@ -7,12 +7,11 @@ import configparser
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
+from suite_runner import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,23 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from conformance.verdicts import model as reporting
-from conformance.checks.every_response import Finding
+from conformance.checks.failures import Failure, Observed
+
+
+CURL = "curl -sS -X GET http://x/tariffs"
+
+
+def typed(rid, check="a check", operation="GET /tariffs", status=200, kind=""):
+    return Failure(rid, check, expected="what the contract says", operation=operation, kind=kind,
+                   evidence=(Observed("GET", "http://x/tariffs", CURL, status, '{"data": []}'),))
 
 
 def a_report(nodeid="suite/test_x.py::test_y", outcome="passed", ids=("SRCH-01",), violated=(), judged_all=False,
-                findings=(), warning=None, when="call", longrepr="curl -sS -X GET http://x/tariffs"):
+                findings=(), warning=None, when="call", longrepr=CURL):
     props = [(reporting.REQUIREMENTS_PROPERTY, ",".join(ids))] if ids else []
     if violated:
         props.append((reporting.FAILED_REQUIREMENTS_PROPERTY, ",".join(violated)))
+        props.append((reporting.FAILURES_PROPERTY, "\n".join(typed(rid).to_json() for rid in violated)))
     if judged_all:
         props.append((reporting.JUDGED_ALL_PROPERTY, "1"))
     if findings:
@@ -27,15 +36,15 @@ def a_report(nodeid="suite/test_x.py::test_y", outcome="passed", ids=("SRCH-01",
                            longreprtext=longrepr if outcome == "failed" else "")
 
 
-def finding(rid="TRN-04", key="TRN-04|GET /tariffs|status 500"):
-    return Finding(rid, "GET /tariffs: the deployment answered HTTP 500", "curl -sS -X GET http://x/tariffs", 500, key)
+def finding(rid="TRN-04", kind="status 500"):
+    return typed(rid, "GET /tariffs: every answer", status=500, kind=kind)
 
 
 def test_a_violation_fails_its_own_requirement_and_blocks_the_tests_own():
     verdicts = reporting.Verdicts()
     verdicts.record(a_report(outcome="failed", ids=("SRCH-01",), violated=("PAGE-04",)))
-    assert verdicts.verdict("PAGE-04") == ("FAILED", "")
-    assert verdicts.verdict("SRCH-01") == ("blocked", "blocked by PAGE-04")
+    assert verdicts.verdict("PAGE-04") == ("FAILED", typed("PAGE-04").reason())
+    assert verdicts.verdict("SRCH-01") == ("blocked", f"blocked by PAGE-04 (PAGE-04: {typed('PAGE-04').reason()})")
 
 
 def test_blocked_is_not_hidden_by_another_test_that_passed():
@@ -49,7 +58,8 @@ def test_a_failure_of_the_tests_own_requirement_is_failed():
     verdicts = reporting.Verdicts()
     verdicts.record(a_report(outcome="failed", ids=("PAGE-01", "PAGE-02"), violated=("PAGE-01",)))
     assert verdicts.verdict("PAGE-01")[0] == "FAILED"
-    assert verdicts.verdict("PAGE-02") == ("blocked", "blocked by PAGE-01")
+    assert verdicts.verdict("PAGE-02")[0] == "blocked"
+    assert verdicts.verdict("PAGE-02")[1].startswith("blocked by PAGE-01 (PAGE-01: a check; expected ")
 
 
 def test_a_test_that_judged_all_its_requirements_passes_the_others():
@@ -78,7 +88,7 @@ def test_a_finding_fails_its_requirement_once_even_if_the_test_passed():
 
 
 def test_a_should_finding_warns_and_strict_fails():
-    geo = finding("GEO-07", "GEO-07|GET /chargers/status|name")
+    geo = finding("GEO-07", "name")
     lenient, strict = reporting.Verdicts(), reporting.Verdicts(strict=True)
     for verdicts in (lenient, strict):
         verdicts.record(a_report(findings=[geo]))

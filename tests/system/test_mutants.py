@@ -30,6 +30,7 @@ def test_suite_kills_defect(name):
     """The tests of the defect's requirement catch it."""
     outcome = run_defect(name, targeted=True)
     assert outcome.killed, f"{name} breaks {outcome.requirement}; the suite's verdict is {outcome.verdict}"
+    assert not outcome.unexplained, f"{name}: no reason in conformance.json or summary.md for {outcome.unexplained}"
 
 
 @pytest.mark.slow
