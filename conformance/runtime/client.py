@@ -202,7 +202,7 @@ class PoliteAdapter(HTTPAdapter):
                     f"through {time.monotonic() - since:.0f} s of backoff")))
             since = since or time.monotonic()
             throttled += 1
-            self.ledger.learn_from_429()
+            self.ledger.learn_from_429(self.role_of(request))
             self._wait_out(response, throttled)
 
     def credential_of(self, request: requests.PreparedRequest) -> str | None:
