@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
     sensitive, why, intrusive_allowed = _sensitivity(config, base_url)
     fatal, rtt = _preflight(config, ledger, spec, base_url) if base_url and given is None else (None, None)
     is_remote, rtt, concurrency = _remote(config, given, None if server else rtt, fatal)  # embedded: local
-    _hypothesis_profile(config, is_remote)
+    _hypothesis_profile(config)
     run = RunConfig(spec=spec, profile=config.getoption("iris_profile"), seed=seed, started=started,
                     base_url=base_url, target="embedded reference server" if server else "external deployment",
                     sensitive=sensitive, sensitive_why=why, intrusive_allowed=intrusive_allowed, waivers=waivers,
@@ -214,9 +214,10 @@ def _remote(config: pytest.Config, given: dict | None, rtt: float | None,
     return remote.configure(config, rtt, fatal)
 
 
-def _hypothesis_profile(config: pytest.Config, is_remote: bool) -> None:
-    """The profiles (with a remote deployment's settings), and --profile's unless --hypothesis-profile."""
-    register_profiles(remote.hypothesis_overrides(is_remote))
+def _hypothesis_profile(config: pytest.Config) -> None:
+    """The profiles (with the settings that keep failing runs cheap), and --profile's unless
+    --hypothesis-profile."""
+    register_profiles(remote.hypothesis_overrides(config.getoption("iris_profile")))
     if config.getoption("hypothesis_profile", None) is None:
         from hypothesis import settings
 
@@ -293,8 +294,10 @@ def _facts(config: pytest.Config, run: RunConfig) -> dict[str, str]:
                           f"--max-duration {config.getoption('iris_max_duration') or 'none'} s, "
                           f"--request-timeout {config.getoption('iris_timeout'):g} s",
         "Concurrency": run.concurrency.describe() if run.concurrency else "1 worker",
-        "Remote": ("yes: failing examples reported as found (no shrinking), a failed requirement spends no more "
-                   "requests" if run.remote else "no"),
+        "Remote": "yes (not on loopback, or slow)" if run.remote else "no",
+        "Failing runs": ("bounded: failing examples reported as found (no shrinking), a failed requirement spends "
+                         "no more requests" if run.profile in remote.BOUNDED_PROFILES else
+                         "thorough: failing examples shrunk"),
         "Strict": "yes (SHOULD violations fail)" if is_strict(config) else "no (SHOULD violations warn)",
         "Waivers": (f"{waivers.path} sha256:{waivers.sha256[:16]} ({len(waivers.waivers)} waiver"
                     f"{'s' if len(waivers.waivers) != 1 else ''})") if waivers and waivers.path else "none",

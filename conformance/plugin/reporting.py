@@ -68,7 +68,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 item.stash[_VIOLATED] = violated or ids
             _apply_waivers(state, report, violated or ids)
             props = dict(report.user_properties)
-            if state is not None and state.config.remote and reporting.WAIVED_PROPERTY not in props and (
+            if state is not None and reporting.WAIVED_PROPERTY not in props and (
                     report.failed or reporting.WARNING_PROPERTY in props):
                 remote.record_failed(state, violated or ids)  # its later tests spend no more requests
         elif report.when == "teardown":

@@ -21,16 +21,49 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: The keys a run sends requests with, by role: each is counted apart (a gateway's usage plan counts
-#: each key's requests), ``other`` being no key or a key the suite made up (unknown, malformed).
+#: The keys a run sends requests with, by role: each is counted and paced apart (a gateway's usage
+#: plan counts and throttles each key on its own), ``other`` being no key or a key the suite made up.
 KEY_ROLES = ("primary", "other_tenant", "revoked", "expired", "other")
 
-# requests, rate_limited, first, last, next_slot, waited, learned interval, provoked until, anchor
-# time and anchor requests of the pace learned from 429s (times: time.monotonic(), system-wide on Linux),
-# then the requests of each key role
-_FORMAT = struct.Struct("<qqdddddddq" + "q" * len(KEY_ROLES))
-_EMPTY = [0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0] + [0] * len(KEY_ROLES)
-_ROLE_OFFSET = 10
+# The file: the run's counts, then one block per key role. Times are time.monotonic() (system-wide on
+# Linux, so every process of the run shares them).
+_GLOBAL = ("requests", "rate_limited", "first", "last", "next_slot", "waited", "provoked_until")
+_GLOBAL_FORMAT = "qqddddd"
+#: per key: its requests, the interval of the pace its 429s taught (0: none yet), the anchor of that
+#: lesson (time, and the key's requests then), the key's next slot under its pace, its last request
+_ROLE = ("requests", "interval", "anchor", "anchor_requests", "next_slot", "last")
+_ROLE_FORMAT = "qddqdd"
+_FORMAT = struct.Struct("<" + _GLOBAL_FORMAT + _ROLE_FORMAT * len(KEY_ROLES))
+_EMPTY = [0, 0, 0.0, 0.0, 0.0, 0.0, 0.0] + [0, 0.0, 0.0, 0, 0.0, 0.0] * len(KEY_ROLES)
+
+
+class _Values:
+    """The ledger's numbers, by name: ``v.requests`` (the run's), ``v.role("primary").interval``."""
+
+    def __init__(self, values: list):
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str):
+        return self._values[_GLOBAL.index(name)]
+
+    def __setattr__(self, name: str, value) -> None:
+        self._values[_GLOBAL.index(name)] = value
+
+    def role(self, role: str) -> "_Role":
+        return _Role(self._values, len(_GLOBAL) + len(_ROLE) * KEY_ROLES.index(role if role in KEY_ROLES else "other"))
+
+
+class _Role:
+    def __init__(self, values: list, offset: int):
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_offset", offset)
+
+    def __getattr__(self, name: str):
+        return self._values[self._offset + _ROLE.index(name)]
+
+    def __setattr__(self, name: str, value) -> None:
+        self._values[self._offset + _ROLE.index(name)] = value
+
 
 #: The pace learned from a 429 is this share of the rate the deployment let through before it.
 PACE_MARGIN = 0.9
@@ -97,12 +130,13 @@ class Ledger:
     # ---------------------------------------------------------------------------- file access
 
     def _update(self, change):
+        """``change(values)`` under the run-wide lock, its result returned (``values``: :class:`_Values`)."""
         with self._lock:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:
                 raw = os.pread(self._fd, _FORMAT.size, 0)
                 values = list(_FORMAT.unpack(raw)) if len(raw) == _FORMAT.size else list(_EMPTY)
-                result = change(values)
+                result = change(_Values(values))
                 os.pwrite(self._fd, _FORMAT.pack(*values), 0)
                 return result
             finally:
@@ -110,10 +144,12 @@ class Ledger:
 
     # ------------------------------------------------------------------------------ recording
 
-    def acquire(self, learned_pace: bool = True, role: str = "other") -> None:
-        """Take one request from the budget, waiting for its slot under ``--max-rps`` and, unless
-        ``learned_pace`` is off (the rate-limit probe, which must outrun the limit), the pace learned
-        from the deployment's 429s. ``role``: the key the request is sent with (:data:`KEY_ROLES`).
+    def acquire(self, learned_pace: bool = True, role: str = "primary") -> None:
+        """Take one request from the budget, waiting for its slot under ``--max-rps`` (all keys
+        together) and, unless ``learned_pace`` is off (the rate-limit probe, which must outrun the
+        limit), under the pace the deployment's 429s taught for this key: a gateway limits each key
+        on its own, so the other tenant's, the revoked and the made-up keys are not held to the
+        primary key's pace. ``role``: the key the request is sent with (:data:`KEY_ROLES`).
 
         Raises ``BudgetExhausted`` once ``--max-requests`` requests were sent, and the run's
         ``CannotJudge`` reason once one was recorded (no more requests go out after that)."""
@@ -124,91 +160,100 @@ class Ledger:
             raise BudgetExhausted(self.set_fatal(
                 f"the time budget is spent: the run has taken more than --max-duration {self.max_duration:g} s"))
 
-        def take(values):
+        def take(v: _Values):
             now = time.monotonic()
-            if self.max_requests is not None and values[0] >= self.max_requests:
+            if self.max_requests is not None and v.requests >= self.max_requests:
                 return None
-            if not values[6] and values[3] and now - values[3] > MIN_LEARNING_SPAN:
-                values[8], values[9] = now, values[0]  # before the first lesson: a busy period begins
-            values[0] += 1
-            values[_ROLE_OFFSET + KEY_ROLES.index(role if role in KEY_ROLES else "other")] += 1
-            values[2] = values[2] or now
-            slot = max(now, values[4])
-            values[4] = slot + (self._learned_interval(values, now) if learned_pace else self.interval)
-            values[3] = slot
+            key = v.role(role)
+            if not key.interval and key.last and now - key.last > MIN_LEARNING_SPAN:
+                key.anchor, key.anchor_requests = now, key.requests  # before the first lesson: a busy period begins
+            v.requests += 1
+            key.requests += 1
+            v.first = v.first or now
+            slot = max(now, v.next_slot)
+            v.next_slot = slot + self.interval
+            if learned_pace:
+                slot = max(slot, key.next_slot)
+                key.next_slot = slot + self._learned_interval(key, now)
+            v.last = key.last = slot
             return slot - now
 
         wait = self._update(take)
-        if wait is not None:
-            self.sent += 1
         if wait is None:
             raise BudgetExhausted(self.set_fatal(
                 f"the request budget is spent: --max-requests {self.max_requests} requests were sent"))
+        self.sent += 1
         if wait > 0:
             time.sleep(wait)
 
     def rate_limited(self, waited: float) -> None:
-        def add(values):
-            values[1] += 1
-            values[5] += waited
+        def add(v: _Values):
+            v.rate_limited += 1
+            v.waited += waited
         self._update(add)
 
     # ------------------------------------------------------------------------- learned pace
 
-    def _learned_interval(self, values, now: float) -> float:
-        """The interval between requests under the learned pace at ``now``: the last lesson's,
+    def _learned_interval(self, key: "_Role", now: float) -> float:
+        """The interval between a key's requests under its learned pace at ``now``: the last lesson's,
         shortened by PACE_GROWTH every PACE_GROWTH_PERIOD seconds since (``--max-rps``'s interval at
-        least; 0 while no 429 taught a pace)."""
-        if not values[6]:
+        least; that alone while no 429 taught a pace)."""
+        if not key.interval:
             return self.interval
-        grown = values[6] / PACE_GROWTH ** (max(0.0, now - values[8]) / PACE_GROWTH_PERIOD)
+        grown = key.interval / PACE_GROWTH ** (max(0.0, now - key.anchor) / PACE_GROWTH_PERIOD)
         return max(self.interval, grown)
 
-    def learn_from_429(self) -> float | None:
-        """A 429 the suite did not provoke: the whole run slows down. The first lesson sets the pace
-        to ``PACE_MARGIN`` times the rate the deployment let through since the run began (an idle
-        pause before it, such as xdist workers starting, does not count); a later one to
-        ``PACE_MARGIN`` times the pace in force when it came. Between lessons the pace speeds up
-        again (``PACE_GROWTH``), so it settles just under the deployment's limit instead of under the
-        slowest rate a lesson ever measured. Never above ``--max-rps``. Returns the new pace
+    def learn_from_429(self, role: str = "primary") -> float | None:
+        """A 429 the suite did not provoke: the key that got it slows down (on every process of the
+        run). The first lesson sets its pace to ``PACE_MARGIN`` times the rate the deployment let
+        through for it (an idle pause before it, such as xdist workers starting, does not count); a
+        later one to ``PACE_MARGIN`` times the pace in force when it came. Between lessons the pace
+        speeds up again (``PACE_GROWTH``), so it settles just under the deployment's limit instead of
+        under the slowest rate a lesson ever measured. Never above ``--max-rps``. Returns the new pace
         (requests per second), or None when this 429 teaches nothing (provoked by the rate-limit
         probe, or too close to the last lesson)."""
-        def learn(values):
+        def learn(v: _Values):
             now = time.monotonic()
-            if now < values[7]:
+            key = v.role(role)
+            if now < v.provoked_until:
                 return None
-            if values[7] and (values[8] or values[2]) < values[7]:  # the probe's requests since the anchor
-                values[8], values[9] = now, values[0]
+            if v.provoked_until and (key.anchor or v.first) < v.provoked_until:  # the probe's requests since
+                key.anchor, key.anchor_requests = now, key.requests
                 return None
-            since, sent = values[8] or values[2] or now, values[0] - values[9]
+            since, sent = key.anchor or v.first or now, key.requests - key.anchor_requests
             if now - since < MIN_LEARNING_SPAN or sent <= 0:
                 return None
-            if values[6]:  # the pace in force was too fast: a little slower than it
-                interval = self._learned_interval(values, now) / PACE_MARGIN
+            if key.interval:  # the pace in force was too fast: a little slower than it
+                interval = self._learned_interval(key, now) / PACE_MARGIN
             else:  # the first lesson: a little slower than what got through
                 interval = (now - since) / (PACE_MARGIN * sent)
-            values[8], values[9] = now, values[0]
-            values[6] = max(self.interval, interval)
-            return 1.0 / values[6]
+            key.anchor, key.anchor_requests = now, key.requests
+            key.interval = max(self.interval, interval)
+            return 1.0 / key.interval
         return self._update(learn)
 
     def provoke(self, seconds: float) -> None:
         """The rate-limit probe exhausts the key on purpose: the 429s of the next ``seconds`` teach
         no pace (a later call replaces the period)."""
-        def set_until(values):
-            values[7] = time.monotonic() + seconds
+        def set_until(v: _Values):
+            v.provoked_until = time.monotonic() + seconds
         self._update(set_until)
 
-    def pace(self) -> float | None:
-        """The pace learned from 429s in force now (requests per second), None while none taught one."""
-        interval = self._update(lambda v: self._learned_interval(v, time.monotonic()) if v[6] else 0.0)
+    def pace(self, role: str = "primary") -> float | None:
+        """The pace learned from 429s in force now for a key (requests per second), None while none
+        taught one."""
+        def read(v: _Values) -> float:
+            key = v.role(role)
+            return self._learned_interval(key, time.monotonic()) if key.interval else 0.0
+        interval = self._update(read)
         return 1.0 / interval if interval else None
 
     def totals(self) -> Totals:
-        values = self._update(lambda v: list(v))
-        return Totals(requests=values[0], rate_limited=values[1], waited=values[5],
-                      seconds=max(0.0, values[3] - values[2]),
-                      by_key=dict(zip(KEY_ROLES, values[_ROLE_OFFSET:_ROLE_OFFSET + len(KEY_ROLES)])))
+        def read(v: _Values) -> Totals:
+            return Totals(requests=v.requests, rate_limited=v.rate_limited, waited=v.waited,
+                          seconds=max(0.0, v.last - v.first),
+                          by_key={role: v.role(role).requests for role in KEY_ROLES})
+        return self._update(read)
 
     # ------------------------------------------------------------------------- transient errors
 

@@ -16,7 +16,9 @@ import os
 import random
 import shlex
 import ssl
+import threading
 import time
+from collections import OrderedDict
 from functools import cached_property
 from typing import Any, Mapping
 from urllib.parse import urlencode, urljoin
@@ -202,7 +204,7 @@ class PoliteAdapter(HTTPAdapter):
                     f"through {time.monotonic() - since:.0f} s of backoff")))
             since = since or time.monotonic()
             throttled += 1
-            self.ledger.learn_from_429()
+            self.ledger.learn_from_429(self.role_of(request))
             self._wait_out(response, throttled)
 
     def credential_of(self, request: requests.PreparedRequest) -> str | None:
@@ -403,11 +405,47 @@ class Exchange:
         return redact(f"<{self.request.method} {self.request.url} -> {self.status}>")
 
 
+class AnswerStore:
+    """The GET answers of the run in this process, by request (URL with its query, and every header
+    the client adds, the credential included): one answer serves every check that can read it, as a
+    browser's cache would, and a hypothesis example replayed reads what the first reading saw. The
+    least recently used answers go first beyond ``max_bytes`` of bodies. A check that must see a
+    fresh answer (the same query twice, PAGE-05; the rate-limit burst) reads through a client that
+    has none (:meth:`ApiClient.fresh`)."""
+
+    def __init__(self, max_bytes: int = 64 * 2**20):
+        self.max_bytes = max_bytes
+        self._answers: OrderedDict[tuple, requests.Response] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        #: answers served from the store (requests not sent)
+        self.hits = 0
+
+    def get(self, key: tuple) -> requests.Response | None:
+        with self._lock:
+            response = self._answers.get(key)
+            if response is not None:
+                self._answers.move_to_end(key)
+                self.hits += 1
+            return response
+
+    def put(self, key: tuple, response: requests.Response) -> None:
+        with self._lock:
+            if key in self._answers:
+                return
+            self._answers[key] = response
+            self._bytes += len(response.content)
+            while self._bytes > self.max_bytes and len(self._answers) > 1:
+                _, old = self._answers.popitem(last=False)
+                self._bytes -= len(old.content)
+
+
 class ApiClient:
     """GET (and other methods) against the base URL, authenticated the way a test asks."""
 
     def __init__(self, base_url: str, key: str | None, *, session: requests.Session, timeout: float,
-                 api_key_header: str = "x-api-key", bearer_scheme: str = "Bearer", shared: Any = None):
+                 api_key_header: str = "x-api-key", bearer_scheme: str = "Bearer", shared: Any = None,
+                 store: AnswerStore | None = None):
         self.base_url = base_url.rstrip("/") + "/"
         self.key = key
         self.session = session
@@ -416,9 +454,20 @@ class ApiClient:
         self.bearer_scheme = bearer_scheme
         #: conformance.runtime.shared_responses.SharedResponses: GETs answered once for every process of the run
         self.shared = shared
+        #: the run's answers in this process: a GET already answered is not sent again
+        self.store = store
 
     def with_session(self, session: requests.Session) -> "ApiClient":
-        return self._but(session=session, shared=None)
+        return self._but(session=session, shared=None, store=None)
+
+    def stored(self, store: AnswerStore | None) -> "ApiClient":
+        """This client, its GETs answered from ``store`` once answered there."""
+        return self._but(store=store)
+
+    def fresh(self) -> "ApiClient":
+        """This client, every request of it sent (no stored answer): for a check that compares two
+        answers to the same request, or that must see the deployment's state now."""
+        return self._but(shared=None, store=None)
 
     def sharing(self, shared: Any) -> "ApiClient":
         """This client, with its GETs answered from ``shared`` (a
@@ -454,10 +503,20 @@ class ApiClient:
             return self.session.request(method, url, params=query, headers=all_headers, timeout=self.timeout,
                                         allow_redirects=False)
 
+        stored = None
+        if self.store is not None and method.upper() == "GET":
+            stored = (url, query, tuple(sorted(all_headers.items())))
+            answer = self.store.get(stored)
+            if answer is not None:
+                return Exchange(answer)
         if self.shared is not None and method.upper() == "GET":
             digest = self.shared.digest(method, f"{url}?{query or ''}", all_headers)
-            return Exchange(self.shared.get(digest, send, secret=self.key))
-        return Exchange(send())
+            response = self.shared.get(digest, send, secret=self.key)
+        else:
+            response = send()
+        if stored is not None:
+            self.store.put(stored, response)
+        return Exchange(response)
 
     def get(self, path: str, params: Mapping[str, Any] | list[tuple[str, Any]] | None = None, **kwargs: Any) -> Exchange:
         return self.request("GET", path, params, **kwargs)

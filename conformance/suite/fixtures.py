@@ -10,7 +10,7 @@ from typing import Callable
 import pytest
 
 from conformance.contract import spec as specs
-from conformance.runtime.client import ApiClient
+from conformance.runtime.client import AnswerStore, ApiClient
 from conformance.plugin.lifecycle import make_client, run_session
 from conformance.plugin.options import BUDGETS, KEY_OPTIONS
 from conformance.runtime.redaction import SECRETS
@@ -111,9 +111,17 @@ def expired_key(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def api(pytestconfig, api_base_url, api_key, http_session, iris_spec) -> ApiClient:
-    """A client authenticated with the primary key (``--api-key``)."""
-    return make_client(pytestconfig, api_base_url, api_key, http_session, iris_spec)
+def answer_store() -> AnswerStore:
+    """The GET answers of the run in this process: one answer serves every check that can read it
+    (``api.fresh()`` for a check that must send its request again)."""
+    return AnswerStore()
+
+
+@pytest.fixture(scope="session")
+def api(pytestconfig, api_base_url, api_key, http_session, iris_spec, answer_store) -> ApiClient:
+    """A client authenticated with the primary key (``--api-key``); a GET it already sent is answered
+    from the run's answers (``api.fresh()`` sends it again)."""
+    return make_client(pytestconfig, api_base_url, api_key, http_session, iris_spec).stored(answer_store)
 
 
 @pytest.fixture(scope="session")
@@ -132,9 +140,10 @@ def discovery_api(api: ApiClient, shared_responses) -> ApiClient:
 
 
 @pytest.fixture(scope="session")
-def other_tenant_api(pytestconfig, api_base_url, other_tenant_key, http_session, iris_spec) -> ApiClient:
+def other_tenant_api(pytestconfig, api_base_url, other_tenant_key, http_session, iris_spec,
+                     answer_store) -> ApiClient:
     """A client authenticated with the other tenant's key (``--other-tenant-key``)."""
-    return make_client(pytestconfig, api_base_url, other_tenant_key, http_session, iris_spec)
+    return make_client(pytestconfig, api_base_url, other_tenant_key, http_session, iris_spec).stored(answer_store)
 
 
 @pytest.fixture(scope="session")

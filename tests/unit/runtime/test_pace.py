@@ -1,12 +1,10 @@
-"""Remote deployments (issue 12): the pace learned from 429s, concurrency, failing runs bounded.
-
-Unit tests of the ledger's learned pace and of the concurrency choice, then real runs against the
-reference server made remote by ``--latency-ms``.
-"""
+"""The pace learned from 429s (per key), and the workers a remote deployment gets: unit tests of
+the ledger and of the concurrency choice (the real runs are tests/system/test_remote.py)."""
 
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -61,14 +59,29 @@ def test_a_later_429_slows_the_pace_in_force_by_the_margin(ledger):
 def test_without_429s_the_pace_grows_back_but_never_above_max_rps():
     ledger = Ledger.create(max_rps=50)
     try:
-        values = [0, 0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.0, 100.0, 0]  # a lesson of 10/s at t=100
-        assert ledger._learned_interval(values, 100.0) == pytest.approx(0.1)
-        assert ledger._learned_interval(values, 100.0 + PACE_GROWTH_PERIOD) == pytest.approx(0.1 / PACE_GROWTH)
-        assert ledger._learned_interval(values, 100.0 + 100 * PACE_GROWTH_PERIOD) == pytest.approx(1 / 50)
-        values[6] = 0.0
-        assert ledger._learned_interval(values, 200.0) == pytest.approx(1 / 50)  # no lesson: --max-rps only
+        key = SimpleNamespace(interval=0.1, anchor=100.0)  # a lesson of 10/s at t=100
+        assert ledger._learned_interval(key, 100.0) == pytest.approx(0.1)
+        assert ledger._learned_interval(key, 100.0 + PACE_GROWTH_PERIOD) == pytest.approx(0.1 / PACE_GROWTH)
+        assert ledger._learned_interval(key, 100.0 + 100 * PACE_GROWTH_PERIOD) == pytest.approx(1 / 50)
+        key.interval = 0.0
+        assert ledger._learned_interval(key, 200.0) == pytest.approx(1 / 50)  # no lesson: --max-rps only
     finally:
         ledger.close()
+
+
+def test_each_key_is_paced_on_its_own_and_counted_on_its_own(ledger):
+    """A gateway throttles each key: the made-up keys' 429 slows them, not the primary key."""
+    for _ in range(20):
+        ledger.acquire(role="primary")
+        ledger.acquire(role="other")
+        time.sleep(MIN_LEARNING_SPAN * 1.1 / 20)
+    assert ledger.learn_from_429("other") is not None
+    assert ledger.pace("other") is not None and ledger.pace("primary") is None
+    started = time.monotonic()
+    for _ in range(10):
+        ledger.acquire(role="primary")
+    assert time.monotonic() - started < 9 / ledger.pace("other")  # the primary key is not held back
+    assert ledger.totals().by_key["primary"] == 30 and ledger.totals().by_key["other"] == 20
 
 
 def test_429s_the_rate_limit_probe_provoked_teach_nothing(ledger):
