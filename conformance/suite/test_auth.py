@@ -13,7 +13,7 @@ import requests
 from hypothesis import example, given, strategies as st
 
 from conformance.runtime.client import ApiClient, Exchange
-from conformance.checks.expect import expect, request_text, shown, some
+from conformance.checks.expect import expect, first_difference, request_text, shown, some
 from conformance.checks.records import detail_path
 from conformance.contract.spec import Auth, Operation, Spec
 from conformance.inputs.strategies import CASE_MASKS, recase
@@ -158,7 +158,9 @@ def expect_same_result(api, envelope, target: Target, baseline: Exchange, other:
     expect(second == first, "PAGE-05",
            f"{request_text(target.path, target.params)} sent twice with the key in the {api.api_key_header} header",
            baseline, again, expected="the same records in the same order both times",
-           got=f"{result_text(first)}, then {result_text(second)}")
+           got=first_difference(first[2], second[2], "the first time", "the second time")
+               if first[:2] == second[:2] and isinstance(first[2], list) and isinstance(second[2], list)
+               else f"{result_text(first)}, then {result_text(second)}")
     volatile = (again.status, again.body) != (baseline.status, baseline.body)
     same_records = signature(envelope, target, other) == first
     expect(baseline.status == 200 and volatile and same_records,

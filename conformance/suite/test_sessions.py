@@ -101,8 +101,9 @@ def test_sampled_records_keep_the_value_rules_of_their_schema(iris_spec, resourc
             records = list({id(r): r for r, _ in found}.values())
             failures.append(Failure(
                 rid, f"the {'timestamps' if rid == 'ENV-02' else 'values'} of {how_sampled(op, sample)}",
-                expected=SCHEMA_RULES[rid], got=f"{counted(len(records), 'record')} break it: "
-                                                + some((what for _, what in found), QUOTED, as_is=True),
+                expected=SCHEMA_RULES[rid],
+                got=f"{counted(len(found), 'value')} in {counted(len(records), 'record')} break it: "
+                    + some((what for _, what in found), QUOTED, as_is=True),
                 evidence=tuple(Observed.of(e) for e in evidence(sample, records))))
         first = next(iter(broken.values()))
         raise Violation(list(broken), "\n".join(f"{f.requirement_id}: {f.check}; expected {f.expected}; got {f.got}"
