@@ -33,7 +33,8 @@ class Envelope:
         body = exchange.body
         record = self.names.record(body)
         expect(isinstance(record, dict), requirement_id, f"the record in the body of {self.answered(exchange)}",
-               exchange, expected=f"{self.names.describe_success(False)} (an object)")
+               exchange, expected=f"{self.names.describe_success(False)} (an object)",
+               kind="no record in the detail body")
         return record
 
     def items(self, exchange: Exchange, requirement_id: str = "ENV-01") -> list[dict[str, Any]]:
@@ -41,9 +42,11 @@ class Envelope:
         body = exchange.body
         check = f"the {data_field!r} member of the body of {self.answered(exchange)}"
         expected = f"an array {data_field!r}"
-        expect(isinstance(body, dict) and data_field in body, requirement_id, check, exchange, expected=expected)
+        kind = f"no array {data_field!r}"  # the same violation on whichever request
+        expect(isinstance(body, dict) and data_field in body, requirement_id, check, exchange, expected=expected,
+               kind=kind)
         data = body[data_field]
-        expect(isinstance(data, list), requirement_id, check, exchange, expected=expected)
+        expect(isinstance(data, list), requirement_id, check, exchange, expected=expected, kind=kind)
         return data
 
     def page_info(self, exchange: Exchange, op: Operation, requirement_id: str = "PAGE-02") -> dict[str, int]:
@@ -52,14 +55,16 @@ class Envelope:
         meta = body.get(pag.meta_field) if isinstance(body, dict) else None
         expect(isinstance(meta, dict), requirement_id, f"the {pag.meta_field!r} object in the body of "
                f"{self.answered(exchange)}", exchange,
-               expected=f"an object {pag.meta_field!r} with the integers {', '.join(pag.info_fields.values())}")
+               expected=f"an object {pag.meta_field!r} with the integers {', '.join(pag.info_fields.values())}",
+               kind=f"no object {pag.meta_field!r}")
         out = {}
         for key, field in pag.info_fields.items():
             value = meta.get(field)
             expect(isinstance(value, int) and not isinstance(value, bool), requirement_id,
                    f"{pag.meta_field}.{field} in the body of {self.answered(exchange)}", exchange,
                    expected="an integer",
-                   got=f"{pag.meta_field}.{field} = {shown(value)}" if field in meta else f"no member {field!r}")
+                   got=f"{pag.meta_field}.{field} = {shown(value)}" if field in meta else f"no member {field!r}",
+                   kind=f"{pag.meta_field}.{field} not an integer")
             out[key] = value
         return out
 

@@ -46,8 +46,10 @@ def fetch_page(api: ApiClient, env: Envelope, op: Operation, params: dict[str, A
     query = dict(params, **{pag.page_param: page, pag.pagesize_param: pagesize})
     exchange = api.get(op.path, query)
     request = f"the valid list request {request_text(op.path, query)}"
-    expect(exchange.status < 500, "TRN-04", request, exchange, expected="HTTP 200, no 5xx")
-    expect(exchange.status == 200, requirement_id, request, exchange, expected="HTTP 200")
+    expect(exchange.status < 500, "TRN-04", request, exchange, expected="HTTP 200, no 5xx",
+           kind="a 5xx to a valid list request")
+    expect(exchange.status == 200, requirement_id, request, exchange, expected="HTTP 200",
+           kind="a valid list request refused")
     items, info = env.items(exchange), env.page_info(exchange, op, "PAGE-02")
     expected = min(pagesize, max(0, info["total"] - (page - 1) * pagesize))
     # with a filter or a search, a page's length against its total is judged by the walk (a record
@@ -56,7 +58,7 @@ def fetch_page(api: ApiClient, env: Envelope, op: Operation, params: dict[str, A
            f"the length of page {page} of {request_text(op.path, params)} with pagesize {pagesize} and total "
            f"{info['total']}", exchange,
            expected=f"{expected} items (the page size, or what remains of total after the pages before it)",
-           got=f"{counted(len(items), 'item')}")
+           got=f"{counted(len(items), 'item')}", kind="a page of another length")
     return exchange, items, info
 
 
@@ -77,7 +79,7 @@ def walk(api: ApiClient, env: Envelope, op: Operation, params: dict[str, Any] | 
         expect(info["total"] == result.total, "PAGE-05",
                f"total on pages 1 to {page} of {request_text(op.path, params)} with pagesize {pagesize}", exchange,
                expected=f"the same total on every page ({result.total} on page 1)",
-               got=f"total {info['total']} on page {page}")
+               got=f"total {info['total']} on page {page}", kind="total changes between pages")
         result.items.extend(items)
         if page >= info["totalpages"] or not items:
             break

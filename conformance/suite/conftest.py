@@ -29,7 +29,7 @@ def first_page(discovery_api, envelope) -> Callable[[Operation, Query], list[dic
             params = dict(query, **{op.paging.pagesize_param: op.paging.max_pagesize})
             exchange = discovery_api.get(op.path, params)
             expect(exchange.status < 500, "TRN-04", f"the valid list request {request_text(op.path, params)}", exchange,
-                   expected="HTTP 200, no 5xx")
+                   expected="HTTP 200, no 5xx", kind="a 5xx to a valid list request")
             if exchange.status != 200:
                 pytest.fail(f"cannot derive inputs: {op.operation_id} answered {exchange.status}\n{exchange.describe()}")
             cache[key] = envelope.items(exchange)

@@ -61,13 +61,16 @@ def test_detail_repeats_every_field_of_the_list_item(data, envelope, resource_op
     listing = sample.seen_on(record)
     listed = f"the listed {resource.name} {shown(record[resource.id_field])}"
     detail = f"the detail {envelope.answered(exchange)} of {listed}"
-    expect(exchange.status < 500, "TRN-04", detail, exchange, expected="HTTP 200, no 5xx")
-    expect(exchange.status == 200, "DET-01", detail, exchange, listing, expected="HTTP 200")
+    expect(exchange.status < 500, "TRN-04", detail, exchange, expected="HTTP 200, no 5xx",
+           kind="a 5xx to a listed record's detail")
+    expect(exchange.status == 200, "DET-01", detail, exchange, listing, expected="HTTP 200",
+           kind="a listed record's detail refused")
     diff = differences(record, envelope.data(exchange, "DET-01"))
     expect(not diff, "DET-01", f"the fields of {listed} in its "
            f"detail {envelope.answered(exchange)}", listing, exchange,
            expected="every field of the list item, with the same value",
-           got=f"{counted(len(diff), 'field')} of {len(record)} not the same: {some(diff, as_is=True)}")
+           got=f"{counted(len(diff), 'field')} of {len(record)} not the same: {some(diff, as_is=True)}",
+           kind="a detail that differs from the list item")
 
 
 # --------------------------------------------------------------------------------------- DET-02

@@ -584,7 +584,7 @@ def test_each_sampled_item_agrees_with_its_station_detail(iris_spec, envelope, g
         exchange = details.get(geo.x.station_operation, station_id)
         expect(exchange.status < 500, "TRN-04",
                f"the detail {envelope.answered(exchange)} of station {shown(station_id)}", exchange,
-               expected="HTTP 200, no 5xx")
+               expected="HTTP 200, no 5xx", kind="a 5xx to a station's detail")
         if exchange.status != 200:
             problems.append((item, f"{shown(geo.key(item))}: its station does not resolve (HTTP {exchange.status})",
                              exchange))

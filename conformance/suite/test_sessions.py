@@ -138,7 +138,7 @@ def resolve(details: DetailCache, envelope, operation_id: str, value: Any):
     """The detail of ``value`` (fetched once per run); a 5xx is TRN-04's."""
     exchange = details.get(operation_id, value)
     expect(exchange.status < 500, "TRN-04", f"the detail {envelope.answered(exchange)} of a referenced record",
-           exchange, expected="HTTP 200, no 5xx")
+           exchange, expected="HTTP 200, no 5xx", kind="a 5xx to a referenced record's detail")
     return exchange
 
 

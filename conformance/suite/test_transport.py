@@ -169,7 +169,8 @@ def test_methods_other_than_get_are_405_with_an_allow_header_naming_get(data, me
     allow = exchange.headers.get("Allow")
     expect(allow is not None and re.search(op.allow_pattern, allow), "TRN-02",
            f"the Allow header of the HTTP {exchange.status} answer to {method} on the defined path {op.path}", exchange,
-           expected="an Allow header that names GET", got="no Allow header" if allow is None else f"Allow: {allow}")
+           expected="an Allow header that names GET", got="no Allow header" if allow is None else f"Allow: {allow}",
+           kind="no Allow header naming GET")
 
 
 # ------------------------------------------------------------------------------------ TRN-03
