@@ -10,7 +10,8 @@ SRCH-01 stopped by a PAGE-04 violation) reports its requirement as blocked by th
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import json
+from typing import Any, Iterable, Mapping, Sequence
 
 from conformance.checks.failures import Failure, Observed
 from conformance.contract import requirements
@@ -79,6 +80,43 @@ def expect_status(exchange: Exchange, status: int, requirement_id: str, what: st
     __tracebackhide__ = True
     expect(exchange.status == status, requirement_id, what or "the answer's status", exchange,
            expected=f"HTTP {status}")
+
+
+def shown(value: Any) -> str:
+    """A value as a failure shows it: JSON for what came from a body (``"user10"``, ``null``, ``true``),
+    a record id of several parts as ``(67, "CP-67-1")``."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(shown(v) for v in value) + ")"
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 record``, ``7 records``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def some(values: Iterable[Any], limit: int = 3, *, as_is: bool = False, sep: str | None = None) -> str:
+    """At most ``limit`` values, then how many more: ``17, 23, 41 and 5 more``. ``as_is``: the values are
+    phrases to show as they are, not values to quote, and are separated by ``; `` unless ``sep`` says."""
+    values = list(values)
+    text = (sep or ("; " if as_is else ", ")).join(str(v) if as_is else shown(v) for v in values[:limit])
+    return text + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def first_difference(a: Sequence[Any], b: Sequence[Any], label_a: str, label_b: str, noun: str = "record") -> str:
+    """Where two sequences first differ: ``record 4 with pagesize 17, 9 with pagesize 78, at position 3``
+    (or their lengths, when one is the start of the other)."""
+    index = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+    if index is None:
+        return f"{len(a)} {noun}s {label_a}, {len(b)} {label_b}"
+    return f"{noun} {shown(a[index])} {label_a}, {shown(b[index])} {label_b}, at position {index + 1}"
+
+
+def request_text(path: str, query: Mapping[str, Any] | None = None, method: str = "GET") -> str:
+    """A request in a failure's words, its text values quoted: ``GET /sessions?user_id="user10"&pagesize=100``
+    (the curl repro has it as sent)."""
+    params = "&".join(f"{name}={shown(value)}" for name, value in (query or {}).items())
+    return f"{method} {path}" + (f"?{params}" if params else "")
 
 
 def found_in(exc: BaseException | None, kind: type) -> list:

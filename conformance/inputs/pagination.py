@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from conformance.runtime.client import ApiClient, Exchange
 from conformance.checks.envelope import Envelope
-from conformance.checks.expect import expect
+from conformance.checks.expect import counted, expect, request_text, some
 from conformance.checks.records import record_key
 from conformance.contract.spec import Operation
 
@@ -45,16 +45,20 @@ def fetch_page(api: ApiClient, env: Envelope, op: Operation, params: dict[str, A
     pag = op.paging
     query = dict(params, **{pag.page_param: page, pag.pagesize_param: pagesize})
     exchange = api.get(op.path, query)
-    expect(exchange.status < 500, "TRN-04", f"a valid list request was answered {exchange.status}", exchange)
-    expect(exchange.status == 200, requirement_id, f"a valid list request was not answered 200 (got {exchange.status})",
-           exchange)
+    request = f"the valid list request {request_text(op.path, query)}"
+    expect(exchange.status < 500, "TRN-04", request, exchange, expected="HTTP 200, no 5xx",
+           kind="a 5xx to a valid list request")
+    expect(exchange.status == 200, requirement_id, request, exchange, expected="HTTP 200",
+           kind="a valid list request refused")
     items, info = env.items(exchange), env.page_info(exchange, op, "PAGE-02")
     expected = min(pagesize, max(0, info["total"] - (page - 1) * pagesize))
     # with a filter or a search, a page's length against its total is judged by the walk (a record
     # repeated across pages is PAGE-04's, a count other than total then FLT-01's), not page by page
     expect(len(items) == expected or count_requirement(op, params, "PAGE-03") == "FLT-01", "PAGE-03",
-           f"page {page} of size {pagesize} with total {info['total']} should hold {expected} items, it holds "
-           f"{len(items)}", exchange)
+           f"the length of page {page} of {request_text(op.path, params)} with pagesize {pagesize} and total "
+           f"{info['total']}", exchange,
+           expected=f"{expected} items (the page size, or what remains of total after the pages before it)",
+           got=f"{counted(len(items), 'item')}", kind="a page of another length")
     return exchange, items, info
 
 
@@ -73,7 +77,9 @@ def walk(api: ApiClient, env: Envelope, op: Operation, params: dict[str, Any] | 
         if page == 1:
             result.total = info["total"]
         expect(info["total"] == result.total, "PAGE-05",
-               f"total changed between page 1 ({result.total}) and page {page} ({info['total']})", exchange)
+               f"total on pages 1 to {page} of {request_text(op.path, params)} with pagesize {pagesize}", exchange,
+               expected=f"the same total on every page ({result.total} on page 1)",
+               got=f"total {info['total']} on page {page}", kind="total changes between pages")
         result.items.extend(items)
         if page >= info["totalpages"] or not items:
             break
@@ -83,11 +89,22 @@ def walk(api: ApiClient, env: Envelope, op: Operation, params: dict[str, Any] | 
         page += 1
     if result.complete:
         key = key or record_key(op)
-        keys = [key(item) for item in result.items]
-        repeated = sorted((k for k, n in Counter(keys).items() if n > 1), key=repr)[:5]
-        expect(not repeated, "PAGE-04", f"walking pages of size {pagesize}: records on more than one page: {repeated}",
-               *result.pages[:3])
-        expect(len(keys) == result.total, count_requirement(op, params, "PAGE-04"),
-               f"walking {len(result.pages)} pages of size {pagesize} yielded {len(keys)} records; total says "
-               f"{result.total}", result.pages[-1])
+        expect_each_record_once(op, params, pagesize, [key(item) for item in result.items], result)
     return result
+
+
+def expect_each_record_once(op: Operation, params: dict[str, Any], pagesize: int, keys: list[Any],
+                            result: Walk) -> None:
+    """PAGE-04 on the record ``keys`` of a walk of ``op`` with ``params``: no record on two pages and,
+    when the walk is complete, as many records as ``total`` says (with a filter or a search, FLT-01's)."""
+    __tracebackhide__ = True
+    repeated = sorted((k for k, n in Counter(keys).items() if n > 1), key=repr)
+    walked = f"the records of every page of {request_text(op.path, params)} with pagesize {pagesize}"
+    expect(not repeated, "PAGE-04", walked, *result.pages[:3], expected="each record on one page only",
+           got=f"{counted(len(repeated), 'record')} on more than one page: {some(repeated)}",
+           kind="a record on two pages")
+    if result.complete:
+        expect(len(keys) == result.total, count_requirement(op, params, "PAGE-04"), walked, result.pages[-1],
+               expected=f"as many records as total says ({result.total})",
+               got=f"{counted(len(keys), 'record')} on {counted(len(result.pages), 'page')}",
+               kind="records other than total")

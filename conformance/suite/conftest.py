@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conformance.checks.expect import expect
+from conformance.checks.expect import expect, request_text
 from conformance.inputs.sampling import DetailCache, RecordSampler, Sample
 from conformance.contract.spec import Operation, Spec
 from conformance.suite.fixtures import *  # noqa: F401,F403  (and its pytest_generate_tests)
@@ -28,7 +28,8 @@ def first_page(discovery_api, envelope) -> Callable[[Operation, Query], list[dic
         if key not in cache:
             params = dict(query, **{op.paging.pagesize_param: op.paging.max_pagesize})
             exchange = discovery_api.get(op.path, params)
-            expect(exchange.status < 500, "TRN-04", f"a valid list request was answered {exchange.status}", exchange)
+            expect(exchange.status < 500, "TRN-04", f"the valid list request {request_text(op.path, params)}", exchange,
+                   expected="HTTP 200, no 5xx", kind="a 5xx to a valid list request")
             if exchange.status != 200:
                 pytest.fail(f"cannot derive inputs: {op.operation_id} answered {exchange.status}\n{exchange.describe()}")
             cache[key] = envelope.items(exchange)

@@ -13,7 +13,7 @@ import requests
 from hypothesis import example, given, strategies as st
 
 from conformance.runtime.client import ApiClient, Exchange
-from conformance.checks.expect import expect
+from conformance.checks.expect import expect, first_difference, request_text, shown, some
 from conformance.checks.records import detail_path
 from conformance.contract.spec import Auth, Operation, Spec
 from conformance.inputs.strategies import CASE_MASKS, recase
@@ -117,12 +117,12 @@ def refusals(auth: Auth) -> list[tuple[str, dict[str, str], str]]:
 def invalid_requests(spec: Spec, op: Operation) -> list[tuple[str, str, dict[str, Any]]]:
     """(what, path, query): requests a valid key would get a 400 or a 404 for."""
     if not op.is_list:
-        return [("the id 'abc'", detail_path(op, "abc"), {})]
+        return [("a malformed id", detail_path(op, "abc"), {})]
     pagesize = op.paging.pagesize_param
-    out = [(f"{pagesize}=0", op.path, {pagesize: 0})]
+    out = [(f"{pagesize} out of range", op.path, {pagesize: 0})]
     geo = op.geo_view
     if geo:
-        out.append((f"no {geo.lat_param}", op.path, {geo.lng_param: 0, geo.radius_param: 1}))
+        out.append((f"{geo.lat_param} missing", op.path, {geo.lng_param: 0, geo.radius_param: 1}))
     return out
 
 
@@ -136,6 +136,16 @@ def signature(envelope, target: Target, exchange: Exchange) -> tuple:
     return exchange.status, envelope.error_code(exchange), ids
 
 
+def result_text(signature_: tuple) -> str:
+    """A :func:`signature` in words: ``HTTP 401 with code INVALID_API_KEY``, ``HTTP 200, records 1, 2, 3
+    and 9 more``."""
+    status, code, ids = signature_
+    text = f"HTTP {status}" + (f" with code {code}" if code else "")
+    if isinstance(ids, list):
+        return text + (f", records {some(ids)}" if ids else ", no records")
+    return text + (f", record {shown(ids)}" if ids is not None else "")
+
+
 def expect_same_result(api, envelope, target: Target, baseline: Exchange, other: Exchange, what: str) -> None:
     """``other`` is the result ``baseline`` got. A body that changes between two identical requests
     (real-time status) is compared by status, code and record identities only."""
@@ -144,13 +154,20 @@ def expect_same_result(api, envelope, target: Target, baseline: Exchange, other:
         return
     again = api.get(target.path, target.params)
     # the same request twice, the same key: different records or order are PAGE-05's, not AUTH-01's
-    expect(signature(envelope, target, again) == signature(envelope, target, baseline), "PAGE-05",
-           "the same request gave different records or a different order", baseline, again)
+    first, second = signature(envelope, target, baseline), signature(envelope, target, again)
+    expect(second == first, "PAGE-05",
+           f"{request_text(target.path, target.params)} sent twice with the key in the {api.api_key_header} header",
+           baseline, again, expected="the same records in the same order both times",
+           got=first_difference(first[2], second[2], "the first time", "the second time")
+               if first[:2] == second[:2] and isinstance(first[2], list) and isinstance(second[2], list)
+               else f"{result_text(first)}, then {result_text(second)}")
     volatile = (again.status, again.body) != (baseline.status, baseline.body)
-    same_records = signature(envelope, target, other) == signature(envelope, target, baseline)
+    same_records = signature(envelope, target, other) == first
     expect(baseline.status == 200 and volatile and same_records,
-           "AUTH-01", f"{what} did not give the result the {api.api_key_header} header gives "
-           f"(HTTP {other.status} vs {baseline.status}; the bodies differ)", baseline, other)
+           "AUTH-01", f"{request_text(target.path, target.params)} with {what}", other, baseline,
+           expected=f"the result the {api.api_key_header} header gives ({result_text(first)})",
+           got=result_text(signature(envelope, target, other))
+               + (", the same records in another body" if same_records else ""))
 
 
 @pytest.fixture(scope="session")
@@ -163,8 +180,8 @@ def baseline(api, target) -> Callable[[Operation], Exchange]:
             t = target(op)
             exchange = api.get(t.path, t.params)
             expect(exchange.status == 200, "AUTH-01",
-                   f"a valid request of {op.operation_id} with the {api.api_key_header} header was not answered 200",
-                   exchange)
+                   f"the valid request {request_text(t.path, t.params)} with the key in the {api.api_key_header} "
+                   "header", exchange, expected="HTTP 200")
             cache[op.operation_id] = exchange
         return cache[op.operation_id]
 
@@ -210,11 +227,11 @@ def test_x_api_key_wins_when_both_headers_are_sent(api, envelope, auth, any_oper
     other = unknown_key(auth)
     exchange = send(api, t.path, t.params, {**key_header(auth, api.key), **bearer(auth, other)})
     expect_same_result(api, envelope, t, baseline(any_operation), exchange,
-                       f"a valid {auth.api_key_header} with an unknown Bearer token")
+                       f"a valid {auth.api_key_header} and an unknown Bearer token")
     exchange = send(api, t.path, t.params, {**key_header(auth, other), **bearer(auth, api.key)})
     envelope.expect_error(exchange, auth.codes.invalid, "AUTH-01",
-                          f"an unknown {auth.api_key_header} with a valid Bearer token must be judged by "
-                          f"{auth.api_key_header}")
+                          f"{request_text(t.path, t.params)} with an unknown key in the {auth.api_key_header} header "
+                          f"and the valid key as {auth.bearer_scheme} token (the {auth.api_key_header} header decides)")
 
 
 # ---------------------------------------------------------------------------------------- AUTH-02
@@ -235,7 +252,8 @@ def test_no_credential_is_missing_api_key(api, envelope, auth, any_operation, ta
     }
     for what, headers in cases.items():
         exchange = send(api, t.path, t.params, headers)
-        envelope.expect_error(exchange, auth.codes.missing, "AUTH-02", f"{what} is no credential")
+        envelope.expect_error(exchange, auth.codes.missing, "AUTH-02",
+                              f"{request_text(t.path, t.params)} with {what} (no credential)")
 
 
 # ---------------------------------------------------------------------------------------- AUTH-03
@@ -252,8 +270,8 @@ def test_near_misses_of_the_prefix_are_invalid_key_format(api, envelope, auth, a
         for style, headers in judged_styles(key).items():
             exchange = send(api, t.path, t.params, headers)
             envelope.expect_error(exchange, auth.codes.format, "AUTH-03",
-                                  f"{key!r} (in the {style}) does not begin with {prefix!r} and a non-whitespace "
-                                  f"character")
+                                  f"{request_text(t.path, t.params)} with the key {shown(key)} in the {style}, which "
+                                  f"does not begin with {shown(prefix)} and a non-whitespace character")
 
 
 @pytest.mark.requirement("AUTH-03")
@@ -267,7 +285,8 @@ def test_keys_without_the_prefix_are_invalid_key_format(data, api, envelope, aut
     style = data.draw(st.sampled_from(sorted(judged_styles(key))), label="style")
     exchange = send(api, t.path, t.params, judged_styles(key)[style])
     envelope.expect_error(exchange, auth.codes.format, "AUTH-03",
-                          f"{key!r} (in the {style}) does not begin with {prefix!r}")
+                          f"{request_text(t.path, t.params)} with the key {shown(key)} in the {style}, which does not "
+                          f"begin with {shown(prefix)}")
 
 
 # ---------------------------------------------------------------------------------------- AUTH-04
@@ -281,7 +300,9 @@ def test_unknown_well_formed_keys_are_invalid_api_key(data, api, envelope, auth,
                     .filter(lambda k: k not in known_keys), label="key")
     style = data.draw(st.sampled_from(sorted(judged_styles(key))), label="style")
     exchange = send(api, t.path, t.params, judged_styles(key)[style])
-    envelope.expect_error(exchange, auth.codes.invalid, "AUTH-04", f"the unknown key {key!r} (in the {style})")
+    envelope.expect_error(exchange, auth.codes.invalid, "AUTH-04",
+                          f"{request_text(t.path, t.params)} with the unknown well-formed key {shown(key)} in the "
+                          f"{style}")
 
 
 @pytest.mark.requirement("AUTH-04")
@@ -292,7 +313,8 @@ def test_revoked_and_expired_keys_are_invalid_api_key(which, request, api, envel
     t = target(any_operation)
     for style, headers in judged_styles(key).items():
         exchange = send(api, t.path, t.params, headers)
-        envelope.expect_error(exchange, auth.codes.invalid, "AUTH-04", f"the {which} key (in the {style})")
+        envelope.expect_error(exchange, auth.codes.invalid, "AUTH-04",
+                              f"{request_text(t.path, t.params)} with the {which} key in the {style}")
 
 
 # ---------------------------------------------------------------------------------------- AUTH-05
@@ -311,10 +333,11 @@ def expect_refused_first(api, envelope, auth: Auth, refusal: tuple[str, dict[str
     label, path, params = invalid
     exchange = send(api, path, params, headers)
     expect((exchange.status, envelope.error_code(exchange)) == expected, "AUTH-05",
-           f"{what} with {label} (authentication must come before validation and routing)", exchange, ref,
+           f"{request_text(path, params)} ({label}) with {what}", exchange, ref,
            expected=f"HTTP {expected[0]} with code {expected[1]}, as {what} gets on a valid request"
                     + ("" if ref.status >= 400 else f" by the contract (the valid request was answered HTTP "
-                                                      f"{ref.status})"))
+                                                      f"{ref.status})")
+                    + ": authentication comes before validation and routing")
 
 
 @pytest.mark.requirement("AUTH-05")
@@ -331,8 +354,7 @@ def test_authentication_comes_before_routing(api, envelope, auth, iris_spec):
     undefined = "/iris-conformance-undefined-" + uuid.uuid4().hex[:8]
     for path in (undefined, f"{listing.path}/any{undefined}"):
         for refusal in refusals(auth):
-            expect_refused_first(api, envelope, auth, refusal, (listing.path, {}),
-                                 (f"the undefined path {path}", path, {}))
+            expect_refused_first(api, envelope, auth, refusal, (listing.path, {}), ("an undefined path", path, {}))
 
 
 # ---------------------------------------------------------------------------------------- AUTH-06
@@ -344,9 +366,11 @@ def test_every_401_carries_www_authenticate(api, auth, any_operation, target):
     t = target(any_operation)
     for what, headers, _ in refusals(auth):
         exchange = send(api, t.path, t.params, headers)
-        expect(exchange.status != auth.status or exchange.headers.get("WWW-Authenticate", "").strip(), "AUTH-06",
-               f"the {auth.status} to {what}", exchange, expected="a WWW-Authenticate header",
-               got="no WWW-Authenticate header")
+        challenge = exchange.headers.get("WWW-Authenticate")
+        expect(exchange.status != auth.status or (challenge or "").strip(), "AUTH-06",
+               f"the HTTP {auth.status} answer to {request_text(t.path, t.params)} with {what}", exchange,
+               expected="a WWW-Authenticate header (the challenge)",
+               got="no WWW-Authenticate header" if challenge is None else "an empty WWW-Authenticate header")
 
 
 # ---------------------------------------------------------------------------------------- AUTH-07
@@ -357,8 +381,13 @@ def expect_key_not_echoed(exchange: Exchange, key: str, prefix: str, what: str) 
     secret = key[len(prefix):] if key.startswith(prefix) else key
     haystack = "\n".join([exchange.text, *(f"{k}: {v}" for k, v in exchange.headers.items())]).lower()
     found = [form for form in dict.fromkeys((key, secret)) if form.strip() and form.lower() in haystack]
-    expect(not found, "AUTH-07", f"the response to {what} repeats the key sent"
-                                 f"{' (its part after the prefix)' if found == [secret] else ''}", exchange)
+    where = [place for place, text in (("the body", exchange.text), *((f"the {k} header", v)
+                                                                     for k, v in exchange.headers.items()))
+             if any(form.lower() in text.lower() for form in found)]
+    part = " (its part after the prefix)" if found == [secret] else ""
+    expect(not found, "AUTH-07", f"the headers and body of the answer to {what}", exchange,
+           expected="neither the key sent nor its part after the prefix, in any case",
+           got=f"the key{part} in {some(where, as_is=True, sep=' and ') or 'the answer'}")
 
 
 @pytest.mark.requirement("AUTH-07")
@@ -368,7 +397,8 @@ def test_the_valid_key_is_never_in_a_response(api, auth, iris_spec, any_operatio
     for what, path, params in requests_:
         for style, headers in styles(auth, api.key).items():
             exchange = send(api, path, params, headers)
-            expect_key_not_echoed(exchange, api.key, auth.key_prefix, f"{what} (key in the {style})")
+            expect_key_not_echoed(exchange, api.key, auth.key_prefix,
+                                  f"{request_text(path, params)} ({what}) with the key in the {style}")
 
 
 @pytest.mark.requirement("AUTH-07")
@@ -388,4 +418,4 @@ def test_a_refused_key_is_never_in_the_response(data, given_keys, api, auth, any
     key = data.draw(kinds[kind], label="key")
     style = data.draw(st.sampled_from(sorted(judged_styles(key))), label="style")
     exchange = send(api, t.path, t.params, judged_styles(key)[style])
-    expect_key_not_echoed(exchange, key, prefix, f"{kind} (in the {style})")
+    expect_key_not_echoed(exchange, key, prefix, f"{request_text(t.path, t.params)} with {kind} in the {style}")

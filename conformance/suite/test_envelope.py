@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from conformance.runtime.client import Exchange
-from conformance.checks.expect import expect
+from conformance.checks.expect import expect, shown, some
 from conformance.contract.spec import Operation, Schema
 from conformance.checks.records import detail_path
 from conformance.inputs.strategies import FEW
@@ -33,15 +33,17 @@ def test_success_bodies_have_success_true_and_data(data, api, iris_spec, any_ope
     if not 200 <= exchange.status < 300:  # which status it deserves is other requirements' business
         pytest.skip(f"not run: a valid request of {op.operation_id} was answered {exchange.status}")
     body = exchange.body
-    expect(env.success_holds(body, True), "ENV-01",
-           f"a {exchange.status} body must have {env.describe_success(op.is_list)}", exchange)
+    answered = f"{op.method} {op.path}"
+    expect(env.success_holds(body, True), "ENV-01", f"the HTTP {exchange.status} body of {answered}", exchange,
+           expected=env.describe_success(op.is_list))
     if op.is_list:
         meta = op.paging.meta_field
         expect(isinstance(env.items(body), list) and isinstance(body.get(meta), dict), "ENV-01",
-               f"a list body must have an array {env.data_field!r} and an object {meta!r}", exchange)
+               f"the list body of {answered}", exchange,
+               expected=f"an array {env.data_field!r} and an object {meta!r}")
     else:
-        expect(isinstance(env.record(body), dict), "ENV-01",
-               f"a detail body must have {env.describe_success(False)} (an object)", exchange)
+        expect(isinstance(env.record(body), dict), "ENV-01", f"the detail body of {answered}", exchange,
+               expected=f"{env.describe_success(False)} (an object)")
 
 
 @pytest.mark.requirement("ENV-01")
@@ -59,14 +61,14 @@ def test_error_bodies_have_success_false_and_the_code_of_their_status(data, api,
     if not errors:
         pytest.skip(f"not run: no request provoked an error from {op.operation_id}")
     for what, exchange in errors:
-        body = exchange.body
+        body, answered = exchange.body, f"{exchange.request.method} {op.path} ({what})"
         expect(env.success_holds(body, False) and env.error_object(body) is not None,
-               "ENV-01", f"the error body ({what}) must have {env.describe_error()}", exchange)
+               "ENV-01", f"the error body of {answered}", exchange, expected=env.describe_error())
         code = envelope.error_code(exchange)
-        expect(code in codes, "ENV-01", f"the error code ({what}) {code!r} is not one of {sorted(codes)}", exchange)
-        expect(int(codes[code]) == exchange.status, "ENV-01",
-               f"the error code ({what}) {code} belongs to HTTP {codes[code]}, but the status is {exchange.status}",
-               exchange)
+        expect(code in codes, "ENV-01", f"the error code of {answered}", exchange,
+               expected=f"one of the codes of the spec ({', '.join(sorted(codes))})", got=f"code {shown(code)}")
+        expect(int(codes[code]) == exchange.status, "ENV-01", f"the status of the error {code} answering {answered}",
+               exchange, expected=f"HTTP {codes[code]}, the status of {code}")
 
 
 # ------------------------------------------------------------------------------------ ENV-02
@@ -100,13 +102,13 @@ def declares_timestamps(schema: Schema) -> bool:
 def not_utc(pattern: str, value: Any) -> str | None:
     """Why ``value`` is not an ISO 8601 UTC timestamp of the spec's form, or None."""
     if not isinstance(value, str) or not re.search(pattern, value):
-        return f"{value!r} does not match {pattern}"
+        return f"{shown(value)} (not the spec's timestamp form)"
     try:
         parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
     except ValueError as error:
-        return f"{value!r} is not a valid date-time ({error})"
+        return f"{shown(value)} (not a valid date-time: {error})"
     if parsed.utcoffset() != timedelta(0):
-        return f"{value!r} is not in UTC"
+        return f"{shown(value)} (not UTC)"
     return None
 
 
@@ -116,8 +118,9 @@ def expect_utc_timestamps(pattern: str, schema: Schema, body: Any, exchange: Exc
     if not found:
         pytest.skip(f"not run: no data: {what} holds no timestamp value")
     bad = [(where, why) for where, value in found if (why := not_utc(pattern, value))]
-    expect(not bad, "ENV-02", f"{len(bad)} of {len(found)} timestamps in {what} are not ISO 8601 UTC: "
-           + "; ".join(f"{where}: {why}" for where, why in bad[:5]), exchange)
+    expect(not bad, "ENV-02", f"the timestamps in {what}", exchange,
+           expected="ISO 8601 date-times in UTC, like 2026-11-20T08:15:00Z",
+           got=f"{len(bad)} of {len(found)} not: " + some((f"{where} = {why}" for where, why in bad), as_is=True))
 
 
 @pytest.mark.requirement("ENV-02")
@@ -130,7 +133,7 @@ def test_list_timestamps_are_iso8601_utc(api, iris_spec, list_operation, base_qu
     if exchange.status != 200:
         pytest.skip(f"not run: {op.operation_id} was answered {exchange.status}")
     expect_utc_timestamps(iris_spec.api_view.timestamp_pattern, ok_schema(op), exchange.body, exchange,
-                          f"the first page of {op.operation_id}")
+                          f"the first page of GET {op.path}")
 
 
 @pytest.mark.requirement("ENV-02")
@@ -144,4 +147,4 @@ def test_detail_timestamps_are_iso8601_utc(data, api, iris_spec, detail_operatio
     if exchange.status != 200:
         pytest.skip(f"not run: {op.operation_id} of a live id was answered {exchange.status}")
     expect_utc_timestamps(iris_spec.api_view.timestamp_pattern, ok_schema(op), exchange.body, exchange,
-                          f"{op.operation_id}({record_id!r})")
+                          f"the detail GET {op.path} of the id {shown(record_id)}")

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from conformance.checks.expect import expect
+from conformance.checks.expect import counted, expect, request_text, shown, some
 from conformance.inputs.pagination import Walk, fetch_page, walk
 from conformance.checks.records import Record, by_tiebreak, detail_path, known_records, record_key, search_param
 from conformance.contract.spec import Filter
@@ -86,6 +86,29 @@ def matches(op, param: str, value: str, record: Record, strict: bool = False) ->
     pytest.fail(f"the suite does not know the match kind {kind!r} of filter {param!r}")
 
 
+def rule_text(op, param: str, value: str) -> str:
+    """What ``param=value`` selects, in the contract's words: ``user_id equal to "user10"``."""
+    if param == search_param(op):
+        return f"{shown(value)} in {' or '.join(op.resource_view.search.fields)} (in any case)"
+    flt = op.resource_view.filter_for(param)
+    return {"equals-ci": f"{flt.field} equal to {shown(value)} in any case",
+            "boolean": f"{flt.field} {value.lower()}",
+            "datetime-from": f"{flt.field} at or after {shown(value)}",
+            "datetime-to": f"{flt.field} at or before {shown(value)}",
+            }.get(flt.match, f"{flt.field} equal to {shown(value)}")
+
+
+def rules_text(op, query: dict[str, str]) -> str:
+    """What every condition of ``query`` selects, joined with "and"."""
+    return " and ".join(rule_text(op, p, v) for p, v in query.items() if p in conditions(op))
+
+
+def records_text(found: list[tuple[Any, dict[str, Any]]]) -> str:
+    """Records and the values that decided: ``7 (city "Mumbai"), 9 (city "Navi Mumbai")``."""
+    return some((f"{shown(k)} ({', '.join(f'{f} {shown(v)}' for f, v in values.items())})" if values else shown(k)
+                 for k, values in found), as_is=True)
+
+
 def matcher(op, query: dict[str, str], strict: bool = False) -> Callable[[Record], bool]:
     narrowing = {param: value for param, value in query.items() if param in conditions(op)}
     return lambda record: all(matches(op, p, v, record, strict) for p, v in narrowing.items())
@@ -109,8 +132,8 @@ def filtered(api, envelope, op, query: dict[str, str], requirement_id: str, firs
     result = walk(api, envelope, op, dict(query, **by_tiebreak(op)), max_pages=max_pages, requirement_id=requirement_id)
     sound, required = matcher(op, query), matcher(op, query, strict=True)
     fields = {f.param: f.field for f in op.resource_view.filters}
-    shown = sorted({fields[p] for p in query if p in fields})
-    wrong = [(key(item), {f: item.get(f) for f in shown}) for item in result.items if not sound(item)]
+    deciding = sorted({fields[p] for p in query if p in fields})
+    wrong = [(key(item), {f: item.get(f) for f in deciding}) for item in result.items if not sound(item)]
     found = {key(item) for item in result.items}
     missing = [key(r) for r in known_records(op, first_page) if required(r) and key(r) not in found]
     return result, wrong, missing
@@ -120,18 +143,21 @@ def expect_filtered(api, envelope, op, query: dict[str, str], requirement_id: st
     """``query`` returns only records that match it, and every known record that does."""
     __tracebackhide__ = True
     result, wrong, missing = filtered(api, envelope, op, query, requirement_id, first_page, max_pages)
-    expect(not wrong, requirement_id, f"{query} returned records that do not match it: {wrong[:5]}", result.first)
-    expect(not missing, requirement_id, f"{query} did not return records that match it: {missing[:5]}", result.first)
+    check, rules = f"the records of {request_text(op.path, query)}", rules_text(op, query)
+    expect(not wrong, requirement_id, check, result.first, expected=f"only records with {rules}",
+           got=f"{counted(len(wrong), 'record')} without: {records_text(wrong)}", kind="a record that does not match")
+    expect(not missing, requirement_id, check, result.first, expected=f"every record with {rules}",
+           got=f"{len(missing)} of them left out: {some(missing)}", kind="a matching record left out")
     return result
 
 
 def expect_refused(api, envelope, op, query: dict[str, str], params: list[str], requirement_id: str, what: str) -> None:
+    """``query`` is refused with a validation error whose message names one of ``params``; ``what``
+    says why it must be refused ("not a valid enum value")."""
     __tracebackhide__ = True
     exchange = api.get(op.path, query)
-    envelope.expect_error(exchange, "VALIDATION_ERROR", requirement_id, what)
-    message = envelope.error_message(exchange)
-    expect(any(p in message for p in params), requirement_id,
-           f"the error message does not name the parameter {' or '.join(params)}", exchange)
+    envelope.expect_error(exchange, "VALIDATION_ERROR", requirement_id, f"{request_text(op.path, query)} ({what})")
+    envelope.expect_message_names(exchange, params, requirement_id, request_text(op.path, query))
 
 
 def check_enum_values(api, envelope, spec, requirement_id: str, first_page, budget) -> None:
@@ -181,15 +207,14 @@ def check_near_misses(api, envelope, spec, requirement_id: str, *matches: str) -
         for value in NEAR_MISSES[flt.match](flt):
             if not VALID[flt.match](flt, value):
                 expect_refused(api, envelope, op, {flt.param: value}, [flt.param], requirement_id,
-                               f"{flt.param}={value!r} is not a valid {flt.match} value")
+                               f"not a valid {flt.match} value")
 
 
 def check_arbitrary_text(data, api, envelope, spec, requirement_id: str, *matches: str) -> None:
     op, flt = data.draw(st.sampled_from(filters_for(spec, requirement_id, *matches)), label="filter")
     value = data.draw(st.one_of(QUERY_TEXT, st.integers(max_value=0).map(str)).filter(
         lambda v: not VALID[flt.match](flt, v)), label="value")
-    expect_refused(api, envelope, op, {flt.param: value}, [flt.param], requirement_id,
-                   f"{flt.param}={value!r} is not a valid {flt.match} value")
+    expect_refused(api, envelope, op, {flt.param: value}, [flt.param], requirement_id, f"not a valid {flt.match} value")
 
 
 def draw_filter_value(data, spec, requirement_id: str, first_page, *matches: str):
@@ -245,8 +270,10 @@ def test_city_and_state_filters_ignore_case(data, api, envelope, iris_spec, firs
     exact = expect_filtered(api, envelope, op, {flt.param: value}, "FLT-STA-01", first_page, budget["max_pages"])
     other = expect_filtered(api, envelope, op, {flt.param: spelled}, "FLT-STA-01", first_page, budget["max_pages"])
     expect(other.total == exact.total and [key(i) for i in other.items] == [key(i) for i in exact.items], "FLT-STA-01",
-           f"{flt.param}={spelled!r} found {other.total} records, {flt.param}={value!r} found {exact.total} "
-           f"(or other records): case must not matter", other.first, exact.first)
+           f"the records of {request_text(op.path, {flt.param: spelled})} and of {flt.param}={shown(value)}",
+           other.first, exact.first, expected="the same records and total: case does not matter",
+           got=f"total {other.total} with {shown(spelled)}, {exact.total} with {shown(value)}"
+               + (", other records" if other.total == exact.total else ""))
 
 
 @pytest.mark.requirement("FLT-STA-01")
@@ -320,8 +347,10 @@ def test_date_bounds_are_inclusive_to_the_second(data, api, envelope, iris_spec,
         result = expect_filtered(api, envelope, op, query, "FLT-SES-01", first_page, pages)
         if inside:
             expect(key(record) in {key(i) for i in result.items}, "FLT-SES-01",
-                   f"{query} did not return record {key(record)!r}, whose {low.field} is {record[low.field]!r} "
-                   f"(both bounds are inclusive)", result.first)
+                   f"the records of {request_text(op.path, query)}", result.first,
+                   expected=f"record {shown(key(record))}, whose {low.field} is {shown(record[low.field])} (both "
+                            "bounds are inclusive, to the second)",
+                   got=f"{counted(result.total, 'record')}, not this one", kind="a record on the bound left out")
 
 
 @pytest.mark.requirement("FLT-SES-01")
@@ -337,14 +366,18 @@ def test_dates_are_read_as_utc(data, api, envelope, iris_spec, first_page, budge
     query = {low.param: date_param(low, first), high.param: date_param(high, last)}
     result = expect_filtered(api, envelope, op, query, "FLT-SES-01", first_page, budget["max_pages"])
     expect(key(record) in {key(i) for i in result.items}, "FLT-SES-01",
-           f"{query} (UTC) did not return record {key(record)!r}, whose {low.field} is {record[low.field]!r}",
-           result.first)
+           f"the records of {request_text(op.path, query)}, the dates read as UTC", result.first,
+           expected=f"record {shown(key(record))}, whose {low.field} is {shown(record[low.field])}",
+           got=f"{counted(result.total, 'record')}, not this one")
     shifted = {low.param: date_param(low, first + shift), high.param: date_param(high, last + shift)}
     moved = walk(api, envelope, op, dict(shifted, **by_tiebreak(op)), max_pages=budget["max_pages"],
                  requirement_id="FLT-SES-01")
+    hours = f"{shift.total_seconds() / 3600:+g} h"
     expect(key(record) not in {key(i) for i in moved.items}, "FLT-SES-01",
-           f"{shifted} returned record {key(record)!r} ({low.field} {record[low.field]!r}): the dates were read "
-           f"in a time zone {shift} away from UTC", moved.first, result.first)
+           f"the records of {request_text(op.path, shifted)}, the same window {hours} away", moved.first, result.first,
+           expected=f"not record {shown(key(record))}, whose {low.field} {shown(record[low.field])} is outside it "
+                    "in UTC",
+           got=f"record {shown(key(record))} among them: the dates were read in a time zone {hours} from UTC")
 
 
 @pytest.mark.requirement("FLT-SES-01")
@@ -356,7 +389,7 @@ def test_malformed_dates_are_validation_errors(api, envelope, iris_spec, first_p
         for value in date_near_misses(flt, at):
             if not well_formed_date(flt, value):
                 expect_refused(api, envelope, op, {flt.param: value}, [flt.param], "FLT-SES-01",
-                               f"{flt.param}={value!r} is not a date-time in the format {flt.format}")
+                               f"not a date-time in the format {flt.format}")
 
 
 @pytest.mark.requirement("FLT-SES-01")
@@ -372,7 +405,7 @@ def test_start_date_after_end_date_is_a_validation_error(data, api, envelope, ir
     gap = timedelta(seconds=data.draw(st.integers(1, 400 * 86400), label="gap (s)"))
     query = {low.param: date_param(low, at + gap), high.param: date_param(high, at)}
     expect_refused(api, envelope, op, query, [low.param, high.param], "FLT-SES-01",
-                   f"{low.param} is later than {high.param}")
+                   f"{low.param} later than {high.param}")
 
 
 @pytest.mark.requirement("FLT-SES-02")
@@ -400,7 +433,9 @@ def test_station_and_user_filters_match_exactly(data, api, envelope, iris_spec, 
         value = data.draw(st.sampled_from(live_values(op, flt.param, first_page)), label=f"live {flt.param}")
         result = expect_filtered(api, envelope, op, {flt.param: value}, "FLT-SES-02", first_page,
                                  budget["max_pages"])
-        expect(result.items, "FLT-SES-02", f"{flt.param}={value!r} (a live value) returned nothing", result.first)
+        expect(result.items, "FLT-SES-02", f"the records of {request_text(op.path, {flt.param: value})}, a value "
+               "of a listed record", result.first, expected=f"the records with {rule_text(op, flt.param, value)}",
+               got="no records")
         if flt.match == "equals":
             for miss in dict.fromkeys((value[:-1], value[1:], value.upper(), value.lower(), value.swapcase())):
                 if miss and miss != value:
@@ -426,7 +461,9 @@ def test_unknown_station_or_user_gives_an_empty_list(data, api, envelope, iris_s
         pytest.skip(f"not run: cannot confirm that {flt.field}={unknown!r} is unknown ({detail.operation_id})")
     exchange, items, _ = fetch_page(api, envelope, op, {flt.param: unknown}, 1,
                                        op.paging.max_pagesize, "FLT-SES-02")
-    expect(items == [], "FLT-SES-02", f"{flt.param}={unknown!r} (unknown) returned {len(items)} records", exchange)
+    expect(items == [], "FLT-SES-02", f"the records of {request_text(op.path, {flt.param: unknown})}, a "
+           f"{flt.field} that {detail.operation_id} does not find", exchange, expected="an empty list",
+           got=f"{counted(len(items), 'record')}: {some(record_key(op)(item) for item in items)}")
 
 
 # ------------------------------------------------------------------------------------- FLT-01
@@ -460,8 +497,9 @@ def expect_total_counts_walk(envelope, op, query: dict[str, str], result: Walk) 
     seen = len({key(item) for item in result.items})
     last_page_full = len(envelope.items(result.pages[-1])) >= op.paging.max_pagesize
     if result.complete and (not last_page_full or seen >= result.total):
-        expect(seen == result.total, "FLT-01", f"{query}: total is {result.total} but the pages hold {seen} records",
-               result.pages[-1], result.first)
+        expect(seen == result.total, "FLT-01", f"total of {request_text(op.path, query)}", result.pages[-1],
+               result.first, expected=f"the number of distinct records its pages hold ({seen})",
+               got=f"total {result.total}", kind="total other than the records")
 
 
 def draw_narrowing(data, op, first_page, count: int) -> tuple[Record, dict[str, str]]:
@@ -489,18 +527,21 @@ def test_filters_and_search_combine_with_and(data, api, envelope, resource_opera
             _, wrong_alone, missing_alone = filtered(api, envelope, op, {param: value}, "FLT-01", first_page, 1)
             if wrong_alone or missing_alone:
                 pytest.skip(f"not run: {param}={value!r} alone already returns wrong records; its own test reports it")
-    expect(not wrong, "FLT-01", f"{query} returned records that do not satisfy every condition: {wrong[:5]}",
-           result.first)
-    expect(not missing, "FLT-01", f"{query} did not return records that satisfy every condition: {missing[:5]}",
-           result.first)
-    expect(key(record) in {key(i) for i in result.items}, "FLT-01",
-           f"{query} did not return record {key(record)!r}, which satisfies every condition", result.first)
+    check, rules = f"the records of {request_text(op.path, query)}", rules_text(op, query)
+    expect(not wrong, "FLT-01", check, result.first, expected=f"only records with {rules} (the conditions combine "
+           "with AND)", got=f"{counted(len(wrong), 'record')} without: {records_text(wrong)}",
+           kind="a record that does not match")
+    expect(not missing, "FLT-01", check, result.first, expected=f"every record with {rules}",
+           got=f"{len(missing)} of them left out: {some(missing)}", kind="a matching record left out")
+    expect(key(record) in {key(i) for i in result.items}, "FLT-01", check, result.first,
+           expected=f"record {shown(key(record))}, which satisfies every condition",
+           got=f"{counted(result.total, 'record')}, not this one", kind="the record the conditions came from left out")
     expect_total_counts_walk(envelope, op, query, result)
     for param, value in query.items():
         _, _, alone = fetch_page(api, envelope, op, {param: value}, 1, op.paging.max_pagesize, "FLT-01")
-        expect(result.total <= alone["total"], "FLT-01",
-               f"{query} counts {result.total} records, more than {param}={value!r} alone ({alone['total']})",
-               result.first)
+        expect(result.total <= alone["total"], "FLT-01", f"total of {request_text(op.path, query)}", result.first,
+               expected=f"at most the total of {param}={shown(value)} alone ({alone['total']})",
+               got=f"total {result.total}", kind="total above one condition's")
 
 
 @pytest.mark.requirement("FLT-01")
@@ -515,9 +556,9 @@ def test_total_counts_the_filtered_set(data, api, envelope, resource_operation, 
     expect_total_counts_walk(envelope, op, query, result)
     _, _, everything = fetch_page(api, envelope, op, {}, 1, op.paging.max_pagesize, "FLT-01")
     seen = len({record_key(op)(item) for item in result.items})
-    expect(seen <= result.total <= everything["total"], "FLT-01",
-           f"{query}: total is {result.total}, but the walk holds {seen} records and the unfiltered list "
-           f"{everything['total']}", result.first)
+    expect(seen <= result.total <= everything["total"], "FLT-01", f"total of {request_text(op.path, query)}",
+           result.first, expected=f"between the records its pages hold ({seen}) and the total of the unfiltered list "
+           f"({everything['total']})", got=f"total {result.total}", kind="total out of bounds")
 
 
 # ------------------------------------------------------------------------------------- FLT-02
@@ -540,9 +581,10 @@ def test_unknown_query_parameters_are_ignored(data, api, envelope, list_operatio
     if plain.status != 200:
         pytest.fail(f"cannot compare: {op.operation_id} answered {plain.status} without unknown parameters\n"
                     f"{plain.describe()}")
-    expect(with_extra.status == 200, "FLT-02",
-           f"unknown parameters {sorted(extra)} changed the status from 200 to {with_extra.status}", with_extra, plain)
+    check = f"{request_text(op.path, query)} with the unknown parameters {some(sorted(extra), limit=5)} added"
+    expect(with_extra.status == 200, "FLT-02", check, with_extra, plain, expected="HTTP 200, as without them")
     totals = [envelope.page_info(ex, op, "FLT-02")["total"] for ex in (with_extra, plain)]
     keys = [[key(i) for i in envelope.items(ex)] for ex in (with_extra, plain)]
-    expect(totals[0] == totals[1] and keys[0] == keys[1], "FLT-02",
-           f"unknown parameters {sorted(extra)} changed the result", with_extra, plain)
+    expect(totals[0] == totals[1] and keys[0] == keys[1], "FLT-02", check, with_extra, plain,
+           expected="the records and total it gives without them",
+           got=f"total {totals[0]}, records {some(keys[0])}; without them total {totals[1]}, records {some(keys[1])}")

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import pytest
 from hypothesis import example, given, strategies as st
 
-from conformance.checks.expect import expect
+from conformance.checks.expect import counted, expect, request_text, shown, some
 from conformance.checks.geo import destination, haversine_km, tolerance_km
 from conformance.inputs.pagination import fetch_page, walk
 from conformance.contract import active
@@ -35,6 +35,12 @@ def fmt(x: float) -> str:
     """A coordinate or radius as plain decimal text (no exponent), to 1e-7."""
     text = f"{x:.7f}".rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
+
+
+def short(x: float) -> str:
+    """A coordinate, radius or distance as a failure shows it: two decimals (three digits below 1)."""
+    text = f"{x:.2f}" if abs(x) >= 1 else f"{x:.3g}"
+    return text.rstrip("0").rstrip(".") if "." in text and "e" not in text else text
 
 
 # -------------------------------------------------------------------------------------- the model
@@ -68,6 +74,15 @@ class Geo:
         """A query with the numbers as they are sent (rounded to their text)."""
         factor = self.units[unit or self.x.default_unit]
         return Query(float(fmt(lat)), float(fmt(lng)), float(fmt(max(radius_km, 0.001) / factor)), unit)
+
+    def describe(self, q: Query) -> str:
+        """``GET /chargers/status within 840.39 km of (18.88, 72.91)``: the query in a failure's words."""
+        return f"GET {self.op.path} within {short(q.radius)} {q.unit or self.x.default_unit} of " \
+               f"({short(q.lat)}, {short(q.lng)})"
+
+    def tolerance_text(self) -> str:
+        tol = self.x.tolerance
+        return f"{tol.relative * 100:g} % or {tol.absolute_m:g} m tolerance"
 
     def radius_km(self, q: Query) -> float:
         return q.radius * self.units[q.unit or self.x.default_unit]
@@ -215,10 +230,9 @@ def test_a_missing_or_out_of_range_point_radius_or_unit_is_a_validation_error(ca
     else:
         params[param] = value
     exchange = api.get(geo.op.path, params)
-    what = f"{param} is missing" if value is None else f"{param}={value!r} is out of its type, range or enum"
-    envelope.expect_error(exchange, "VALIDATION_ERROR", "GEO-01", what)
-    expect(param in envelope.error_message(exchange), "GEO-01",
-           f"the error message does not name the parameter {param!r}", exchange)
+    what = f"{param} missing" if value is None else f"{param} out of its type, range or enum"
+    envelope.expect_error(exchange, "VALIDATION_ERROR", "GEO-01", f"{request_text(geo.op.path, params)} ({what})")
+    envelope.expect_message_names(exchange, [param], "GEO-01", request_text(geo.op.path, params))
 
 
 @pytest.mark.requirement("GEO-01")
@@ -227,7 +241,8 @@ def test_latitude_and_longitude_bounds_are_inclusive(api, geo, geo_query):
                          (geo.x.lng_param, 180), (geo.x.lng_param, -180)):
         exchange = api.get(geo.op.path, dict(geo_query, **{param: bound}))
         expect(exchange.status == 200, "GEO-01",
-               f"{param}={bound} is on the (inclusive) bound but was answered {exchange.status}, not 200", exchange)
+               f"{request_text(geo.op.path, dict(geo_query, **{param: bound}))} ({param} on its inclusive bound)",
+               exchange, expected="HTTP 200")
 
 
 # ---------------------------------------------------------------------------------------- GEO-02
@@ -245,16 +260,21 @@ def test_distance_is_the_great_circle_distance_in_the_requested_unit(data, api, 
     for item in items:
         distance = item.get(geo.x.distance_field)
         if not isinstance(distance, (int, float)) or isinstance(distance, bool):
-            problems.append(f"{geo.key(item)}: distance {distance!r} is not a number")
+            problems.append(f"{shown(geo.key(item))} with the distance {shown(distance)}, not a number")
             continue
         expected, got = geo.true_km(q, item), geo.reported_km(q, item)
         if abs(got - expected) > geo.tol(expected):
-            problems.append(f"{geo.key(item)}: distance {distance} {q.unit or 'default unit'} = {got:.4f} km, "
-                            f"haversine from the query point to its lat/lng is {expected:.4f} km")
+            unit = q.unit or geo.x.default_unit
+            in_km = "" if geo.units[unit] == 1 else f" ({got:.4f} km)"
+            problems.append(f"{shown(geo.key(item))} at {distance} {unit}{in_km} where the haversine distance is "
+                            f"{expected:.4f} km")
         home = by_id.get(item[geo.x.station_id_field])
         if home is not None and not all(math.isclose(a, b, abs_tol=1e-9) for a, b in zip(geo.pos(item), geo.pos(home))):
-            problems.append(f"{geo.key(item)}: lat/lng {geo.pos(item)} differ from its station's {geo.pos(home)}")
-    expect(not problems, "GEO-02", f"{len(problems)} item(s) wrong: " + "; ".join(problems[:5]), exchange)
+            problems.append(f"{shown(geo.key(item))} at {geo.pos(item)} where its station is at {geo.pos(home)}")
+    expect(not problems, "GEO-02", f"the distance and position of each item of {geo.describe(q)}", exchange,
+           expected=f"the haversine distance from the query point to the item's lat/lng, in the requested unit "
+                    f"({geo.tolerance_text()}), and the lat/lng of its station",
+           got=f"{counted(len(problems), 'item')} wrong: {some(problems, as_is=True)}")
 
 
 # ---------------------------------------------------------------------------------------- GEO-03
@@ -270,25 +290,33 @@ def test_items_are_within_the_radius_and_every_charge_point_within_it_is_returne
     radius, margin = geo.radius_km(q), geo.tol(geo.radius_km(q))
     result = run(api, envelope, geo, q, budget, "GEO-03")
     returned = result.keys(geo)
-    problems = []
+    beyond, missing_points = [], []  # what is wrong: items beyond the radius; charge points within it left out
     for item in result.items:
         reported, true = geo.reported_km(q, item), geo.true_km(q, item)
         if max(reported, true) > radius + margin:
-            problems.append(f"{geo.key(item)} is beyond the radius {radius} km: distance {reported:.4f} km "
-                            f"(haversine to its lat/lng {true:.4f} km)")
+            beyond.append(f"{shown(geo.key(item))} at {short(max(reported, true))} km")
     for station in stations:
         d = geo.true_km(q, station)
         keys = geo.station_keys(station)
         if d < radius - margin and before(geo, d, result.cutoff_km) and abs(geo.pos(station)[1] - q.lng) <= 180:
             missing = keys - returned
             if missing:
-                problems.append(f"station {station[geo.station_id_field]} is {d:.4f} km away (radius {radius} km) "
-                                f"but its charge points {sorted(missing, key=repr)} are not returned")
+                missing_points.append(f"station {shown(station[geo.station_id_field])} at {short(d)} km "
+                                      f"({some(sorted(missing, key=repr))})")
         elif d > radius + margin and keys & returned:
-            problems.append(f"station {station[geo.station_id_field]} is {d:.4f} km away (radius {radius} km) "
-                            f"but {sorted(keys & returned, key=repr)} are returned")
-    expect(not problems, "GEO-03", f"{len(problems)} problem(s): " + "; ".join(problems[:5]),
-           *(result.pages[:1] if result.pages else []))
+            beyond.append(f"station {shown(station[geo.station_id_field])} at {short(d)} km "
+                          f"({some(sorted(keys & returned, key=repr))})")
+    problems = beyond + missing_points
+    wanted = {"beyond": f"every item's distance <= the radius ({geo.tolerance_text()})",
+              "missing": "every charge point of a station within the radius"}
+    found = {"beyond": f"{counted(len(beyond), 'item')} beyond it, e.g. {some(beyond, as_is=True)}" if beyond else "",
+             "missing": f"{counted(len(missing_points), 'station')} within it left out: "
+                        f"{some(missing_points, as_is=True)}"
+             if missing_points else ""}
+    broken = [part for part in ("beyond", "missing") if found[part]]
+    expect(not problems, "GEO-03", f"the items of {geo.describe(q)}", *(result.pages[:1] if result.pages else []),
+           expected=" and ".join(wanted[part] for part in broken), got="; ".join(found[part] for part in broken),
+           kind=" and ".join(broken))
 
 
 # ---------------------------------------------------------------------------------------- GEO-04
@@ -307,14 +335,18 @@ def test_items_are_ordered_by_distance_then_station_then_charge_point(data, api,
     problems: list[tuple[int, str]] = []  # (index of the first item of the pair, what is wrong)
     for index, (a, b) in enumerate(zip(result.items, result.items[1:])):
         if b[distance_field] < a[distance_field]:
-            problems.append((index, f"{geo.key(a)} at {a[distance_field]} comes before {geo.key(b)} at "
-                                    f"{b[distance_field]}"))
+            problems.append((index, f"{shown(geo.key(a))} at {short(a[distance_field])} before "
+                                    f"{shown(geo.key(b))} at {short(b[distance_field])}"))
         elif geo.pos(a) == geo.pos(b) and [a[f] for f in tiebreak] > [b[f] for f in tiebreak]:
-            problems.append((index, f"tie at {a[distance_field]} broken as {geo.key(a)} before {geo.key(b)} "
-                                    f"(order: {', '.join(geo.x.order)})"))
+            problems.append((index, f"{shown(geo.key(a))} before {shown(geo.key(b))} at the same place "
+                                    f"({short(a[distance_field])})"))
     page = problems[0][0] // pagesize if problems else 0
-    expect(not problems, "GEO-04", f"{len(problems)} misordered pair(s) (pagesize {pagesize}): "
-           + "; ".join(f"items {i + 1} and {i + 2}: {text}" for i, text in problems[:5]), *result.pages[page:page + 2])
+    expect(not problems, "GEO-04", f"the order of the items of {geo.describe(q)}, pages of {pagesize}",
+           *result.pages[page:page + 2],
+           expected=f"ordered by {', '.join(geo.x.order)}: distance ascending, ties at one place by "
+                    f"{' then '.join(tiebreak)}",
+           got=f"{counted(len(problems), 'pair')} out of order, e.g. "
+               + some((f"items {i + 1} and {i + 2}: {text}" for i, text in problems), as_is=True))
 
 
 # ---------------------------------------------------------------------------------------- GEO-05
@@ -337,22 +369,26 @@ def test_the_radius_unit_does_not_change_the_result_and_a_larger_radius_is_a_sup
     ra, rb = run(api, envelope, geo, qa, budget, "GEO-05"), run(api, envelope, geo, qb, budget, "GEO-05")
     cutoff = min(ra.cutoff_km, rb.cutoff_km)
     keys_a, keys_b = clear_keys(geo, qa, ra, cutoff, radius_km), clear_keys(geo, qb, rb, cutoff, radius_km)
-    expect(keys_a == keys_b, "GEO-05",
-           f"radius {qa.radius} {unit_a} and {qb.radius} {unit_b} return different charge points: only with "
-           f"{unit_a}: {sorted(keys_a - keys_b, key=repr)[:5]}; "
-           f"only with {unit_b}: {sorted(keys_b - keys_a, key=repr)[:5]}",
-           ra.pages[0], rb.pages[0])
+    both = f"{geo.describe(qa)} and within {short(qb.radius)} {unit_b}"
+    expect(keys_a == keys_b, "GEO-05", f"the charge points of {both}", ra.pages[0], rb.pages[0],
+           expected="the same charge points: the radius unit does not change the result",
+           got=f"only with {unit_a}: {some(sorted(keys_a - keys_b, key=repr)) or 'none'}; "
+               f"only with {unit_b}: {some(sorted(keys_b - keys_a, key=repr)) or 'none'}",
+           kind="unit changes the result")
     in_b = {geo.key(item): geo.reported_km(qb, item) for item in rb.items}
-    scaled = [f"{geo.key(item)}: {geo.reported_km(qa, item):.4f} km vs {in_b[geo.key(item)]:.4f} km"
+    scaled = [f"{shown(geo.key(item))} at {geo.reported_km(qa, item):.4f} km and {in_b[geo.key(item)]:.4f} km"
               for item in ra.items if geo.key(item) in in_b
               and abs(geo.reported_km(qa, item) - in_b[geo.key(item)]) > geo.tol(geo.reported_km(qa, item))]
-    expect(not scaled, "GEO-05", f"distances do not scale between {unit_a} and {unit_b}: " + "; ".join(scaled[:5]),
-           ra.pages[0], rb.pages[0])
+    expect(not scaled, "GEO-05", f"the distances of {both}", ra.pages[0], rb.pages[0],
+           expected=f"the same distance of each charge point, converted to km ({geo.tolerance_text()})",
+           got=f"other distances for {counted(len(scaled), 'charge point')}: {some(scaled, as_is=True)}",
+           kind="distances do not scale")
     larger = geo.query(lat, lng, radius_km * data.draw(st.floats(1.1, 4.0), label="larger by"), unit_a)
     rl = run(api, envelope, geo, larger, budget, "GEO-05")
     lost = clear_keys(geo, qa, ra, min(ra.cutoff_km, rl.cutoff_km), radius_km) - rl.keys(geo)
-    expect(not lost, "GEO-05", f"radius {larger.radius} {unit_a} lacks charge points that radius {qa.radius} "
-           f"{unit_a} returns: {sorted(lost, key=repr)[:5]}", ra.pages[0], rl.pages[0])
+    expect(not lost, "GEO-05", f"the charge points of {geo.describe(larger)} and within {short(qa.radius)} {unit_a}",
+           ra.pages[0], rl.pages[0], expected="every charge point of the smaller radius within the larger one",
+           got=f"{len(lost)} missing from the larger: {some(sorted(lost, key=repr))}", kind="larger radius lacks some")
 
 
 # ---------------------------------------------------------------------------------------- GEO-06
@@ -365,12 +401,15 @@ def found_with_distance(api, envelope, geo: Geo, q: Query, station, budget, what
         pytest.skip(f"not run: budget: {what} lies beyond the {len(result.items)} items walked")
     returned = {geo.key(item): item for item in result.items}
     missing = geo.station_keys(station) - set(returned)
-    expect(not missing, "GEO-06", f"{what}: {d:.4f} km from the query point (radius {q.radius} "
-           f"{q.unit or geo.x.default_unit}) but not returned: {sorted(missing, key=repr)}", *result.pages[:2])
-    wrong = [f"{key}: {geo.reported_km(q, returned[key]):.4f} km" for key in geo.station_keys(station)
+    check = f"the items of {geo.describe(q)} for {what}"
+    expect(not missing, "GEO-06", check, *result.pages[:2],
+           expected=f"its charge points, {d:.4f} km from the query point (within the radius)",
+           got=f"{some(sorted(missing, key=repr))} not returned", kind="station left out")
+    wrong = [f"{shown(key)} at {geo.reported_km(q, returned[key]):.4f} km" for key in geo.station_keys(station)
              if abs(geo.reported_km(q, returned[key]) - d) > geo.tol(d)]
-    expect(not wrong, "GEO-06", f"{what}: the haversine distance is {d:.4f} km but the items say "
-           + "; ".join(wrong), *result.pages[:2])
+    expect(not wrong, "GEO-06", check, *result.pages[:2],
+           expected=f"the haversine distance {d:.4f} km ({geo.tolerance_text()})", got=some(wrong, as_is=True),
+           kind="wrong distance")
 
 
 @pytest.mark.requirement("GEO-06")
@@ -388,7 +427,8 @@ def test_a_station_across_the_antimeridian_is_found(data, api, envelope, geo, st
     q = geo.query(lat, lng, d * data.draw(st.floats(1.05, 2.0), label="radius factor") + 1.0,
                   data.draw(st.sampled_from(sorted(geo.units)), label="unit"))
     found_with_distance(api, envelope, geo, q, station, budget,
-                        f"station {station[geo.station_id_field]} at {geo.pos(station)} seen from ({q.lat}, {q.lng})")
+                        f"station {shown(station[geo.station_id_field])} at {geo.pos(station)}, across the "
+                        "antimeridian")
 
 
 @pytest.mark.requirement("GEO-06")
@@ -404,8 +444,7 @@ def test_a_station_across_the_pole_is_found_at_the_right_distance(data, api, env
     q = geo.query(lat, lng, d * data.draw(st.floats(1.05, 1.5), label="radius factor") + 1.0,
                   data.draw(st.sampled_from(sorted(geo.units)), label="unit"))
     found_with_distance(api, envelope, geo, q, station, budget,
-                        f"station {station[geo.station_id_field]} at {geo.pos(station)} seen across the pole "
-                        f"from ({q.lat}, {q.lng})")
+                        f"station {shown(station[geo.station_id_field])} at {geo.pos(station)}, across the pole")
 
 
 @pytest.mark.requirement("GEO-06")
@@ -425,16 +464,19 @@ def test_the_pole_and_the_antimeridian_are_single_points(data, api, envelope, ge
     ra, rb = run(api, envelope, geo, qa, budget, "GEO-06"), run(api, envelope, geo, qb, budget, "GEO-06")
     cutoff = min(ra.cutoff_km, rb.cutoff_km)
     keys_a, keys_b = (clear_keys(geo, q, r, cutoff, geo.radius_km(q)) for q, r in ((qa, ra), (qb, rb)))
-    expect(keys_a == keys_b, "GEO-06",
-           f"({qa.lat}, {qa.lng}) and ({qb.lat}, {qb.lng}) are the same place but return different charge points: "
-           f"only at the first {sorted(keys_a - keys_b, key=repr)[:5]}, only at the second "
-           f"{sorted(keys_b - keys_a, key=repr)[:5]}", ra.pages[0], rb.pages[0])
+    both = f"{geo.describe(qa)} and of ({qb.lat}, {qb.lng}), the same place"
+    expect(keys_a == keys_b, "GEO-06", f"the charge points of {both}", ra.pages[0], rb.pages[0],
+           expected="the same charge points at both",
+           got=f"only at the first: {some(sorted(keys_a - keys_b, key=repr)) or 'none'}; only at the second: "
+               f"{some(sorted(keys_b - keys_a, key=repr)) or 'none'}", kind="one place, other charge points")
     in_b = {geo.key(item): geo.reported_km(qb, item) for item in rb.items}
-    wrong = [f"{geo.key(item)}: {geo.reported_km(qa, item):.4f} vs {in_b[geo.key(item)]:.4f} km" for item in ra.items
-             if geo.key(item) in in_b and abs(geo.reported_km(qa, item) - in_b[geo.key(item)])
+    wrong = [f"{shown(geo.key(item))} at {geo.reported_km(qa, item):.4f} and {in_b[geo.key(item)]:.4f} km"
+             for item in ra.items if geo.key(item) in in_b and abs(geo.reported_km(qa, item) - in_b[geo.key(item)])
              > geo.tol(geo.reported_km(qa, item))]
-    expect(not wrong, "GEO-06", f"({qa.lat}, {qa.lng}) and ({qb.lat}, {qb.lng}) are the same place but distances "
-           "differ: " + "; ".join(wrong[:5]), ra.pages[0], rb.pages[0])
+    expect(not wrong, "GEO-06", f"the distances of {both}", ra.pages[0], rb.pages[0],
+           expected=f"the same distance of each charge point at both ({geo.tolerance_text()})",
+           got=f"other distances for {counted(len(wrong), 'charge point')}: {some(wrong, as_is=True)}",
+           kind="one place, other distances")
 
 
 # ---------------------------------------------------------------------------------------- GEO-07
@@ -508,12 +550,14 @@ def disagreements(geo: Geo, spec: Spec, item: dict[str, Any], station: dict[str,
             for member in value:
                 ref = listed.get(member.get(member_id)) if isinstance(member, dict) else None
                 if ref is None:
-                    out.append(f"{name} {member_id} {member.get(member_id) if isinstance(member, dict) else member!r} "
-                               f"is not listed by the {source} ({sorted(listed, key=repr)})")
-                elif any(not same(v, ref.get(k)) for k, v in member.items()):
-                    out.append(f"{name} {member.get(member_id)!r}: {member!r} vs the {source}'s {ref!r}")
+                    which = member.get(member_id) if isinstance(member, dict) else member
+                    out.append(f"{name} {member_id} {shown(which)} is not one of the {source}'s "
+                               f"({some(sorted(listed, key=repr))})")
+                else:
+                    out += [f"{name} {shown(member.get(member_id))} {k} {shown(v)}, the {source}'s {shown(ref.get(k))}"
+                            for k, v in member.items() if not same(v, ref.get(k))][:1]
         elif not same(value, theirs):
-            out.append(f"{name} {value!r} vs the {source}'s {label} {theirs!r}")
+            out.append(f"{name} {shown(value)}, the {source}'s {label} {shown(theirs)}")
     return out
 
 
@@ -531,31 +575,36 @@ def sampled_items(sampler, geo, stations) -> tuple[Sample, dict[str, Any]]:
 def test_each_sampled_item_agrees_with_its_station_detail(iris_spec, envelope, geo, sampled_items, details):
     """Every sampled item's station resolves and lists its charge point, with the same name and
     coordinates, and the same charge point status and connectors, as the station's detail."""
-    sample, _ = sampled_items
+    sample, params = sampled_items
     if not sample.records:
         pytest.skip("not run: no data: the tenant has no charge points")
     problems: list[tuple[dict[str, Any], str, Any]] = []
     for item in sample.records:
         station_id, point_id = geo.key(item)
         exchange = details.get(geo.x.station_operation, station_id)
-        expect(exchange.status < 500, "TRN-04", f"station {station_id!r} was answered {exchange.status}", exchange)
+        expect(exchange.status < 500, "TRN-04",
+               f"the detail {envelope.answered(exchange)} of station {shown(station_id)}", exchange,
+               expected="HTTP 200, no 5xx", kind="a 5xx to a station's detail")
         if exchange.status != 200:
-            problems.append((item, f"station_id {station_id!r} of {geo.key(item)} does not resolve "
-                                   f"({exchange.status})", exchange))
+            problems.append((item, f"{shown(geo.key(item))}: its station does not resolve (HTTP {exchange.status})",
+                             exchange))
             continue
         station = envelope.data(exchange, "GEO-07")
         points = (station.get(geo.collection) if isinstance(station, dict) else None) or []
         point = next((p for p in points if isinstance(p, dict) and p.get(geo.point_id_field) == point_id), None)
         if point is None:
-            problems.append((item, f"charge point {point_id!r} is not listed by its station {station_id!r}: "
-                                   f"{[p.get(geo.point_id_field) for p in points if isinstance(p, dict)]}", exchange))
+            listed = [p.get(geo.point_id_field) for p in points if isinstance(p, dict)]
+            problems.append((item, f"{shown(geo.key(item))}: its station lists only {some(listed) or 'none'}",
+                             exchange))
             continue
         diff = disagreements(geo, iris_spec, item, station, point)
         if diff:
-            problems.append((item, f"{geo.key(item)}: " + "; ".join(diff), exchange))
+            problems.append((item, f"{shown(geo.key(item))}: " + ", ".join(diff), exchange))
     scope = (f"all {len(sample.records)} items" if sample.complete else
              f"the {len(sample.records)} sampled items (of {sample.total}: the first page and "
              f"{len(sample.random_pages)} random pages)")
-    expect(not problems, "GEO-07", f"{len(problems)} of {scope} disagree with their station's detail: "
-           + " | ".join(text for _, text, _ in problems[:5]),
-           *([sample.seen_on(problems[0][0]), problems[0][2]] if problems else []))
+    expect(not problems, "GEO-07", f"{scope} of {request_text(geo.op.path, params)}, each against its station's detail",
+           *([sample.seen_on(problems[0][0]), problems[0][2]] if problems else []),
+           expected="its station resolves and lists the charge point, with the same station name, coordinates, status "
+                    "and connectors",
+           got=f"for {counted(len(problems), 'item')}: " + some((text for _, text, _ in problems), as_is=True))

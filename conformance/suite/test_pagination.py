@@ -7,8 +7,8 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from conformance.checks.expect import expect
-from conformance.inputs.pagination import fetch_page, walk
+from conformance.checks.expect import counted, expect, first_difference, request_text
+from conformance.inputs.pagination import expect_each_record_once, fetch_page, walk
 from conformance.checks.records import record_key
 
 INVALID_INTEGERS = st.one_of(
@@ -26,10 +26,11 @@ def test_page_and_pagesize_out_of_range_are_validation_errors(data, api, envelop
     bad = st.one_of(INVALID_INTEGERS, st.integers(min_value=pag.max_pagesize + 1).map(str)) \
         if param == pag.pagesize_param else INVALID_INTEGERS
     value = data.draw(bad, label="value")
-    exchange = api.get(op.path, dict(base_query(op), **{param: value}))
-    envelope.expect_error(exchange, "VALIDATION_ERROR", "PAGE-01", f"{param}={value!r} is out of its range")
-    expect(param in envelope.error_message(exchange), "PAGE-01",
-           f"the error message does not name the parameter {param!r}", exchange)
+    query = dict(base_query(op), **{param: value})
+    exchange = api.get(op.path, query)
+    envelope.expect_error(exchange, "VALIDATION_ERROR", "PAGE-01",
+                          f"{request_text(op.path, query)} ({param} not an integer in its range)")
+    envelope.expect_message_names(exchange, [param], "PAGE-01", request_text(op.path, query))
 
 
 @pytest.mark.requirement("PAGE-01")
@@ -39,11 +40,15 @@ def test_page_and_pagesize_limits_are_exact(api, envelope, list_operation, base_
     pag = op.paging
     for size in (1, pag.max_pagesize):
         exchange, items, _ = fetch_page(api, envelope, op, base_query(op), 1, size, "PAGE-01")
-        expect(len(items) <= size, "PAGE-01", f"pagesize={size} returned {len(items)} items", exchange)
+        asked = request_text(op.path, {**base_query(op), pag.page_param: 1, pag.pagesize_param: size})
+        expect(len(items) <= size, "PAGE-01", f"the items of {asked}", exchange, expected=f"at most {size} items",
+               got=f"{counted(len(items), 'item')}")
     for param, value in ((pag.pagesize_param, 0), (pag.pagesize_param, pag.max_pagesize + 1),
                          (pag.page_param, 0)):
-        exchange = api.get(op.path, dict(base_query(op), **{param: value}))
-        envelope.expect_error(exchange, "VALIDATION_ERROR", "PAGE-01", f"{param}={value} is out of its range")
+        query = dict(base_query(op), **{param: value})
+        exchange = api.get(op.path, query)
+        envelope.expect_error(exchange, "VALIDATION_ERROR", "PAGE-01",
+                              f"{request_text(op.path, query)} ({param} just outside its range)")
 
 
 @pytest.mark.requirement("PAGE-01", "PAGE-02")
@@ -51,10 +56,13 @@ def test_defaults_are_page_1_and_the_documented_page_size(api, envelope, list_op
     op = list_operation
     pag = op.paging
     exchange = api.get(op.path, base_query(op))
-    expect(exchange.status == 200, "PAGE-01", "a list without page parameters was not answered 200", exchange)
+    expect(exchange.status == 200, "PAGE-01", f"{request_text(op.path, base_query(op))} without page parameters",
+           exchange, expected="HTTP 200")
     info = envelope.page_info(exchange, op)
     expect(info["page"] == pag.default_page and info["pagesize"] == pag.default_pagesize, "PAGE-02",
-           f"defaults should be page={pag.default_page}, pagesize={pag.default_pagesize}; got {info}", exchange)
+           f"the page and pagesize {request_text(op.path, base_query(op))} without page parameters reports", exchange,
+           expected=f"the defaults page {pag.default_page} and pagesize {pag.default_pagesize}",
+           got=f"page {info['page']} and pagesize {info['pagesize']}")
 
 
 @pytest.mark.requirement("PAGE-02", "PAGE-03")
@@ -68,15 +76,17 @@ def test_page_arithmetic(data, api, envelope, list_operation, base_query):
     total = first["total"]
     page = data.draw(st.integers(1, max(1, math.ceil(total / pagesize)) + 2), label="page")
     exchange, items, info = fetch_page(api, envelope, op, query, page, pagesize)
-    expect(info["page"] == page and info["pagesize"] == pagesize, "PAGE-02",
-           f"pagination does not echo page={page}, pagesize={pagesize}: {info}", exchange)
-    expect(info["totalpages"] == math.ceil(info["total"] / pagesize), "PAGE-02",
-           f"totalpages={info['totalpages']} but ceil(total/pagesize) = ceil({info['total']}/{pagesize}) = "
-           f"{math.ceil(info['total'] / pagesize)}", exchange)
+    asked = request_text(op.path, {**query, pag.page_param: page, pag.pagesize_param: pagesize})
+    expect(info["page"] == page and info["pagesize"] == pagesize, "PAGE-02", f"the page and pagesize {asked} reports",
+           exchange, expected=f"page {page} and pagesize {pagesize}, as asked",
+           got=f"page {info['page']} and pagesize {info['pagesize']}")
+    expect(info["totalpages"] == math.ceil(info["total"] / pagesize), "PAGE-02", f"totalpages of {asked}", exchange,
+           expected=f"ceil(total / pagesize) = ceil({info['total']} / {pagesize}) = "
+                    f"{math.ceil(info['total'] / pagesize)}", got=f"totalpages {info['totalpages']}")
     expected_len = min(pagesize, max(0, info["total"] - (page - 1) * pagesize))
-    expect(len(items) == expected_len, "PAGE-03",
-           f"page {page} of size {pagesize} with total {info['total']} should hold {expected_len} items, "
-           f"it holds {len(items)}", exchange)
+    expect(len(items) == expected_len, "PAGE-03", f"the length of {asked} and total {info['total']}", exchange,
+           expected=f"{expected_len} items (the page size, or what remains of total after the pages before it)",
+           got=f"{counted(len(items), 'item')}")
 
 
 @pytest.mark.requirement("PAGE-03")
@@ -87,8 +97,10 @@ def test_a_page_past_the_last_is_empty_with_the_same_total(api, envelope, list_o
     for page in (first["totalpages"] + 1, 10**12):
         exchange, items, info = fetch_page(api, envelope, op, query, page, 10)
         expect(items == [] and info["total"] == first["total"], "PAGE-03",
-               f"page {page} is past the last ({first['totalpages']}): expected 200 with no items and total "
-               f"{first['total']}, got {len(items)} items and total {info['total']}", exchange)
+               f"{request_text(op.path, {**query, op.paging.page_param: page, op.paging.pagesize_param: 10})}, past "
+               f"the last page ({first['totalpages']})", exchange,
+               expected=f"HTTP 200 with no items and total {first['total']}",
+               got=f"{counted(len(items), 'item')} and total {info['total']}")
 
 
 @pytest.mark.requirement("PAGE-04")
@@ -107,13 +119,8 @@ def test_walking_all_pages_yields_every_record_once(data, api, envelope, list_op
     size_a = data.draw(st.integers(1, pag.max_pagesize), label="pagesize")
     walk_a = walk(api, envelope, op, query, pagesize=size_a, max_pages=budget["max_pages"])
     keys_a = [key(item) for item in walk_a.items]
-    duplicates = sorted({k for k in keys_a if keys_a.count(k) > 1}, key=repr)[:5]
-    expect(not duplicates, "PAGE-04", f"records seen on more than one page (pagesize {size_a}): {duplicates}",
-           *walk_a.pages[:2])
+    expect_each_record_once(op, query, size_a, keys_a, walk_a)
     if walk_a.complete:
-        expect(len(keys_a) == walk_a.total, "PAGE-04",
-               f"walking {len(walk_a.pages)} pages of size {size_a} yielded {len(keys_a)} records; total says "
-               f"{walk_a.total}", walk_a.pages[-1])
         return
     # The walk stopped at its budget: the first len(keys_a) records, walked again at another page size.
     smallest = min(pag.max_pagesize, math.ceil(len(keys_a) / budget["max_pages"]))
@@ -122,10 +129,10 @@ def test_walking_all_pages_yields_every_record_once(data, api, envelope, list_op
     keys_b = [key(item) for item in walk_b.items][: len(keys_a)]
     mismatch = next((i for i, (a, b) in enumerate(zip(keys_a, keys_b)) if a != b), None)
     expect(mismatch is None and len(keys_b) == len(keys_a), "PAGE-04",
-           f"the first {len(keys_a)} records differ between page sizes {size_a} and {size_b}"
-           + (f" (first difference at position {mismatch}: {keys_a[mismatch]!r} vs {keys_b[mismatch]!r})"
-              if mismatch is not None else f" ({len(keys_b)} records from the second walk)"),
-           walk_a.pages[-1], walk_b.pages[-1])
+           f"the first {len(keys_a)} records of {request_text(op.path, query)} walked with pagesize {size_a} and "
+           f"with pagesize {size_b}", walk_a.pages[-1], walk_b.pages[-1],
+           expected="the same records in the same order",
+           got=first_difference(keys_a, keys_b, f"with pagesize {size_a}", f"with pagesize {size_b}"))
 
 
 @pytest.mark.requirement("PAGE-05")
@@ -139,11 +146,21 @@ def test_total_and_order_are_stable(data, api, envelope, list_operation, base_qu
     size_b = data.draw(st.integers(1, pag.max_pagesize), label="pagesize_b")
     ex_a, items_a, info_a = fetch_page(api, envelope, op, query, 1, size_a)
     ex_b, items_b, info_b = fetch_page(api, envelope, op, query, 1, size_b)
-    expect(info_a["total"] == info_b["total"], "PAGE-05",
-           f"total is {info_a['total']} with pagesize {size_a} but {info_b['total']} with pagesize {size_b}",
-           ex_a, ex_b)
+    both = f"{request_text(op.path, {**query, pag.page_param: 1, pag.pagesize_param: size_a})} and with pagesize " \
+           f"{size_b}"
+    expect(info_a["total"] == info_b["total"], "PAGE-05", f"total of {both}", ex_a, ex_b,
+           expected="the same total whatever the page size",
+           got=f"total {info_a['total']} with pagesize {size_a}, {info_b['total']} with pagesize {size_b}")
     common = min(len(items_a), len(items_b))
-    expect([key(i) for i in items_a[:common]] == [key(i) for i in items_b[:common]], "PAGE-05",
-           f"the first {common} records differ between pagesize {size_a} and {size_b}", ex_a, ex_b)
+    keys_a, keys_b = [key(i) for i in items_a[:common]], [key(i) for i in items_b[:common]]
+    expect(keys_a == keys_b, "PAGE-05", f"the first {common} records of {both}", ex_a, ex_b,
+           expected="the same records in the same order",
+           got=first_difference(keys_a, keys_b, f"with pagesize {size_a}", f"with pagesize {size_b}"))
     ex_c, items_c, _ = fetch_page(api.fresh(), envelope, op, query, 1, size_a)  # sent again, not read back
-    expect(items_a == items_c, "PAGE-05", "the same query twice gave different records or order", ex_a, ex_c)
+    keys_c = [key(i) for i in items_c]
+    expect(items_a == items_c, "PAGE-05",
+           f"{request_text(op.path, {**query, pag.page_param: 1, pag.pagesize_param: size_a})} sent twice", ex_a, ex_c,
+           expected="the same records in the same order both times",
+           got=first_difference([key(i) for i in items_a], keys_c, "the first time", "the second time")
+               if [key(i) for i in items_a] != keys_c else "the same records with other values")
+

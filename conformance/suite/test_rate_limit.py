@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from conformance.runtime.client import ApiClient, Exchange
-from conformance.checks.expect import Violation, expect
+from conformance.checks.expect import Violation, counted, expect, request_text, some
 from conformance.inputs.pagination import fetch_page
 from conformance.inputs.sampling import detail_path
 from conformance.contract.spec import Operation, Spec
@@ -127,9 +127,15 @@ def server_error_violation(burst: Burst, iris_spec: Spec) -> Violation:
     names = iris_spec.api_view.rate_limit
     error = burst.server_error
     served = sum(1 for ex in burst.exchanges if 200 <= ex.status < 300)
-    return Violation("RATE-01", f"request {len(burst.exchanges)} of a burst of one key (after {served} served) was "
-                                f"answered HTTP {error.status} where a key over its limit gets {names.status} "
-                                f"{names.code}: a refusal is a 429, never a server error", (error,))
+    return Violation("RATE-01", f"request {len(burst.exchanges)} of a burst of {burst_text(burst)} with one key",
+                     (error,), expected=f"HTTP {names.status} with code {names.code} once the key is over its limit, "
+                                        "never a server error",
+                     got=f"HTTP {error.status} after {served} served")
+
+
+def burst_text(burst: Burst) -> str:
+    """The request the burst repeats: ``GET /tariffs with pagesize=1``."""
+    return request_text(burst.op.path, burst.params)
 
 
 def refusal(burst: Burst, iris_spec: Spec) -> Exchange:
@@ -151,12 +157,14 @@ def refusal(burst: Burst, iris_spec: Spec) -> Exchange:
 def test_over_the_limit_is_429_rate_limit_exceeded(burst, envelope, iris_spec):
     names = iris_spec.api_view.rate_limit
     expect(not burst.overrun, "RATE-01",
-           f"{names.remaining_header} reached 0, yet the key was served {burst.overrun} more times in a row: "
-           "the advertised limit is not enforced", *burst.exchanges[-2:])
+           f"a burst of {burst_text(burst)} with one key, after {names.remaining_header} reached 0",
+           *burst.exchanges[-2:], expected=f"HTTP {names.status} with code {names.code}: the advertised limit enforced",
+           got=f"{burst.overrun} more answers served in a row")
     if burst.server_error is not None:
         raise server_error_violation(burst, iris_spec)
     refused = refusal(burst, iris_spec)
-    envelope.expect_error(refused, names.code, "RATE-01", f"request {len(burst.exchanges)} of a burst was refused")
+    envelope.expect_error(refused, names.code, "RATE-01",
+                          f"the refusal of request {len(burst.exchanges)} of a burst of {burst_text(burst)}")
 
 
 @uses_the_burst
@@ -166,8 +174,8 @@ def test_limits_are_per_key(burst, iris_spec):
     if burst.other is None:
         pytest.skip(burst.other_skipped)
     expect(200 <= burst.other.status < 300, "RATE-01",
-           f"while the primary key was refused, another tenant's key was answered {burst.other.status} "
-           "instead of being served", refused, burst.other)
+           f"{burst_text(burst)} with another tenant's key, while the primary key was refused", burst.other, refused,
+           expected="HTTP 200: each key has its own limit")
 
 
 # ------------------------------------------------------------------------------------ RATE-02
@@ -184,8 +192,11 @@ def test_a_429_carries_retry_after_in_whole_seconds(burst, iris_spec):
     refused = refusal(burst, iris_spec)
     name = iris_spec.api_view.rate_limit.retry_after_header
     value = retry_after(iris_spec, refused)
-    expect(value is not None, "RATE-02", f"the 429 has no {name} header", refused)
-    expect(re.fullmatch(r"[0-9]+", value), "RATE-02", f"{name}: {value!r} is not a whole number of seconds", refused)
+    check = f"the {name} header of the HTTP {refused.status} answer to {burst_text(burst)}"
+    expect(value is not None, "RATE-02", check, refused, expected="a whole number of seconds",
+           got=f"no {name} header")
+    expect(re.fullmatch(r"[0-9]+", value), "RATE-02", check, refused, expected="a whole number of seconds",
+           got=f"{name}: {value}")
 
 
 @uses_the_burst
@@ -201,7 +212,8 @@ def test_the_same_key_is_served_again_after_retry_after(burst, iris_spec, probe_
     time.sleep(max(0.0, burst.refused_at + wait - time.monotonic()))
     exchange = probe_api.get(burst.op.path, burst.params)
     expect(200 <= exchange.status < 300, "RATE-02",
-           f"after waiting the {wait} s of Retry-After, the same key was answered {exchange.status}", refused, exchange)
+           f"{burst_text(burst)} with the refused key, after waiting the {wait} s of Retry-After", exchange, refused,
+           expected="HTTP 200: the key is served again")
 
 
 # ------------------------------------------------------------------------------------ RATE-03
@@ -213,12 +225,18 @@ def header_problems(iris_spec: Spec, exchange: Exchange) -> list[str] | None:
     values = {n: exchange.headers.get(n) for n in (names.limit_header, names.remaining_header)}
     if all(v is None for v in values.values()):
         return None
-    problems = [f"{n}: {v!r} is not a non-negative integer" for n, v in values.items()
-                if v is not None and not re.fullmatch(r"[0-9]+", v.strip())]
+    problems = [f"{n}: {v}" for n, v in values.items() if v is not None and not re.fullmatch(r"[0-9]+", v.strip())]
     limit, remaining = values.values()
     if not problems and limit is not None and remaining is not None and int(remaining) > int(limit):
-        problems.append(f"{names.remaining_header} ({remaining}) exceeds {names.limit_header} ({limit})")
+        problems.append(f"{names.remaining_header}: {remaining} above {names.limit_header}: {limit}")
     return problems
+
+
+def headers_rule(iris_spec: Spec) -> str:
+    """What RATE-03 expects of the rate-limit headers."""
+    names = iris_spec.api_view.rate_limit
+    return (f"{names.limit_header} and {names.remaining_header} non-negative integers, {names.remaining_header} at "
+            f"most {names.limit_header}")
 
 
 @pytest.fixture(scope="session")
@@ -266,7 +284,8 @@ def test_rate_limit_headers_are_non_negative_integers_with_remaining_at_most_lim
     problems = header_problems(iris_spec, exchange)
     if problems is None:
         pytest.skip("not run: the response carries no rate-limit headers (they are optional)")
-    expect(not problems, "RATE-03", "; ".join(problems), exchange)
+    expect(not problems, "RATE-03", f"the rate-limit headers of the answer to {request_text(path, params)}", exchange,
+           expected=headers_rule(iris_spec), got=", ".join(problems))
 
 
 @uses_the_burst
@@ -278,6 +297,7 @@ def test_rate_limit_headers_stay_consistent_through_the_burst(burst, iris_spec):
         pytest.skip("not run: no response of the burst carries rate-limit headers (they are optional)")
     bad = [(number, ex, problems) for number, ex, problems in checked if problems]
     expect(not bad, "RATE-03",
-           f"{len(bad)} of {len(checked)} responses of the burst have inconsistent rate-limit headers: "
-           + "; ".join(f"request {number}: {', '.join(problems)}" for number, _, problems in bad[:3]),
-           *[ex for _, ex, _ in bad[:2]])
+           f"the rate-limit headers of the {len(checked)} answers to a burst of {burst_text(burst)}",
+           *[ex for _, ex, _ in bad[:2]], expected=headers_rule(iris_spec),
+           got=f"{counted(len(bad), 'answer')} with other values: "
+               + some((f"request {number}: {', '.join(problems)}" for number, _, problems in bad), as_is=True))

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from conformance.checks.expect import expect
+from conformance.checks.expect import counted, expect, request_text, shown, some
 from conformance.inputs.pagination import Walk, walk
 from conformance.checks.records import by_tiebreak, known_records, record_key, search_param_or_skip
 from conformance.inputs.strategies import mixed_case
@@ -51,6 +51,15 @@ def contains(op, record: dict[str, Any], term: str, strict: bool = False) -> boo
                for field in search_fields(op))
 
 
+def searched(op, term: str) -> str:
+    """The search request in a failure's words: ``GET /customers with search="787 99"``."""
+    return request_text(op.path, {search_param_or_skip(op): term})
+
+
+def within(op) -> str:
+    return " or ".join(search_fields(op))
+
+
 def search(api, envelope, op, term: str, pages: int = 1) -> Walk:
     query = dict(by_tiebreak(op), **{search_param_or_skip(op): term})
     return walk(api, envelope, op, query, max_pages=pages, requirement_id="SRCH-01")
@@ -74,9 +83,9 @@ def expect_sound(op, result: Walk, term: str) -> None:
     __tracebackhide__ = True
     key = record_key(op)
     wrong = [key(item) for item in result.items if not contains(op, item, term)]
-    expect(not wrong, "SRCH-01",
-           f"search={term!r} returned records without {term!r} in any of {search_fields(op)}: {wrong[:5]}",
-           result.first)
+    expect(not wrong, "SRCH-01", f"the records of {searched(op, term)}", result.first,
+           expected=f"only records that contain {shown(term)} in {within(op)} (in any case)",
+           got=f"{counted(len(wrong), 'record')} without it: {some(wrong)}", kind="a record without the term")
 
 
 def expect_complete(op, result: Walk, term: str, known: list[dict[str, Any]]) -> None:
@@ -86,10 +95,11 @@ def expect_complete(op, result: Walk, term: str, known: list[dict[str, Any]]) ->
     found = {key(item) for item in result.items}
     matching = [key(record) for record in known if contains(op, record, term, strict=True)]
     missing = [k for k in matching if k not in found]
-    expect(not missing, "SRCH-01",
-           f"search={term!r} missed records that contain it in {search_fields(op)}: {missing[:5]}", result.first)
-    expect(result.total >= len(matching), "SRCH-01",
-           f"search={term!r} says total={result.total}, but at least {len(matching)} records contain it", result.first)
+    expect(not missing, "SRCH-01", f"the records of {searched(op, term)}", result.first,
+           expected=f"every record that contains {shown(term)} in {within(op)}",
+           got=f"{len(missing)} of them left out: {some(missing)}", kind="a record with the term left out")
+    expect(result.total >= len(matching), "SRCH-01", f"total of {searched(op, term)}", result.first,
+           expected=f"at least the {len(matching)} records known to contain {shown(term)}", got=f"total {result.total}")
 
 
 # --------------------------------------------------------------------------------------- SRCH-01
@@ -112,7 +122,9 @@ def test_search_finds_every_record_containing_the_term(data, api, envelope, reso
     record, term = draw_term(data, op, known)
     result = search(api, envelope, op, term)
     expect(record_key(op)(record) in {record_key(op)(item) for item in result.items}, "SRCH-01",
-           f"search={term!r} did not find record {record_key(op)(record)!r}, which contains it", result.first)
+           f"the records of {searched(op, term)}", result.first,
+           expected=f"record {shown(record_key(op)(record))}, which contains {shown(term)}",
+           got=f"{counted(result.total, 'record')}, not this one", kind="the record the term came from left out")
     expect_complete(op, result, term, known)
 
 
@@ -131,8 +143,10 @@ def test_search_ignores_case(data, api, envelope, resource_operation, first_page
     for variant in variants:
         other = search(api, envelope, op, variant)
         expect(other.total == base.total and [key(i) for i in other.items] == [key(i) for i in base.items], "SRCH-01",
-               f"search={variant!r} found {other.total} records, search={term!r} found {base.total} "
-               f"(or other records): case must not matter", other.first, base.first)
+               f"the records of {searched(op, variant)} and of {shown(term)}", other.first, base.first,
+               expected="the same records and total: case does not matter",
+               got=f"total {other.total} with {shown(variant)}, {base.total} with {shown(term)}"
+                   + (", other records" if other.total == base.total else ""))
 
 
 def field_only_terms(op, record: dict[str, Any], field: str) -> list[str]:
@@ -161,8 +175,9 @@ def test_each_search_field_is_searched(data, api, envelope, resource_operation, 
         record = known[index]
         result = search(api, envelope, op, term)
         expect(key(record) in {key(item) for item in result.items}, "SRCH-01",
-               f"search={term!r} did not find record {key(record)!r}, whose {field} is {text(record, field)!r}",
-               result.first)
+               f"the records of {searched(op, term)}, a term found only in {field}", result.first,
+               expected=f"record {shown(key(record))}, whose {field} is {shown(text(record, field))}",
+               got=f"{counted(result.total, 'record')}, not this one")
         tried.append(field)
     if not tried:
         pytest.skip(f"not run: no data: no {op.operation_id} record has a term in only one search field")
@@ -176,9 +191,10 @@ def test_empty_search_is_the_same_as_none(api, envelope, resource_operation):
     without = walk(api, envelope, op, by_tiebreak(op), max_pages=1, requirement_id="SRCH-01")
     empty = search(api, envelope, op, "")
     expect(empty.total == without.total and [key(i) for i in empty.items] == [key(i) for i in without.items],
-           "SRCH-01",
-           f"{param}= (empty) gave {empty.total} records, no {param} gave {without.total} (or other records)",
-           empty.first, without.first)
+           "SRCH-01", f"the records of {searched(op, '')} and of {op.path} without {param}", empty.first,
+           without.first, expected=f"the same records and total: an empty {param} is no search",
+           got=f"total {empty.total} with {param}=\"\", {without.total} without"
+               + (", other records" if empty.total == without.total else ""))
 
 
 @pytest.mark.requirement("SRCH-01")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, strategies as st
 
-from conformance.checks.expect import expect
+from conformance.checks.expect import expect, first_difference, request_text, shown
 from conformance.inputs.pagination import fetch_page, walk
 from conformance.checks import timestamps
 from conformance.checks.records import record_key
@@ -107,10 +107,12 @@ def expect_ordered(op, field: str, descending: bool, items: list[dict[str, Any]]
     for position, (first, second) in enumerate(zip(items, items[1:])):
         if not in_order(op, field, descending, first, second):
             order = "DESC" if descending else "ASC"
-            expect(False, "SORT-02",
-                   f"sorted by {field} {order} (ties by {sort.tiebreak} {order}, nulls last in ASC){where}, record "
-                   f"{key(first)!r} ({field}={first.get(field)!r}) comes before record {key(second)!r} "
-                   f"({field}={second.get(field)!r}) at positions {position} and {position + 1}", *exchanges)
+            folded = " (strings in any case)" if sort.fields[field] == "string" else ""
+            expect(False, "SORT-02", f"the order of the records of GET {op.path} sorted by {field} {order}{where}",
+                   *exchanges, expected=f"{field} {order}{folded}, ties by {sort.tiebreak} {order}, nulls last in ASC",
+                   got=f"record {shown(key(first))} ({field} {shown(first.get(field))}) before record "
+                       f"{shown(key(second))} ({field} {shown(second.get(field))}), at positions {position + 1} "
+                       f"and {position + 2}")
 
 
 # -------------------------------------------------------------------------------------- SORT-01
@@ -127,7 +129,10 @@ def test_orderby_accepts_asc_and_desc_in_any_case(data, api, envelope, resource_
     canonical, expected = fetch(api, envelope, op, sort_query(op, field, order), "SORT-01")
     exchange, items = fetch(api, envelope, op, sort_query(op, field, spelled), "SORT-01")
     expect(column(items, field) == column(expected, field), "SORT-01",
-           f"orderby={spelled!r} gave another order than orderby={order}", exchange, canonical)
+           f"the order of {request_text(op.path, sort_query(op, field, spelled))}", exchange, canonical,
+           expected=f"the order orderby={shown(order)} gives: orderby in any case",
+           got=first_difference(column(items, field), column(expected, field), f"with orderby={shown(spelled)}",
+                                f"with {shown(order)}", noun=field))
 
 
 @pytest.mark.requirement("SORT-01")
@@ -138,9 +143,12 @@ def test_orderby_defaults_to_asc(api, envelope, resource_operation, first_page):
     for field in [None, *sorted(sort.fields)]:
         ex_implicit, implicit = fetch(api, envelope, op, sort_query(op, field), "SORT-01")
         ex_explicit, explicit = fetch(api, envelope, op, sort_query(op, field, sort.default_order), "SORT-01")
-        expect(column(implicit, field or sort.default) == column(explicit, field or sort.default), "SORT-01",
-               f"without orderby (sortby={field}) the records are not in the order of orderby={sort.default_order}",
-               ex_implicit, ex_explicit)
+        by = field or sort.default
+        expect(column(implicit, by) == column(explicit, by), "SORT-01",
+               f"the order of {request_text(op.path, sort_query(op, field))} without orderby", ex_implicit, ex_explicit,
+               expected=f"the order orderby={shown(sort.default_order)} gives (the default)",
+               got=first_difference(column(implicit, by), column(explicit, by), "without orderby",
+                                    f"with orderby={shown(sort.default_order)}", noun=by))
 
 
 @pytest.mark.requirement("SORT-01")
@@ -156,10 +164,10 @@ def test_other_orderby_values_are_validation_errors(data, api, envelope, resourc
     obvious = [f"{o}ending" for o in orders] + [" " + o for o in sort.orders] + [o + " " for o in sort.orders] \
         + [",".join(sort.orders), "up", "down", "1", "-1", "+", "-", "random", sort.orders[0][:-1]]
     value = data.draw(st.one_of(st.sampled_from(obvious), QUERY_TEXT).filter(not_an_order), label="orderby")
+    asked = request_text(op.path, sort_query(op, order=value))
     exchange = api.get(op.path, sort_query(op, order=value))
-    envelope.expect_error(exchange, "VALIDATION_ERROR", "SORT-01", f"orderby={value!r} is neither ASC nor DESC")
-    expect(sort.orderby_param in envelope.error_message(exchange), "SORT-01",
-           f"the error message does not name the parameter {sort.orderby_param!r}", exchange)
+    envelope.expect_error(exchange, "VALIDATION_ERROR", "SORT-01", f"{asked} (neither ASC nor DESC)")
+    envelope.expect_message_names(exchange, [sort.orderby_param], "SORT-01", asked)
 
 
 # -------------------------------------------------------------------------------------- SORT-02
@@ -199,8 +207,10 @@ def test_default_sort_field_is_the_documented_one(api, envelope, resource_operat
         ex_implicit, implicit = fetch(api, envelope, op, sort_query(op, order=order), "SORT-02")
         ex_explicit, explicit = fetch(api, envelope, op, sort_query(op, sort.default, order), "SORT-02")
         expect(column(implicit, sort.default) == column(explicit, sort.default), "SORT-02",
-               f"without sortby (orderby={order}) the records are not in the order of sortby={sort.default}",
-               ex_implicit, ex_explicit)
+               f"the order of {request_text(op.path, sort_query(op, order=order))} without sortby", ex_implicit,
+               ex_explicit, expected=f"the order sortby={shown(sort.default)} gives (the default)",
+               got=first_difference(column(implicit, sort.default), column(explicit, sort.default), "without sortby",
+                                    f"with sortby={shown(sort.default)}", noun=sort.default))
         expect_ordered(op, sort.default, descending(order or sort.default_order), implicit, ex_implicit,
                        where=" (no sortby given)")
 
@@ -217,7 +227,7 @@ def test_other_sortby_values_are_validation_errors(data, api, envelope, resource
     candidates = sorted((wrong_case | record_fields | other_fields | {"random", "-id", "id DESC", "id,name"}) - fields)
     value = data.draw(st.one_of(st.sampled_from(candidates), QUERY_TEXT).filter(lambda v: v not in fields),
                       label="sortby")
+    asked = request_text(op.path, sort_query(op, field=value))
     exchange = api.get(op.path, sort_query(op, field=value))
-    envelope.expect_error(exchange, "VALIDATION_ERROR", "SORT-02", f"sortby={value!r} is not a sortable field")
-    expect(sort.sortby_param in envelope.error_message(exchange), "SORT-02",
-           f"the error message does not name the parameter {sort.sortby_param!r}", exchange)
+    envelope.expect_error(exchange, "VALIDATION_ERROR", "SORT-02", f"{asked} (not a sortable field)")
+    envelope.expect_message_names(exchange, [sort.sortby_param], "SORT-02", asked)

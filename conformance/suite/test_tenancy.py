@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from conformance.runtime.client import ApiClient, Exchange
-from conformance.checks.expect import expect
+from conformance.checks.expect import expect, request_text, shown, some
 from conformance.checks.records import detail_path, record_key
 from conformance.inputs.filters import filter_value
 from conformance.inputs.targets import draw_foreign_record
@@ -94,8 +94,10 @@ def test_first_pages_share_no_record_with_the_other_tenant(api, resource_operati
     for order in sort.orders:  # both ends of our list
         ours_ex, ours = page_of(api, op, {sort.orderby_param: order})
         shared = sorted({key(item) for item in ours} & their_ids, key=repr)
-        expect(not shared, "TEN-01", f"our {op.operation_id} ({order}) lists records of the other tenant: "
-                                     f"{shared[:5]}", ours_ex, their_ex)
+        expect(not shared, "TEN-01",
+               f"the records of {request_text(op.path, {sort.orderby_param: order})} with our key", ours_ex, their_ex,
+               expected="none of the other tenant's records",
+               got=f"{len(shared)} of the other tenant's: {some(shared)}")
 
 
 @pytest.mark.requirement("TEN-01")
@@ -115,10 +117,11 @@ def test_searching_for_another_tenants_record_does_not_find_it(data, api, envelo
             continue
         pag = op.paging
         exchange = api.get(op.path, {search.param: term, pag.pagesize_param: pag.max_pagesize})
-        expect(exchange.status == 200, "TEN-01", f"a search for {term!r} was not answered 200", exchange)
+        asked = f"{request_text(op.path, {search.param: term})} with our key, a {field} of the other tenant's"
+        expect(exchange.status == 200, "TEN-01", asked, exchange, expected="HTTP 200")
         found = sorted({key(item) for item in envelope.items(exchange, "TEN-01")} & their_ids, key=repr)
-        expect(not found, "TEN-01", f"searching our {op.operation_id} for the other tenant's {field} {term!r} "
-                                    f"returns the other tenant's records {found[:5]}", exchange, their_ex)
+        expect(not found, "TEN-01", f"the records of {asked}", exchange, their_ex,
+               expected="none of the other tenant's records", got=f"{len(found)} of the other tenant's: {some(found)}")
 
 
 #: Each example of the filter test sends two requests per filter of the operation: fewer examples.
@@ -150,13 +153,14 @@ def test_filtering_by_another_tenants_values_finds_none_of_their_records(data, a
         match_ex, matching = page_of(other_tenant_api, op, query)
         theirs_here = their_ids | {key(item) for item in matching}
         ours_ex = api.get(op.path, dict(query, **{op.paging.pagesize_param: op.paging.max_pagesize}))
-        expect(ours_ex.status < 500, "TRN-04", f"{flt.param}={value!r} was answered {ours_ex.status}", ours_ex)
+        asked = f"{request_text(op.path, query)} with our key, a value of the other tenant's records"
+        expect(ours_ex.status < 500, "TRN-04", asked, ours_ex, expected="HTTP 200, no 5xx")
         blame = next(iter(op.parameter_requirements(flt.param)), "TEN-01")
-        expect(ours_ex.status == 200, blame, f"a valid {flt.param} ({value!r}, a value of the other tenant's "
-               f"records) was not answered 200 (got {ours_ex.status})", ours_ex)
+        expect(ours_ex.status == 200, blame, asked, ours_ex, expected="HTTP 200")
         leaked = sorted({key(item) for item in envelope.items(ours_ex, "ENV-01")} & theirs_here, key=repr)
-        expect(not leaked, "TEN-01", f"filtering our {op.operation_id} by the other tenant's {flt.param}="
-               f"{value!r} returns the other tenant's records {leaked[:5]}", ours_ex, match_ex)
+        expect(not leaked, "TEN-01", f"the records of {asked}", ours_ex, match_ex,
+               expected="none of the other tenant's records",
+               got=f"{len(leaked)} of the other tenant's: {some(leaked)}")
         tried += 1
     if not tried:
         pytest.skip(f"not run: no data: the other tenant's {op.operation_id} records carry no filter values")
@@ -174,17 +178,22 @@ def test_another_tenants_id_is_not_found_like_an_unknown_id(data, api, envelope,
     _, ours = page_of(api, op)
     unknown = unknown_id(op, [item[id_field] for item in ours + their_items])
     foreign = api.get(record.path)
-    envelope.expect_error(foreign, "NOT_FOUND", "TEN-01", f"the other tenant's {op.resource_view.name} {record_id!r}")
+    asked = f"GET {record.detail.path} with the id {shown(record_id)} of the other tenant's {op.resource_view.name}"
+    envelope.expect_error(foreign, "NOT_FOUND", "TEN-01", f"{asked}, with our key")
     missing = api.get(detail_path(record.detail, unknown))
     expect(foreign.status == missing.status and shape(foreign.body) == shape(missing.body)
            and envelope.error_code(foreign) == envelope.error_code(missing), "TEN-01",
-           f"the answer for the other tenant's id {record_id!r} differs in form from the one for the unknown id "
-           f"{unknown!r}", foreign, missing)
+           f"the answer to {asked} and to the unknown id {shown(unknown)}", foreign, missing,
+           expected="the same status, code and body form: the id looks unknown",
+           got=f"HTTP {foreign.status} with code {shown(envelope.error_code(foreign))} and HTTP {missing.status} with "
+               f"code {shown(envelope.error_code(missing))}" + ("" if shape(foreign.body) == shape(missing.body)
+                                                                 else ", bodies of another form"),
+           kind="another answer")
     message_foreign = envelope.error_message(foreign).replace(str(record_id), "<id>")
     message_missing = envelope.error_message(missing).replace(str(unknown), "<id>")
     expect(message_foreign == message_missing, "TEN-01",
-           f"the error message for the other tenant's id differs from the one for an unknown id: "
-           f"{message_foreign!r} vs {message_missing!r}", foreign, missing)
+           f"the error message answering {asked} and the unknown id {shown(unknown)}", foreign, missing,
+           expected="the same message, but for the id", got=f"{shown(message_foreign)} and {shown(message_missing)}")
 
 
 @pytest.mark.requirement("TEN-01")
@@ -200,17 +209,18 @@ def test_chargers_at_another_tenants_station_are_not_ours(data, api, other_tenan
     radius = data.draw(st.sampled_from([1, 10, 100]), label="radius")
     query = {geo.lat_param: station[geo.lat_field], geo.lng_param: station[geo.lng_field],
              geo.radius_param: radius, op.paging.pagesize_param: op.paging.max_pagesize}
+    asked = f"{request_text(op.path, query)}, at the other tenant's station {shown(station.get(station_id_field))}"
     their_ex = other_tenant_api.get(op.path, query)
-    expect(their_ex.status == 200, "TEN-01", "the other tenant's charger query was not answered 200", their_ex)
+    expect(their_ex.status == 200, "TEN-01", f"{asked}, with the other tenant's key", their_ex, expected="HTTP 200")
     their_points = {key(item) for item in envelope.items(their_ex, "TEN-01")}
     their_stations = {item[station_id_field] for item in stations} | {s for s, _ in their_points}
     ours_ex = api.get(op.path, query)
-    expect(ours_ex.status == 200, "TEN-01", "our charger query was not answered 200", ours_ex)
+    expect(ours_ex.status == 200, "TEN-01", f"{asked}, with our key", ours_ex, expected="HTTP 200")
     ours = {key(item) for item in envelope.items(ours_ex, "TEN-01")}
     leaked = sorted(p for p in ours if p in their_points or p[0] in their_stations)
-    expect(not leaked, "TEN-01", f"our {op.operation_id} at the other tenant's station "
-                                 f"{station.get(station_id_field)!r} "
-                                 f"returns the other tenant's charge points {leaked[:5]}", ours_ex, their_ex)
+    expect(not leaked, "TEN-01", f"the charge points of {asked}, with our key", ours_ex, their_ex,
+           expected="none of the other tenant's charge points",
+           got=f"{len(leaked)} of the other tenant's: {some(leaked)}")
 
 
 # ---------------------------------------------------------------------------------------- TEN-02
@@ -235,6 +245,13 @@ def override_values(request, iris_spec: Spec, page_of) -> st.SearchStrategy[str]
     derived = {str(item[n]) for op in iris_spec.resource_list_operations
                for item in page_of(other, op)[1] for n in names & set(item)}
     return st.one_of(st.sampled_from(sorted(derived)), TENANT_OVERRIDE_VALUES) if derived else TENANT_OVERRIDE_VALUES
+
+
+def overrides_text(params: dict[str, str], headers: dict[str, str], value: str) -> str:
+    """``the parameters tenant_id, tenantId and the header x-tenant-id = "0"``."""
+    parts = [f"the parameter{'s' if len(params) > 1 else ''} {', '.join(sorted(params))}" if params else "",
+             f"the header{'s' if len(headers) > 1 else ''} {', '.join(sorted(headers))}" if headers else ""]
+    return f"{' and '.join(p for p in parts if p)} = {shown(value)}"
 
 
 def with_overrides(iris_spec: Spec, value: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -267,9 +284,10 @@ def test_tenant_override_parameters_do_not_change_a_list(data, api, envelope, ir
         culprits = [name for name in params if listing({name: value}, {})[1] != expected]
         culprits += [name for name in headers if listing({}, {name: value})[1] != expected]
     expect(got == expected, "TEN-02",
-           f"adding {sorted(params)} and {sorted(headers)} = {value!r} changed the "
-           f"{'status' if isinstance(got, int) else 'records listed or the total'} "
-           f"(on its own: {', '.join(culprits) or 'none of them'})", base_ex, exchange)
+           f"{request_text(op.path, query)} with {overrides_text(params, headers, value)} added", exchange, base_ex,
+           expected="the records and total it gives without them: the key alone decides the tenant",
+           got=f"{f'HTTP {got}' if isinstance(got, int) else 'other records or another total'}, changed by "
+               f"{', '.join(culprits) or 'none of them on its own'}")
 
 
 @pytest.mark.requirement("TEN-02")
@@ -286,6 +304,6 @@ def test_tenant_override_does_not_change_the_answer_for_another_tenants_id(data,
     plain = api.get(path)  # its verdict is TEN-01's; the overrides must not change it
     exchange = api.get(path, params, headers=headers)
     expect((exchange.status, exchange.body) == (plain.status, plain.body), "TEN-02",
-           f"adding {sorted(params)} and {sorted(headers)} = {value!r} to the request for the other tenant's "
-           f"{op.resource_view.name} {record_id!r} changed the answer (HTTP {plain.status} -> {exchange.status})",
-           plain, exchange)
+           f"GET {record.detail.path} with the id {shown(record_id)} of the other tenant's {op.resource_view.name} "
+           f"and {overrides_text(params, headers, value)}", exchange, plain,
+           expected=f"the answer without them (HTTP {plain.status}): the key alone decides the tenant")

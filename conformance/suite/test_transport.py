@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from conformance.runtime.client import ApiClient, Exchange
-from conformance.checks.expect import expect
+from conformance.checks.expect import expect, some
 from conformance.checks.records import detail_path, list_of
 from conformance.contract.spec import Operation, Parameter, Spec
 from conformance.inputs.strategies import FEW
@@ -121,9 +121,9 @@ def offenders(exchanges: list[tuple[str, Exchange]], bad: Callable[[Exchange], b
     return [(label, ex) for label, ex in exchanges if bad(ex)]
 
 
-def summary(found: list[tuple[str, Exchange]], limit: int = 3) -> str:
-    more = f", and {len(found) - limit} more" if len(found) > limit else ""
-    return ", ".join(f"{label} -> HTTP {ex.status}" for label, ex in found[:limit]) + more
+def summary(found: list[tuple[str, Exchange]], detail: Callable[[Exchange], str] = lambda ex: "") -> str:
+    """``page: empty -> HTTP 500; id: unicode -> HTTP 502 and 4 more`` (``detail``: what else to say of each)."""
+    return some((f"{label} -> HTTP {ex.status}{detail(ex)}" for label, ex in found), as_is=True)
 
 
 # ------------------------------------------------------------------------------------ TRN-01
@@ -138,9 +138,10 @@ def test_every_response_is_json_with_a_json_content_type(data, api, iris_spec, a
     target = draw_target(data, iris_spec, op, first_page, base_query)
     exchanges = [("valid", target.valid(api)), *target.errors(api), *battery(op)]
     found = offenders(exchanges, lambda ex: media_type(ex) != "application/json" or not ex.is_json)
-    expect(not found, "TRN-01",
-           f"{len(found)} of {len(exchanges)} responses of {op.operation_id} are not application/json with a "
-           f"JSON body ({summary(found)})", *[ex for _, ex in found[:3]])
+    expect(not found, "TRN-01", f"the Content-Type and body of the {len(exchanges)} answers to requests of {op.path}",
+           *[ex for _, ex in found[:3]], expected="application/json with a JSON body",
+           got=f"{len(found)} without: " + summary(found, lambda ex: f" {media_type(ex) or 'without a Content-Type'}"
+                                                                    + ("" if ex.is_json else ", not JSON")))
 
 
 # ------------------------------------------------------------------------------------ TRN-02
@@ -167,7 +168,9 @@ def test_methods_other_than_get_are_405_with_an_allow_header_naming_get(data, me
     envelope.expect_error(exchange, "METHOD_NOT_ALLOWED", "TRN-02", f"{method} on the defined path {op.path}")
     allow = exchange.headers.get("Allow")
     expect(allow is not None and re.search(op.allow_pattern, allow), "TRN-02",
-           f"the 405 must carry an Allow header containing GET; got {allow!r}", exchange)
+           f"the Allow header of the HTTP {exchange.status} answer to {method} on the defined path {op.path}", exchange,
+           expected="an Allow header that names GET", got="no Allow header" if allow is None else f"Allow: {allow}",
+           kind="no Allow header naming GET")
 
 
 # ------------------------------------------------------------------------------------ TRN-03
@@ -208,7 +211,8 @@ def test_undefined_paths_are_404_not_found(data, api, envelope, iris_spec, first
     path = data.draw(st.one_of(st.sampled_from(derived_undefined_paths(iris_spec, first_page)), generated)
                      .filter(lambda p: not is_defined(iris_spec, p)), label="path")
     exchange = api.get(path)
-    envelope.expect_error(exchange, "NOT_FOUND", "TRN-03", f"the undefined path {path} with a valid key")
+    envelope.expect_error(exchange, "NOT_FOUND", "TRN-03",
+                          f"GET {path}, a path the spec does not define, with a valid key")
 
 
 # ------------------------------------------------------------------------------------ TRN-04
@@ -219,9 +223,9 @@ def test_undefined_paths_are_404_not_found(data, api, envelope, iris_spec, first
 def test_no_hostile_parameter_value_causes_a_5xx(any_operation, battery):
     exchanges = battery(any_operation)
     found = offenders(exchanges, lambda ex: ex.status >= 500)
-    expect(not found, "TRN-04",
-           f"{len(found)} of {len(exchanges)} hostile requests to {any_operation.operation_id} got a 5xx "
-           f"({summary(found)})", *[ex for _, ex in found[:3]])
+    expect(not found, "TRN-04", f"the answers to {len(exchanges)} requests of {any_operation.path} with hostile values",
+           *[ex for _, ex in found[:3]], expected="no 5xx: a 4xx for a value the API cannot take",
+           got=f"{len(found)} answered with a 5xx: {summary(found)}")
 
 
 # ------------------------------------------------------------------------------------ TRN-05
@@ -267,7 +271,7 @@ def test_error_bodies_carry_no_trace_sql_path_or_banner(data, api, iris_spec, an
     errors = [(label, ex) for label, ex in [*target.errors(api), *battery(op)] if ex.status >= 400]
     found = [(label, ex, leaks(ex)) for label, ex in errors]
     found = [(label, ex, what) for label, ex, what in found if what]
-    expect(not found, "TRN-05",
-           f"{len(found)} of {len(errors)} error bodies of {op.operation_id} give away internals: "
-           + "; ".join(f"{label} -> HTTP {ex.status} shows {', '.join(what)}" for label, ex, what in found[:3]),
-           *[ex for _, ex, _ in found[:3]])
+    expect(not found, "TRN-05", f"the bodies of the {len(errors)} error answers to requests of {op.path}",
+           *[ex for _, ex, _ in found[:3]], expected=f"none of {', '.join(LEAKS)}",
+           got=f"{len(found)} that give away internals: "
+               + summary([(label, ex) for label, ex, _ in found], lambda ex: f" shows {', '.join(leaks(ex))}"))
