@@ -6,7 +6,7 @@ run are :class:`conformance.inputs.sampling.DetailCache`.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, TypeVar
 
 import pytest
 from hypothesis import strategies as st
@@ -141,3 +141,16 @@ def draw_target(data: Any, spec: Spec, op: Operation, first_page: Callable, base
     params[pag.pagesize_param] = data.draw(st.integers(1, pag.max_pagesize), label="pagesize")
     return list_target(op, params)
 
+
+
+C = TypeVar("C")
+
+
+def spread(cases: Sequence[C], operations: Sequence[Operation]) -> list[tuple[C, Operation]]:
+    """Every case sent once, and every operation sent at least one case: the cases are dealt to the
+    operations in turn (cycling through whichever list is shorter). A rule that holds for the whole
+    API (how a credential is read, how a refusal looks) is probed across both of its dimensions, the
+    kinds of input and the routes, at the cost of the longer list rather than of their product."""
+    if not cases or not operations:
+        return []
+    return [(cases[i % len(cases)], operations[i % len(operations)]) for i in range(max(len(cases), len(operations)))]

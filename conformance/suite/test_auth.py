@@ -1,6 +1,13 @@
 """AUTH-01..07: how a key is sent, how a request without a good one is refused, and that no
 response ever repeats the key. Header names, the Bearer scheme, the key prefix and the error codes
-come from the spec (``x-api.auth``); the operations and their live ids from the spec and the data."""
+come from the spec (``x-api.auth``); the operations and their live ids from the spec and the data.
+
+How a credential is read is a rule of the whole API, probed across two dimensions: the kinds of
+credential (each casing, scheme, near miss, unknown or refused key) and the routes. Every route is
+sent a credential of each family (no credential, a key in each header style, a bad one), and the
+variants of a family are dealt to the routes in turn (:func:`~conformance.inputs.targets.spread`) or
+drawn with the route by hypothesis: each kind of credential is tried, each route is tried, not their
+product."""
 
 from __future__ import annotations
 
@@ -15,13 +22,17 @@ from hypothesis import example, given, strategies as st
 from conformance.runtime.client import ApiClient, Exchange
 from conformance.checks.expect import expect, first_difference, request_text, shown, some
 from conformance.checks.records import detail_path
+from conformance.contract import active
 from conformance.contract.spec import Auth, Operation, Spec
 from conformance.inputs.strategies import CASE_MASKS, recase
-from conformance.inputs.targets import Target, first_target
+from conformance.inputs.targets import Target, first_target, spread
 
 AUTHORIZATION = "Authorization"  # RFC 9110 / RFC 6750: not a deployment choice
 TOKEN_CHARS = string.ascii_letters + string.digits + "-._~+/"  # RFC 6750 b64token
 PRINTABLE_ASCII = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+#: Every operation of the run's spec: the routes a drawn or dealt credential is sent to.
+OPERATIONS = list(active.run().spec.operations.values())
+ROUTES = st.sampled_from(OPERATIONS)
 
 
 # ------------------------------------------------------------------------------------- targets
@@ -199,26 +210,28 @@ def test_x_api_key_and_bearer_give_identical_results(api, envelope, auth, any_op
 
 
 @pytest.mark.requirement("AUTH-01")
-@given(mask=CASE_MASKS)
-@example(mask=[False])  # x-api-key, authorization
-@example(mask=[True])   # X-API-KEY, AUTHORIZATION
-def test_header_names_are_case_insensitive(mask, api, envelope, auth, any_operation, target, baseline):
-    t = target(any_operation)
-    base = baseline(any_operation)
+@given(mask=CASE_MASKS, op=ROUTES)
+@example(mask=[False], op=OPERATIONS[0])  # x-api-key, authorization
+@example(mask=[True], op=OPERATIONS[-1])   # X-API-KEY, AUTHORIZATION
+def test_header_names_are_case_insensitive(mask, op, api, envelope, auth, target, baseline):
+    """Casings of both header names (all lower, all upper, mixed), each on a route drawn among all."""
+    t = target(op)
+    base = baseline(op)
     for name, value in ((auth.api_key_header, api.key), (AUTHORIZATION, f"{auth.bearer_scheme} {api.key}")):
         exchange = send(api, t.path, t.params, {recase(name, mask): value})
         expect_same_result(api, envelope, t, base, exchange, f"the header name {recase(name, mask)!r}")
 
 
 @pytest.mark.requirement("AUTH-01")
-@given(mask=CASE_MASKS)
-@example(mask=[False])  # bearer
-@example(mask=[True])   # BEARER
-def test_bearer_scheme_name_is_case_insensitive(mask, api, envelope, auth, any_operation, target, baseline):
-    t = target(any_operation)
+@given(mask=CASE_MASKS, op=ROUTES)
+@example(mask=[False], op=OPERATIONS[0])  # bearer
+@example(mask=[True], op=OPERATIONS[-1])   # BEARER
+def test_bearer_scheme_name_is_case_insensitive(mask, op, api, envelope, auth, target, baseline):
+    """Casings of the scheme name, each on a route drawn among all."""
+    t = target(op)
     scheme = recase(auth.bearer_scheme, mask)
     exchange = send(api, t.path, t.params, {AUTHORIZATION: f"{scheme} {api.key}"})
-    expect_same_result(api, envelope, t, baseline(any_operation), exchange, f"the scheme name {scheme!r}")
+    expect_same_result(api, envelope, t, baseline(op), exchange, f"the scheme name {scheme!r}")
 
 
 @pytest.mark.requirement("AUTH-01")
@@ -237,8 +250,9 @@ def test_x_api_key_wins_when_both_headers_are_sent(api, envelope, auth, any_oper
 # ---------------------------------------------------------------------------------------- AUTH-02
 
 @pytest.mark.requirement("AUTH-02")
-def test_no_credential_is_missing_api_key(api, envelope, auth, any_operation, target):
-    t = target(any_operation)
+def test_no_credential_is_missing_api_key(api, envelope, auth, target):
+    """Each way of sending no credential (none, an empty or blank key, a scheme without a token, the
+    key under another scheme), dealt to the routes in turn: every route is sent one."""
     name, scheme = auth.api_key_header, auth.bearer_scheme
     cases = {
         "no credential": {},
@@ -250,7 +264,8 @@ def test_no_credential_is_missing_api_key(api, envelope, auth, any_operation, ta
         **{f"the key under the {other} scheme": {AUTHORIZATION: f"{other} {api.key}"}
            for other in ("Basic", "Token", "Digest")},
     }
-    for what, headers in cases.items():
+    for (what, headers), op in spread(list(cases.items()), OPERATIONS):
+        t = target(op)
         exchange = send(api, t.path, t.params, headers)
         envelope.expect_error(exchange, auth.codes.missing, "AUTH-02",
                               f"{request_text(t.path, t.params)} with {what} (no credential)")
@@ -259,26 +274,29 @@ def test_no_credential_is_missing_api_key(api, envelope, auth, any_operation, ta
 # ---------------------------------------------------------------------------------------- AUTH-03
 
 @pytest.mark.requirement("AUTH-03")
-def test_near_misses_of_the_prefix_are_invalid_key_format(api, envelope, auth, any_operation, target, judged_styles):
-    t = target(any_operation)
+def test_near_misses_of_the_prefix_are_invalid_key_format(api, envelope, auth, target, judged_styles):
+    """Each near miss of the prefix (its case, without its separator, another separator, no prefix,
+    blank after it) in each header style, dealt to the routes in turn."""
     prefix = auth.key_prefix
     secret = api.key[len(prefix):] if api.key.startswith(prefix) else api.key
     stem = prefix.rstrip("_")
     near_misses = {prefix.upper() + secret, prefix.capitalize() + secret, prefix, stem + secret,
                    stem + "-" + secret, secret, prefix + " " + secret, prefix + "\t" + secret}
-    for key in sorted(near_misses - {api.key}):
-        for style, headers in judged_styles(key).items():
-            exchange = send(api, t.path, t.params, headers)
-            envelope.expect_error(exchange, auth.codes.format, "AUTH-03",
-                                  f"{request_text(t.path, t.params)} with the key {shown(key)} in the {style}, which "
-                                  f"does not begin with {shown(prefix)} and a non-whitespace character")
+    cases = [(key, style, headers) for key in sorted(near_misses - {api.key})
+             for style, headers in judged_styles(key).items()]
+    for (key, style, headers), op in spread(cases, OPERATIONS):
+        t = target(op)
+        exchange = send(api, t.path, t.params, headers)
+        envelope.expect_error(exchange, auth.codes.format, "AUTH-03",
+                              f"{request_text(t.path, t.params)} with the key {shown(key)} in the {style}, which "
+                              f"does not begin with {shown(prefix)} and a non-whitespace character")
 
 
 @pytest.mark.requirement("AUTH-03")
 @given(data=st.data())
-def test_keys_without_the_prefix_are_invalid_key_format(data, api, envelope, auth, any_operation, target,
-                                                        judged_styles):
-    t = target(any_operation)
+def test_keys_without_the_prefix_are_invalid_key_format(data, api, envelope, auth, target, judged_styles):
+    """Printable keys that do not begin with the prefix, in a header style and on a route drawn."""
+    t = target(data.draw(ROUTES, label="route"))
     prefix = auth.key_prefix
     key = data.draw(st.text(PRINTABLE_ASCII, min_size=1, max_size=64).map(str.strip)
                     .filter(lambda s: s and not s.startswith(prefix)), label="key")
@@ -293,9 +311,10 @@ def test_keys_without_the_prefix_are_invalid_key_format(data, api, envelope, aut
 
 @pytest.mark.requirement("AUTH-04")
 @given(data=st.data())
-def test_unknown_well_formed_keys_are_invalid_api_key(data, api, envelope, auth, any_operation, target, known_keys,
-                                                      judged_styles):
-    t = target(any_operation)
+def test_unknown_well_formed_keys_are_invalid_api_key(data, api, envelope, auth, target, known_keys, judged_styles):
+    """Well-formed keys no tenant has (RFC 6750 token characters after the prefix), in a header
+    style and on a route drawn."""
+    t = target(data.draw(ROUTES, label="route"))
     key = data.draw(st.text(TOKEN_CHARS, min_size=1, max_size=64).map(auth.key_prefix.__add__)
                     .filter(lambda k: k not in known_keys), label="key")
     style = data.draw(st.sampled_from(sorted(judged_styles(key))), label="style")
@@ -307,11 +326,11 @@ def test_unknown_well_formed_keys_are_invalid_api_key(data, api, envelope, auth,
 
 @pytest.mark.requirement("AUTH-04")
 @pytest.mark.parametrize("which", ["revoked", "expired"])
-def test_revoked_and_expired_keys_are_invalid_api_key(which, request, api, envelope, auth, any_operation, target,
-                                                      judged_styles):
+def test_revoked_and_expired_keys_are_invalid_api_key(which, request, api, envelope, auth, target, judged_styles):
+    """The revoked (expired) key in each header style, dealt to the routes in turn."""
     key = request.getfixturevalue(f"{which}_key")  # skips naming the option when it is not given
-    t = target(any_operation)
-    for style, headers in judged_styles(key).items():
+    for (style, headers), op in spread(list(judged_styles(key).items()), OPERATIONS):
+        t = target(op)
         exchange = send(api, t.path, t.params, headers)
         envelope.expect_error(exchange, auth.codes.invalid, "AUTH-04",
                               f"{request_text(t.path, t.params)} with the {which} key in the {style}")
@@ -341,10 +360,12 @@ def expect_refused_first(api, envelope, auth: Auth, refusal: tuple[str, dict[str
 
 
 @pytest.mark.requirement("AUTH-05")
-def test_authentication_comes_before_validation(api, envelope, auth, iris_spec, any_operation, target):
-    t = target(any_operation)
-    for invalid in invalid_requests(iris_spec, any_operation):
-        for refusal in refusals(auth):
+def test_authentication_comes_before_validation(api, envelope, auth, iris_spec, target):
+    """Each kind of bad credential dealt to the routes in turn, with each invalid request of its route
+    (an invalid id, a page size of 0, a missing point)."""
+    for refusal, op in spread(refusals(auth), OPERATIONS):
+        t = target(op)
+        for invalid in invalid_requests(iris_spec, op):
             expect_refused_first(api, envelope, auth, refusal, (t.path, t.params), invalid)
 
 
@@ -360,11 +381,12 @@ def test_authentication_comes_before_routing(api, envelope, auth, iris_spec):
 # ---------------------------------------------------------------------------------------- AUTH-06
 
 @pytest.mark.requirement("AUTH-06")
-def test_every_401_carries_www_authenticate(api, auth, any_operation, target):
+def test_every_401_carries_www_authenticate(api, auth, target):
+    """Each kind of bad credential dealt to the routes in turn."""
     if not auth.www_authenticate:
         pytest.skip("not run: the spec (x-api.auth.www-authenticate) declares no WWW-Authenticate challenge")
-    t = target(any_operation)
-    for what, headers, _ in refusals(auth):
+    for (what, headers, _), op in spread(refusals(auth), OPERATIONS):
+        t = target(op)
         exchange = send(api, t.path, t.params, headers)
         challenge = exchange.headers.get("WWW-Authenticate")
         expect(exchange.status != auth.status or (challenge or "").strip(), "AUTH-06",
@@ -403,9 +425,10 @@ def test_the_valid_key_is_never_in_a_response(api, auth, iris_spec, any_operatio
 
 @pytest.mark.requirement("AUTH-07")
 @given(data=st.data())
-def test_a_refused_key_is_never_in_the_response(data, given_keys, api, auth, any_operation, target, known_keys,
-                                                judged_styles):
-    t = target(any_operation)
+def test_a_refused_key_is_never_in_the_response(data, given_keys, api, auth, target, known_keys, judged_styles):
+    """A refused key of each kind (unknown, without the prefix, revoked, expired), in a header style
+    and on a route drawn."""
+    t = target(data.draw(ROUTES, label="route"))
     prefix = auth.key_prefix
     token = st.text(string.ascii_letters + string.digits, min_size=12, max_size=48)
     kinds = {"an unknown key": token.map(prefix.__add__).filter(lambda k: k not in known_keys),

@@ -21,8 +21,9 @@ from hypothesis import given, strategies as st
 from conformance.runtime.client import ApiClient, Exchange
 from conformance.checks.expect import expect, some
 from conformance.checks.records import detail_path, list_of
-from conformance.contract.spec import Operation, Parameter, Spec
+from conformance.contract.spec import Operation, Spec
 from conformance.inputs.strategies import FEW
+from conformance.inputs.hostile import plausible_value, values_for
 from conformance.inputs.targets import absent_id, draw_target, live_ids
 
 #: Methods that must be refused on every defined path (HEAD is left alone: it is GET without a body).
@@ -36,53 +37,15 @@ def media_type(exchange: Exchange) -> str:
 
 # ------------------------------------------------------------------------------ the battery
 
-#: The hostile values, one per class of parser or database failure; the smoke profile sends only
-#: the values of :data:`SMOKE_HOSTILE` (one per class), the other profiles all of them.
-HOSTILE_VALUES: dict[str, str] = {
-    "huge integer": "9" * 40,
-    "one past int64": str(2**63),
-    "4 KB of digits": "9" * 4096,
-    "negative": "-1",
-    "huge negative": "-" + "9" * 40,
-    "float overflow": "1e309",
-    "float underflow": "1e-400",
-    "not a number": "NaN",
-    "infinity": "-Infinity",
-    "unicode": "Zürich 東京 🚗 مرحبا e\u0301",
-    "invisible characters": "\u200b\ufeff\u202e",
-    "4 KB string": "x" * 4096,
-    "4 KB of unicode": "é" * 2048,
-    "SQL quote": "' OR '1'='1' --",
-    "SQL statement": "1; DROP TABLE x; --",
-    "SQL union": "1 UNION SELECT NULL, NULL --",
-    "empty": "",
-    "whitespace": " \t ",
-    "odd characters": "~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',./",
-    "path traversal": "../../../etc/passwd",
-    "template": "{{7*7}}${7*7}<%= 7*7 %>",
-}
-#: One value per class: integer overflow, length (a column of 255), float overflow, non-numbers,
-#: non-ASCII, quotes, empty, path syntax.
-SMOKE_HOSTILE = ("one past int64", "4 KB of digits", "float overflow", "not a number", "unicode", "4 KB string",
-                 "SQL quote", "empty", "path traversal")
-
-
-def plausible_value(param: Parameter) -> str:
-    """A value the parameter's schema accepts (for the repeated-parameter requests)."""
-    for value in (param.example, param.default, *(param.enum or ())):
-        if value is not None:
-            return "true" if value is True else "false" if value is False else str(value)
-    return "1"
-
-
 def send_battery(api: ApiClient, op: Operation, base: dict[str, Any], live: Any,
-                 values: dict[str, str]) -> list[tuple[str, Exchange]]:
-    """Every hostile value of ``values`` in every parameter of ``op`` (one at a time), and every
-    query parameter given twice. ``live`` is a live id for a detail operation."""
+                 every_class: bool) -> list[tuple[str, Exchange]]:
+    """Hostile values in every parameter of ``op`` (one at a time: every class, or the classes of the
+    parameter's kind, :func:`~conformance.inputs.hostile.values_for`), and every query parameter given
+    twice. ``live`` is a live id for a detail operation."""
     out: list[tuple[str, Exchange]] = []
     for param in op.parameters:
         name = param.name
-        for label, value in values.items():
+        for label, value in values_for(param, every_class).items():
             if param.location == "path":
                 out.append((f"{name}: {label}", api.get(detail_path(op, value))))
             else:
@@ -103,7 +66,6 @@ def battery(api, iris_spec, first_page, base_query, intrusive_allowed,
     Injection-like values trip web application firewalls: against a sensitive deployment the
     battery is empty unless --allow-intrusive (TRN-04's own test is then not run at all)."""
     cache: dict[str, list[tuple[str, Exchange]]] = {}
-    values = HOSTILE_VALUES if budget["all_hostile_values"] else {k: HOSTILE_VALUES[k] for k in SMOKE_HOSTILE}
 
     def get(op: Operation) -> list[tuple[str, Exchange]]:
         if not intrusive_allowed:
@@ -111,7 +73,7 @@ def battery(api, iris_spec, first_page, base_query, intrusive_allowed,
         if op.operation_id not in cache:
             live = live_ids(iris_spec, first_page, op)[0] if op.path_params else None
             base = {} if op.path_params else dict(base_query(op))
-            cache[op.operation_id] = send_battery(api, op, base, live, values)
+            cache[op.operation_id] = send_battery(api, op, base, live, budget["all_hostile_values"])
         return cache[op.operation_id]
 
     return get
