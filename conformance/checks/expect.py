@@ -66,14 +66,32 @@ def describe(requirement_id: str, what: str, *exchanges: Exchange, expected: str
 
 
 def expect(condition: Any, requirement_id: str, what: str, *exchanges: Exchange, expected: str = "",
-           got: str = "", kind: str = "") -> None:
+           got: str = "", kind: str = "", judged_all: bool = False) -> None:
     """Fail with the requirement's text, ``what`` and the exchanges when ``condition`` is false.
     ``expected``/``got`` say what the requirement wants and what came back, when the first exchange's
     status and body do not say it on their own; ``kind`` tells this violation from the requirement's
-    others on the same operation (default: ``what``)."""
+    others on the same operation (default: ``what``); ``judged_all``: this is the test's last check, its
+    other requirements were judged (and held) before it, so they are not blocked by it."""
     __tracebackhide__ = True
     if not condition:
-        raise Violation(requirement_id, what, tuple(exchanges), expected=expected, got=got, kind=kind)
+        raise Violation(requirement_id, what, tuple(exchanges), expected=expected, got=got, kind=kind,
+                        judged_all=judged_all)
+
+
+def failure_unless(condition: Any, requirement_id: str, what: str, *exchanges: Exchange, expected: str = "",
+                   got: str = "", kind: str = "") -> Failure | None:
+    """The typed failure ``expect`` would raise, returned instead (None when ``condition`` holds): for a
+    check that notes what it saw break and lets its caller decide whether it can still judge."""
+    if condition:
+        return None
+    return Violation(requirement_id, what, tuple(exchanges), expected=expected, got=got, kind=kind).failures[0]
+
+
+def blocked_by(failure: Failure) -> Violation:
+    """A violation to raise for ``failure``, seen before: the test stops there, and its own
+    requirement is blocked by ``failure``'s."""
+    text = requirements.get(failure.requirement_id).headline() + "\n\n" + failure.describe()
+    return Violation(failure.requirement_id, text=text, failures=[failure])
 
 
 def expect_status(exchange: Exchange, status: int, requirement_id: str, what: str = "") -> None:

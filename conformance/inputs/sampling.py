@@ -281,7 +281,9 @@ class RecordSampler:
 
         def fetch(query: dict[str, Any], page: int, pagesize: int):
             blame = "SORT-02" if sort and sort.sortby_param in query else requirement_id
-            exchange, items, info = fetch_page(self.api, self.envelope, op, dict(base, **query), page, pagesize, blame)
+            # records are records: a page of another length is PAGE-03's to judge, not the sample's
+            exchange, items, info = fetch_page(self.api, self.envelope, op, dict(base, **query), page, pagesize, blame,
+                                               broken=[])
             return exchange, items, info["total"]
 
         return sample_records(fetch, key=record_key(op), n=self.n, rng=run_rng(self.seed, op.operation_id, *base),
