@@ -54,6 +54,16 @@ class Outcome:
     collateral: frozenset[str] = frozenset()
     #: requirements not passed (FAILED, warning, waived, blocked) with no reason in conformance.json or summary.md
     unexplained: tuple[str, ...] = ()
+    #: requirements the run left blocked
+    blocked: frozenset[str] = frozenset()
+    #: the MUST requirements the run FAILED
+    failed_must: frozenset[str] = frozenset()
+
+    @property
+    def should_fails_a_must(self) -> bool:
+        """A defect of a SHOULD requirement made a MUST requirement FAIL (its verdict would be NOT
+        CONFORMANT for a deployment that only misses a recommendation)."""
+        return self.expected == "warning" and bool(self.failed_must)
 
     @property
     def killed(self) -> bool:
@@ -93,12 +103,15 @@ def run_defect(name: str, *, profile: str = "smoke", targeted: bool = False, ext
         with tempfile.TemporaryDirectory(prefix=f"kill-{name}-") as tmp:
             run = run_suite(server, *args, workdir=Path(tmp))
             missing_reasons = unexplained(run)
+            blocked = frozenset(run.requirements_with("blocked"))
+            failed_must = frozenset(r for r in run.requirements_with("FAILED") if not requirements.get(r).is_should)
     finally:
         server.stop()
     unrelated = sorted(run.requirements_with("FAILED") - {defect.requirement} - collateral)
     judged = frozenset(run.requirements_with("FAILED") | run.requirements_with("warning"))
     return Outcome(name, defect.requirement, expected, run.verdict(defect.requirement), unrelated,
-                   time.monotonic() - started, judged, frozenset(collateral), missing_reasons)
+                   time.monotonic() - started, judged, frozenset(collateral), missing_reasons, blocked,
+                   failed_must)
 
 
 #: the verdicts that must carry a reason (what was checked, expected and got)
@@ -162,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         precision, exact, recall = attribution(outcomes)
         print(f"attribution: precision {precision:.1%} (FAILED/warned requirements that the defect breaks, "
               f"collateral included), {exact:.1%} (its own requirement only); recall {recall:.1%}")
+        worst = max(outcomes, key=lambda o: len(o.blocked))
+        print(f"blocked: {sum(len(o.blocked) for o in outcomes)} requirement verdicts over {len(outcomes)} runs; "
+              f"at most {len(worst.blocked)} in one run ({worst.name}: {', '.join(sorted(worst.blocked)) or '-'})")
+        shoulds = [o.name for o in outcomes if o.should_fails_a_must]
+        print(f"SHOULD defects that failed a MUST requirement: {', '.join(shoulds) or 'none'}")
     missing = sorted(set(requirements.registry()) - covered) if not args.defects else []
     if missing:
         print(f"requirements without a killed defect: {', '.join(missing)}")

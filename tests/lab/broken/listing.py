@@ -349,7 +349,6 @@ _KNOWN_PARAMS = {"page", "pagesize", "search", "sortby", "orderby", "type", "isa
 
 
 @defect("flt-02-unknown-param-400", requirement="FLT-02", component="parser",
-        collateral=("TEN-02",),
         description="a query parameter the endpoint does not know is a 400 instead of being ignored")
 class UnknownParamParser(QueryParser):
     def paging(self, params: Params, errors: _Errors) -> Paging:
