@@ -28,9 +28,17 @@ class Envelope:
                 break
         return f"{(exchange.request.method or 'GET').upper()} {path}"
 
+    def json(self, exchange: Exchange) -> Any:
+        """The body, which must be JSON (RFC 8259) before its envelope can be read: a body that is not
+        (a bare ``NaN``, text) is TRN-01's violation, not the envelope's."""
+        __tracebackhide__ = True
+        expect(exchange.is_json, "TRN-01", f"the body of {self.answered(exchange)}", exchange,
+               expected="a JSON body (RFC 8259: no NaN or Infinity)", kind="a body that is not JSON")
+        return exchange.body
+
     def data(self, exchange: Exchange, requirement_id: str = "ENV-01") -> Any:
         """A detail body's record (the ``data`` member, or the body itself where details are bare)."""
-        body = exchange.body
+        body = self.json(exchange)
         record = self.names.record(body)
         expect(isinstance(record, dict), requirement_id, f"the record in the body of {self.answered(exchange)}",
                exchange, expected=f"{self.names.describe_success(False)} (an object)",
@@ -39,7 +47,7 @@ class Envelope:
 
     def items(self, exchange: Exchange, requirement_id: str = "ENV-01") -> list[dict[str, Any]]:
         data_field = self.names.data_field
-        body = exchange.body
+        body = self.json(exchange)
         check = f"the {data_field!r} member of the body of {self.answered(exchange)}"
         expected = f"an array {data_field!r}"
         kind = f"no array {data_field!r}"  # the same violation on whichever request
@@ -51,7 +59,7 @@ class Envelope:
 
     def page_info(self, exchange: Exchange, op: Operation, requirement_id: str = "PAGE-02") -> dict[str, int]:
         pag = op.paging
-        body = exchange.body
+        body = self.json(exchange)
         meta = body.get(pag.meta_field) if isinstance(body, dict) else None
         expect(isinstance(meta, dict), requirement_id, f"the {pag.meta_field!r} object in the body of "
                f"{self.answered(exchange)}", exchange,
