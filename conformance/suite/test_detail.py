@@ -14,15 +14,11 @@ from hypothesis import example, given, strategies as st
 
 from conformance.checks.expect import counted, expect, shown, some
 from conformance.checks.records import detail_path, list_of
+from conformance.inputs.strategies import not_positive_integers
 from conformance.inputs.targets import id_type
 
 #: Integer ids that are not an integer >= 1 in plain ASCII digits (contract §6, §7).
-NOT_POSITIVE_INTEGERS = st.one_of(
-    st.integers(max_value=0).map(str),
-    st.integers(1, 6).map(lambda n: "0" * n),
-    st.text(st.characters(min_codepoint=0x20, blacklist_categories=("Cs", "Cc"), blacklist_characters="/"),
-            min_size=1, max_size=12).filter(lambda s: not (s.isascii() and s.isdigit()) and s.strip(".") != ""),
-)
+NOT_POSITIVE_INTEGERS = not_positive_integers()
 SUFFIX_CHARS = string.ascii_letters + string.digits + "-_~"
 
 

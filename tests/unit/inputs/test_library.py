@@ -275,3 +275,19 @@ def test_a_foreign_record_is_one_of_their_ids_with_its_detail(data):
     assert record.id in (7, 8)
     assert record.detail is SPEC.operation(listing.resource_view.detail_operation)
     assert record.path == records.detail_path(record.detail, record.id)
+
+
+def test_not_positive_integers_are_refused_by_the_contract_s_reading():
+    from hypothesis import given, settings
+    from conformance.inputs.strategies import INTEGER_NEAR_MISSES, is_positive_integer, not_positive_integers
+
+    assert is_positive_integer("1") and is_positive_integer("007") and is_positive_integer("100")
+    assert not any(is_positive_integer(v) for v in INTEGER_NEAR_MISSES)
+    assert int("١") == 1 and int("1_0") == 10 and int(" 1 ") == 1  # what a lenient parser would accept
+
+    @settings(max_examples=300, database=None)
+    @given(value=not_positive_integers(upper=100))
+    def never_valid(value):
+        assert not (is_positive_integer(value) and int(value) <= 100)
+
+    never_valid()
