@@ -12,7 +12,7 @@ from conformance.plugin import ENV_DEFAULTS, KEY_OPTIONS  # noqa: F401  (KEY_OPT
 #: Hypothesis settings per --profile. No example database: a verdict depends on the seed alone.
 PROFILES = {
     # smoke is a CI gate: a fast verdict, so failing examples are reported as found, not shrunk
-    "smoke": {"max_examples": 8, "phases": ("explicit", "reuse", "generate", "target")},
+    "smoke": {"max_examples": 5, "phases": ("explicit", "reuse", "generate", "target")},
     "default": {"max_examples": 10},
     "thorough": {"max_examples": 200},
 }
