@@ -142,7 +142,8 @@ class Analysis:
     def run(self) -> int:
         from cosmic_ray.work_db import WorkDB
 
-        files = tracked_files(ROOT)
+        # the triage file is the run's output, not its input: a run that wrote it can still be resumed
+        files = [name for name in tracked_files(ROOT) if ROOT / name != self.triage_path]
         self.copies = [make_copy(ROOT, files, self.workspace / f"copy-{i}") for i in range(self.args.jobs)]
         plan = self.plan(files)
         resumed = self.open_session(plan)
