@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import queue
 import shlex
 import shutil
@@ -54,9 +53,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import mutants as M  # noqa: E402
 import triage as T  # noqa: E402
+from suite_runner import suite_env  # noqa: E402
 
 KILL_SCRIPT = "benchmarks/mutation/kill.py"  # relative to a copy: its own kill script
 MARKER = "MUTATION-RESULT "
@@ -344,10 +345,9 @@ def cosmic_ray() -> list[str]:
 
 
 def tool_env() -> dict[str, str]:
-    """The tool's environment: the copy's modules before whatever is installed; no bytecode written."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "PYTEST_"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
+    """The tool's environment: a suite run's without keys (the kill script adds the mutated server's), and
+    no bytecode written (a mutant must never be read from a cache of the clean source)."""
+    return suite_env(None, {"PYTHONDONTWRITEBYTECODE": "1"})
 
 
 def tracked_files(root: Path) -> list[str]:
