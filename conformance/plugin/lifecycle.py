@@ -65,8 +65,8 @@ def pytest_configure(config: pytest.Config) -> None:
     plan = _plan(config, given, spec, base_url, sensitive, intrusive_allowed)  # before any request
     fatal, rtt = _preflight(config, ledger, spec, base_url) if base_url and given is None else (None, None)
     is_remote, rtt, concurrency = _remote(config, given, None if server else rtt, fatal)  # embedded: local
-    if plan is None and not fatal:  # a loopback deployment the preflight found slow
-        plan = _plan(config, given, spec, base_url, sensitive, intrusive_allowed, remote=is_remote)
+    if not fatal:  # a loopback deployment the preflight found slow
+        plan = plan or _plan(config, given, spec, base_url, sensitive, intrusive_allowed, remote=is_remote)
     _hypothesis_profile(config)
     run = RunConfig(spec=spec, profile=config.getoption("iris_profile"), seed=seed, started=started,
                     base_url=base_url, target="embedded reference server" if server else "external deployment",
@@ -203,10 +203,14 @@ def _waivers(config: pytest.Config, spec: specs.Spec, started: str) -> waiving.W
 
 
 def _plan(config: pytest.Config, given: dict | None, spec: specs.Spec, base_url: str | None, sensitive: bool,
-          intrusive_allowed: bool, remote: bool = False) -> RequestPlan | None:
-    """The requests the run will send, made before its first request against a remote or sensitive
-    deployment (in the controller); ``--max-requests`` below it against a sensitive one is a usage error."""
-    if given is not None or not planning.needs_plan(base_url, sensitive, remote):
+          intrusive_allowed: bool, remote: bool | None = None) -> RequestPlan | None:
+    """The requests the run will send (in the controller): before the preflight (``remote`` None)
+    against a sensitive deployment or one not on loopback, after it against a loopback one it found
+    slow (``remote``). ``--max-requests`` below it against a sensitive deployment is a usage error."""
+    if given is not None or not base_url:
+        return None
+    early = planning.needs_plan(base_url, sensitive)
+    if not (early if remote is None else remote and not early):
         return None
     return planning.before_run(config, spec, sensitive, intrusive_allowed)
 

@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -60,7 +61,8 @@ class PlanOptions:
         spec = spec or state.config.spec
         allowed = state.config.intrusive_allowed if intrusive_allowed is None else intrusive_allowed
         keys = frozenset(role for role, (_, _, dest) in KEY_OPTIONS.items() if config.getoption(dest))
-        return cls(profile=config.getoption("iris_profile"), spec=str(spec.path), overlays=tuple(spec.overlay_paths),
+        return cls(profile=config.getoption("iris_profile"), spec=str(Path(spec.path).resolve()),
+                   overlays=tuple(spec.overlay_paths),
                    selection=Selection(requirements.parse_selection(config.getoption("iris_requirements")),
                                        allowed, keys),
                    max_rps=config.getoption("iris_max_rps") or None)
@@ -117,11 +119,9 @@ def refusal(options: PlanOptions, tests: list[PlannedTest], plan: RequestPlan, b
     return planning.refusal(plan, budget, fits)
 
 
-def needs_plan(base_url: str | None, sensitive: bool, remote: bool = False) -> bool:
-    """A run is planned before it starts against a remote or sensitive deployment."""
-    from urllib.parse import urlsplit
-
-    return bool(base_url) and (sensitive or remote or not LOOPBACK_HOSTS.fullmatch(urlsplit(base_url).hostname or ""))
+def needs_plan(base_url: str, sensitive: bool) -> bool:
+    """A run is planned before its first request against a sensitive deployment, or one not on loopback."""
+    return sensitive or not LOOPBACK_HOSTS.fullmatch(urlsplit(base_url).hostname or "")
 
 
 def before_run(config: pytest.Config, spec, sensitive: bool, intrusive_allowed: bool) -> RequestPlan | None:

@@ -176,6 +176,12 @@ class CostTable:
     profiles: dict[str, ProfileCosts]
     #: where the figures come from (the server, the seed, when), for the plan's reader
     source: str
+    #: profile -> the runs its figures are the mean of
+    runs: dict[str, int] = field(default_factory=dict)
+
+    def describe(self, profile: str) -> str:
+        runs = self.runs.get(profile, 1)
+        return f"{self.source}{f'; the mean of {runs} runs' if runs > 1 else ''}"
 
     @classmethod
     def load(cls, path: Path | str = COSTS_PATH) -> "CostTable":
@@ -186,8 +192,9 @@ class CostTable:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CostTableError(f"the cost table {path} cannot be read ({exc}); "
                                  "`python benchmarks/calibrate_plan.py` writes it") from None
-        return cls(profiles, f"measured on {about['server']} with --seed {about['seed']} "
-                             f"({about['suite_version']}, {about['date']})")
+        return cls(profiles, f"measured on {about['server']} from --seed {about['seed']} ({about['suite_version']}, "
+                             f"{about['date']})", {name: len(p["measured"].get("runs", [0]))
+                                                   for name, p in data["profiles"].items() if "measured" in p})
 
     def of(self, profile: str, intrusive_allowed: bool = True) -> ProfileCosts:
         """The costs of ``profile``'s tests, in a run that runs the intrusive tests or not."""
@@ -287,7 +294,7 @@ def make_plan(table: CostTable, profile: str, tests: Iterable[PlannedTest], sele
               max_rps: float | None = None) -> RequestPlan:
     """The plan of a run of ``profile`` that collected ``tests`` and runs those ``selection`` keeps."""
     costs = table.of(profile, selection.intrusive_allowed)
-    plan = RequestPlan(profile, fixed=dict(costs.fixed), source=table.source, max_rps=max_rps or None)
+    plan = RequestPlan(profile, fixed=dict(costs.fixed), source=table.describe(profile), max_rps=max_rps or None)
     for test in tests:
         why = selection.excludes(test)
         if why:

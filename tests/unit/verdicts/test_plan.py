@@ -133,7 +133,7 @@ def test_the_cost_table_is_read_from_its_file(tmp_path):
     table = CostTable.load(path)
     assert table.of("smoke").tests == {"t": {"primary": 1}}
     assert table.of("smoke", intrusive_allowed=False).tests == {"t": {"primary": 2}}
-    assert "measured on a server with --seed 1" in table.source
+    assert "measured on a server from --seed 1" in table.source
     with pytest.raises(CostTableError, match="no figures for --profile thorough"):
         table.of("thorough")
     path.write_text("{}")
