@@ -370,6 +370,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     run = state.config
     lines = [f"iris-conformance: {k}: {v}" for k, v in run.meta.items() if k != "Overlays"]
+    if run.plan:  # (the last fact)
+        lines += [f"iris-conformance:   {line}" for line in run.plan.lines()[1:]]
     if run.spec.overlays:
         actions = [a for o in run.spec.overlays for a in o.actions]
         lines.append(f"iris-conformance: Overlays: this verdict assumes {len(actions)} deviations from the "
@@ -377,8 +379,6 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         lines += [f"iris-conformance:   [{n}] {a.line()}" for n, a in enumerate(actions, 1)]
     else:
         lines.append(f"iris-conformance: Overlays: {run.meta.get('Overlays')}")
-    if run.plan:
-        lines += [f"iris-conformance:   {line}" for line in run.plan.lines()[1:]]
     if state.judged.fatal:
         lines.insert(0, f"iris-conformance: CANNOT JUDGE: {state.judged.fatal}")
     return lines

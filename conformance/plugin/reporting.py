@@ -437,6 +437,8 @@ class ConformanceRun:
         document = self.document or self.state.judged.verdicts.document(self._meta(session))
         facts = [(k, v) for k, v in self.state.config.meta.items()]
         facts.append(("Sent", self.state.runtime.ledger.totals().describe()))
+        if document["meta"].get("plan"):
+            facts.append(("Planned", plan_line(document["meta"]["plan"]).removeprefix("plan: ")))
         facts.append(("Finished", document["meta"].get("finished", "")))
         prefix.append(html_report.assets() + html_report.banner(document, facts) + html_report.matrix(document))
 
