@@ -27,7 +27,6 @@ another family are fetched for its own tests.
 from __future__ import annotations
 
 import json
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
