@@ -9,7 +9,8 @@ Sections (all by default):
   profiles    the suite's ``smoke`` and ``default`` profiles and plain ``st run specs/openapi.yaml --checks all``
               against the same reference server (its default data set), side by side: medians over --runs of
               wall time, requests sent, requests per second and the peak memory of the test process. Requests
-              are counted by the server (``--stats-file``), so the suite and schemathesis are counted alike.
+              are counted by the server (``--stats-file``), so the suite and schemathesis are counted alike. For
+              each profile, the suite's plan of the run (``iris-conformance plan``) beside what it sent.
   throughput  the reference server's throughput on a list endpoint under load from separate processes,
               beside a bare Starlette hello-world on the same machine (the ceiling).
   scale       wall time and requests of ``smoke`` and ``default`` at --sizes records per tenant
@@ -209,6 +210,9 @@ class Run:
     verdicts: dict[str, str] | None = None  # the suite's verdict per requirement (conformance.json)
     reports: list[str] | None = None  # the suite's reports that were written (of REPORTS)
     failures: list[str] | None = None  # st run's failures, "OPERATION CHECK-CODE" (its JUnit report)
+    planned: int | None = None  # the suite's plan of the run (conformance.json meta.plan), in all
+    planned_primary: int | None = None  # ... and with the primary key
+    sent_primary: int | None = None  # what the suite counted with the primary key
 
     def __post_init__(self) -> None:
         self.rps = self.requests / self.wall if self.wall else 0.0
@@ -225,8 +229,12 @@ def suite_run(server: Server, profile: str, *, counted_by_server: bool, expected
     if status not in expected_status:
         print(f"  ! suite --profile {profile} exited {status}:\n{tail}", file=sys.stderr)
     counted = int(doc.get("meta", {}).get("requests") or 0)
+    plan = doc.get("meta", {}).get("plan") or {}
     return Run(f"suite {profile}", wall, counted, peak, status, suite_counted=counted if counted_by_server else None,
-               verdicts={r["id"]: r["verdict"] for r in doc.get("requirements", [])}, reports=written)
+               verdicts={r["id"]: r["verdict"] for r in doc.get("requirements", [])}, reports=written,
+               planned=plan.get("total", {}).get("planned"),
+               planned_primary=plan.get("by_key", {}).get("primary", {}).get("planned"),
+               sent_primary=(doc.get("meta", {}).get("requests_by_key") or {}).get("primary"))
 
 
 def st_run(server: Server) -> Run:
@@ -263,6 +271,9 @@ def median_run(runs: list[Run]) -> Run:
               statistics.median(r.peak_mb for r in runs), max(r.exit_status for r in runs))
     counted = [r.suite_counted for r in runs if r.suite_counted is not None]
     out.suite_counted = int(statistics.median(counted)) if counted else None
+    out.planned, out.planned_primary = pick.planned, pick.planned_primary  # the same plan for every run
+    primary = [r.sent_primary for r in runs if r.sent_primary is not None]
+    out.sent_primary = int(statistics.median(primary)) if primary else None
     return out
 
 
@@ -288,6 +299,12 @@ def section_profiles(runs: int) -> dict:
         print(f"  {name}: the suite counted {r.suite_counted} requests, the server served {r.requests}"
               + (" (every request went through the suite's budget)" if gap == 0 else
                  f" ({gap} sent outside the suite's session: not budgeted)"))
+    for name in PROFILES:
+        r = table[name]
+        if r.planned and r.suite_counted:
+            print(f"  {name}: planned {r.planned:,} requests before the run, sent {r.suite_counted:,} "
+                  f"({(r.suite_counted - r.planned) / r.planned:+.1%}); primary key planned {r.planned_primary:,}, "
+                  f"sent {r.sent_primary:,} ({(r.sent_primary - r.planned_primary) / r.planned_primary:+.1%})")
     return {"runs": {n: [asdict(r) for r in rs] for n, rs in results.items()},
             "median": {n: asdict(r) for n, r in table.items()}}
 

@@ -11,13 +11,17 @@ an evidence bundle.
                                                                 the code (docs/conformance-index.md)
     iris-conformance adapt --base-url URL                      draft an overlay for a deployment (key:
                      [-o FILE] [--max-rps R] [--max-requests N]  IRIS_API_KEY) from at most 200 requests
+    iris-conformance plan [--profile P] [--requirements IDS]    the requests a run will send, per requirement
+                     [--base-url URL] [--allow-intrusive] ...    family and key, and how long they take; sends none
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
 
 USAGE = __doc__
 
@@ -45,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         return _verify(rest)
     if command == "index":
         return _index(rest)
+    if command == "plan":
+        return _plan(rest)
     print(f"unknown command {command!r}\n\n{USAGE.strip()}", file=sys.stderr)
     return 2
 
@@ -160,6 +166,73 @@ def _index(argv: list[str]) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(f"wrote {args.output}")
+    return 0
+
+
+def _plan(argv: list[str]) -> int:
+    from conformance.contract.requirements import parse_selection
+    from conformance.plugin import KEY_OPTIONS
+    from conformance.plugin import plan as planning
+    from conformance.plugin.options import PROFILES
+    from conformance.plugin.safety import judge_sensitivity
+    from conformance.contract.overlay import paths_from as overlay_paths
+    from conformance.verdicts.plan import CostTableError, Selection
+
+    parser = argparse.ArgumentParser(prog="iris-conformance plan", description=(
+        "The requests a run of the suite will send, before it sends any: per requirement family and per key, "
+        "the total, and the time they take at a pace. The suite is collected (no server is started, no request "
+        "is sent) and each test's cost is read from the cost table measured on the reference server."))
+    parser.add_argument("--profile", default="default", choices=sorted(PROFILES))
+    parser.add_argument("--requirements", metavar="IDS", help="only the tests of these requirements: IDs or prefixes")
+    parser.add_argument("--base-url", default=os.environ.get("PYTEST_BASE_URL"),
+                        help="the deployment (env PYTEST_BASE_URL): a sensitive one skips the intrusive tests; "
+                             "none: the embedded reference server")
+    parser.add_argument("--sensitive-url", default=os.environ.get("SENSITIVE_URL"), metavar="REGEX",
+                        help="base URLs that are sensitive (env SENSITIVE_URL; default: every URL not on loopback)")
+    parser.add_argument("--allow-intrusive", action="store_true", help="the intrusive tests run even if sensitive")
+    parser.add_argument("--overlay", action="append", metavar="FILE", help="an overlay (repeatable; env IRIS_OVERLAY)")
+    parser.add_argument("--spec", default=os.environ.get("IRIS_SPEC"), metavar="PATH", help="another spec (env IRIS_SPEC)")
+    parser.add_argument("--max-rps", type=float, default=float(os.environ.get("IRIS_MAX_RPS") or 0) or None,
+                        metavar="RATE", help="the pace of the plan's time (env IRIS_MAX_RPS; default: 20 per key)")
+    parser.add_argument("--max-requests", type=int, default=int(os.environ.get("IRIS_MAX_REQUESTS") or 0) or None,
+                        metavar="N", help="the run's budget: below the plan against a sensitive URL, exit 4 "
+                                          "(env IRIS_MAX_REQUESTS)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+    sensitive, why = judge_sensitivity(args.base_url, args.sensitive_url) if args.base_url else (False, "")
+    if args.profile == "thorough" and sensitive and not args.allow_intrusive:
+        print(f"--profile thorough is intrusive and {args.base_url} is sensitive (it {why}): pass "
+              "--allow-intrusive, or plan another profile", file=sys.stderr)
+        return 4
+    # the primary key is always planned (a run without it judges nothing); the others when given
+    keys = frozenset(role for role, (_, env, _) in KEY_OPTIONS.items()
+                     if role == "primary" or not args.base_url or os.environ.get(env))
+    options = planning.PlanOptions(
+        profile=args.profile, spec=str(Path(args.spec).resolve()) if args.spec else None,
+        overlays=overlay_paths(args.overlay),
+        selection=Selection(parse_selection(args.requirements), not sensitive or args.allow_intrusive, keys),
+        max_rps=args.max_rps)
+    try:
+        tests = planning.collect(options)
+        plan = planning.make(options, tests)
+    except (planning.PlanError, CostTableError) as exc:
+        print(f"iris-conformance plan: {exc}", file=sys.stderr)
+        return 4
+    refused = planning.refusal(options, tests, plan, args.max_requests) if sensitive else None
+    if args.format == "json":
+        print(json.dumps(dict(plan.to_json(), base_url=args.base_url, sensitive=sensitive,
+                              collected=len(tests), refused=refused), indent=2))
+    else:
+        target = f"{args.base_url} ({'sensitive' if sensitive else 'not sensitive'})" if args.base_url else \
+            "the embedded reference server"
+        print(f"plan of a run against {target}: sends no request")
+        for line in plan.lines():
+            print(f"  {line}")
+        if args.max_requests and not refused and args.max_requests < plan.total:
+            print(f"  --max-requests {args.max_requests:,} is below the plan: the run would stop part-way")
+    if refused:
+        print(refused, file=sys.stderr)
+        return 4
     return 0
 
 

@@ -15,7 +15,10 @@ one's ``pytest_configure`` runs as it is registered):
   preflight, xdist workers' configuration), one step per function;
 - :mod:`.evidence`: the every-response oracles on the suite's HTTP session, and their report rows;
 - :mod:`.progress`: the progress line of a long run, and what an interruption kept from running;
-- :mod:`.reporting`: verdicts per requirement, attribution, redaction, terminal/HTML/JSON reports.
+- :mod:`.reporting`: verdicts per requirement, attribution, redaction, terminal/HTML/JSON reports;
+- :mod:`.plan`: the requests a run will send (before it, against a remote or sensitive deployment)
+  and, after it, beside what it sent. A plan-only collection (``--plan-collect FILE``, what
+  ``iris-conformance plan`` runs) registers :mod:`.options`, :mod:`.lifecycle` and :mod:`.plan` only.
 
 The fixtures and the operation parametrization the conformance tests use are the suite's own
 (``conformance/suite/conftest.py``): they exist for the suite's tests only.
@@ -40,7 +43,10 @@ CONCERNS = (
     "conformance.plugin.evidence",
     "conformance.plugin.progress",
     "conformance.plugin.reporting",
+    "conformance.plugin.plan",
 )
+#: registered instead in a plan-only collection (``--plan-collect``: no server, no request, no report)
+PLAN_ONLY_CONCERNS = ("conformance.plugin.options", "conformance.plugin.lifecycle", "conformance.plugin.plan")
 
 SUITE_DIR = Path(__file__).resolve().parents[1] / "suite"
 
@@ -84,7 +90,7 @@ def is_suite_run(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if not is_suite_run(config):
         return
-    for name in CONCERNS:
+    for name in PLAN_ONLY_CONCERNS if config.getoption("iris_plan_collect", None) else CONCERNS:
         # not import_plugin: it would mark them for assertion rewriting (they assert nothing), and
         # warn when the suite's conftest imported them first
         config.pluginmanager.register(importlib.import_module(name), name)
@@ -140,6 +146,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--progress-interval", dest="iris_progress_interval", metavar="SECONDS",
                     help="on a long run, a progress line (families, requests, rate, time left) at most every "
                          "SECONDS (env IRIS_PROGRESS_INTERVAL; default 15; 0: none)")
+    group.addoption("--plan-collect", dest="iris_plan_collect", default=None, metavar="FILE",
+                    help="plan only (what `iris-conformance plan` runs, with --collect-only): write the collected tests "
+                         "to FILE; no server is started and no request is sent")
     group.addoption("--reports-dir", dest="iris_reports_dir", default="reports", metavar="DIR",
                     help="where a run of the suite writes report.html, junit.xml, conformance.json, summary.md and "
                          "manifest.json (default reports/)")

@@ -30,6 +30,7 @@ from conformance.runtime.budget import Ledger
 from conformance.runtime.client import ApiClient, make_session
 from conformance.runtime.embedded import SUITE_ARGS, EmbeddedServer
 from conformance.checks.every_response import Findings, ResponseOracle, response_hook
+from conformance.plugin import plan as planning
 from conformance.plugin import remote
 from conformance.plugin.options import KEY_OPTIONS, is_strict, register_profiles
 from conformance.plugin.safety import sensitivity
@@ -39,6 +40,7 @@ from conformance.runtime.redaction import SECRETS
 from conformance.runtime.shared_responses import SharedResponses
 from conformance.plugin import state as run_states
 from conformance.plugin.state import Judgement, RunConfig, RunState, Runtime, maybe_run_state, run_state
+from conformance.verdicts.plan import RequestPlan
 
 #: the key of the run's configuration in an xdist worker's ``workerinput``
 WORKERINPUT = "iris_conformance"
@@ -46,6 +48,8 @@ WORKERINPUT = "iris_conformance"
 
 def pytest_configure(config: pytest.Config) -> None:
     """The run's state, step by step (each step may use what the steps before it made)."""
+    if planning.plan_only(config):
+        return _plan_only(config)
     given = _from_controller(config)  # None in the controller (or a serial run)
     _markers(config)
     spec = _spec(config, given)
@@ -58,18 +62,22 @@ def pytest_configure(config: pytest.Config) -> None:
     _keys(config)
     waivers = _waivers(config, spec, started)
     sensitive, why, intrusive_allowed = _sensitivity(config, base_url)
+    plan = _plan(config, given, spec, base_url, sensitive, intrusive_allowed)  # before any request
     fatal, rtt = _preflight(config, ledger, spec, base_url) if base_url and given is None else (None, None)
     is_remote, rtt, concurrency = _remote(config, given, None if server else rtt, fatal)  # embedded: local
+    if not fatal:  # a loopback deployment the preflight found slow
+        plan = plan or _plan(config, given, spec, base_url, sensitive, intrusive_allowed, remote=is_remote)
     _hypothesis_profile(config)
     run = RunConfig(spec=spec, profile=config.getoption("iris_profile"), seed=seed, started=started,
                     base_url=base_url, target="embedded reference server" if server else "external deployment",
                     sensitive=sensitive, sensitive_why=why, intrusive_allowed=intrusive_allowed, waivers=waivers,
                     remote=is_remote, rtt=rtt, concurrency=concurrency, reports_dir=reports_dir,
-                    json_path=reports_dir / "conformance.json" if reports_dir else None)
+                    json_path=reports_dir / "conformance.json" if reports_dir else None, plan=plan)
     run = dataclasses.replace(run, meta=_facts(config, run))
     _hide_keys_from_metadata(config)
     runtime = Runtime(ledger=ledger, server=server, oracle=_oracle(spec, base_url),
-                      responses=SharedResponses(_responses_dir(ledger), salt=str(ledger.path)) if given else None)
+                      responses=SharedResponses(_responses_dir(ledger), salt=str(ledger.path)) if given else None,
+                      requests_reported=dict(ledger.sent_by_role))  # the preflight's: no test's
     verdicts = reporting.Verdicts(strict=is_strict(config), waivers=waivers, overlaid=spec.overlaid_requirements)
     state = RunState(run, runtime, Judgement(verdicts=verdicts, findings=Findings(), fatal=fatal))
     run_states.begin(config, state)
@@ -194,6 +202,33 @@ def _waivers(config: pytest.Config, spec: specs.Spec, started: str) -> waiving.W
         raise pytest.UsageError(f"the waivers cannot be used: {exc}") from None
 
 
+def _plan(config: pytest.Config, given: dict | None, spec: specs.Spec, base_url: str | None, sensitive: bool,
+          intrusive_allowed: bool, remote: bool | None = None) -> RequestPlan | None:
+    """The requests the run will send (in the controller): before the preflight (``remote`` None)
+    against a sensitive deployment or one not on loopback, after it against a loopback one it found
+    slow (``remote``). ``--max-requests`` below it against a sensitive deployment is a usage error."""
+    if given is not None or not base_url:
+        return None
+    early = planning.needs_plan(base_url, sensitive)
+    if not (early if remote is None else remote and not early):
+        return None
+    return planning.before_run(config, spec, sensitive, intrusive_allowed)
+
+
+def _plan_only(config: pytest.Config) -> None:
+    """A plan-only collection (``--plan-collect``): the spec and the markers the tests are collected
+    with, and nothing that sends a request or writes a report (no server, no ledger, no preflight)."""
+    _markers(config)
+    spec = _spec(config, None)
+    _hypothesis_profile(config)
+    started = _started(None)
+    run = RunConfig(spec=spec, profile=config.getoption("iris_profile"), seed="0", started=started, base_url=None,
+                    target="none (plan only)", sensitive=False, sensitive_why="plan only", intrusive_allowed=True,
+                    waivers=_waivers(config, spec, started))
+    run_states.begin(config, RunState(run, Runtime(ledger=None), Judgement(verdicts=reporting.Verdicts(),
+                                                                            findings=Findings())))
+
+
 def _sensitivity(config: pytest.Config, base_url: str | None) -> tuple[bool, str, bool]:
     """Whether the base URL is sensitive and why, and whether intrusive tests run against it; the
     thorough profile (intrusive) against a sensitive URL is a usage error."""
@@ -302,6 +337,7 @@ def _facts(config: pytest.Config, run: RunConfig) -> dict[str, str]:
         "Waivers": (f"{waivers.path} sha256:{waivers.sha256[:16]} ({len(waivers.waivers)} waiver"
                     f"{'s' if len(waivers.waivers) != 1 else ''})") if waivers and waivers.path else "none",
         "Started": run.started,
+        **({"Plan": run.plan.headline()} if run.plan else {}),
     }
 
 
@@ -334,6 +370,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     run = state.config
     lines = [f"iris-conformance: {k}: {v}" for k, v in run.meta.items() if k != "Overlays"]
+    if run.plan:  # (the last fact)
+        lines += [f"iris-conformance:   {line}" for line in run.plan.lines()[1:]]
     if run.spec.overlays:
         actions = [a for o in run.spec.overlays for a in o.actions]
         lines.append(f"iris-conformance: Overlays: this verdict assumes {len(actions)} deviations from the "
@@ -349,7 +387,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = maybe_run_state(config)
     run_states.end(config)
-    if state is not None and not hasattr(config, "workerinput"):
+    if state is not None and state.runtime.ledger is not None and not hasattr(config, "workerinput"):
         # the deployment's data the workers shared: it does not outlive the run
         shutil.rmtree(_responses_dir(state.runtime.ledger), ignore_errors=True)
 

@@ -28,37 +28,44 @@ import pytest
 
 from conformance.verdicts import model as reporting
 from conformance.contract import requirements
+from conformance.contract.requirements import family
 from conformance.runtime.budget import Ledger
 from conformance.plugin.state import RunState, maybe_run_state
-
-
-def family(requirement_id: str) -> str:
-    """A requirement's family: its ID's prefix (``FLT`` of ``FLT-SES-01``)."""
-    return requirement_id.split("-", 1)[0]
+from conformance.verdicts.plan import PlannedTest, format_duration
 
 
 @dataclass
 class Plan:
-    """The tests a run collected (after ``--requirements``), in order: node ID -> requirement IDs."""
+    """The tests a run collected (after ``--requirements``), in order: node ID -> requirement IDs, and
+    each as the request plan needs it (:class:`conformance.verdicts.plan.PlannedTest`)."""
     tests: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    described: dict[str, PlannedTest] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for nodeid, ids in self.tests.items():  # a plan made of requirement IDs alone
+            self.described.setdefault(nodeid, PlannedTest(nodeid.rsplit("::", 1)[-1], tuple(ids)))
 
     @classmethod
     def of(cls, items: list[pytest.Item]) -> "Plan":
-        return cls({item.nodeid: tuple(reporting.requirement_ids(item.iter_markers("requirement"))) for item in items})
+        described = {item.nodeid: PlannedTest.of(item) for item in items}
+        return cls({nodeid: test.requirements for nodeid, test in described.items()}, described)
 
     def write(self, path: Path) -> None:
         """Atomically: the controller may read it at any time."""
         partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(self.tests), encoding="utf-8")
+        partial.write_text(json.dumps({nodeid: test.to_json() for nodeid, test in self.described.items()}),
+                           encoding="utf-8")
         os.replace(partial, path)
 
     @classmethod
     def read(cls, path: Path) -> "Plan":
-        return cls({nodeid: tuple(ids) for nodeid, ids in json.loads(path.read_text(encoding="utf-8")).items()})
+        described = {nodeid: PlannedTest.from_json(test)
+                     for nodeid, test in json.loads(path.read_text(encoding="utf-8")).items()}
+        return cls({nodeid: test.requirements for nodeid, test in described.items()}, described)
 
     def families(self) -> dict[str, int]:
         """Tests collected per family, in the contract's order (a test counts in each of its families)."""
-        order = {name: n for n, name in enumerate(dict.fromkeys(map(family, requirements.registry())))}
+        order = {name: n for n, name in enumerate(requirements.families())}
         counts: dict[str, int] = {}
         for ids in self.tests.values():
             for name in dict.fromkeys(map(family, ids)):
@@ -168,14 +175,7 @@ def format_clock(seconds: float) -> str:
 
 def format_left(seconds: float | None) -> str:
     """``~40 s left``, ``~3 min left``, ``~1 h 05 min left``; ``time left unknown`` before any test finished."""
-    if seconds is None:
-        return "time left unknown"
-    if seconds < 60:
-        return f"~{max(1, round(seconds))} s left"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"~{minutes} min left"
-    return f"~{minutes // 60} h {minutes % 60:02d} min left"
+    return "time left unknown" if seconds is None else f"{format_duration(seconds)} left"
 
 
 def format_line(elapsed: float, requests: int, rate: float, left: float | None,

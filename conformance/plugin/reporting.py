@@ -7,6 +7,7 @@ and the ``--bundle`` archive."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,12 @@ from conformance.checks.failures import Failure
 from conformance.checks.failures import dump as dump_failures
 from conformance.contract.operations import OperationIndex
 from conformance.plugin.evidence import reason_repr
+from conformance.plugin import plan as planning
 from conformance.plugin import remote
 from conformance.plugin.options import is_strict
 from conformance.plugin.progress import run_progress
 from conformance.runtime.redaction import redact
+from conformance.verdicts.plan import actual_line as plan_line
 from conformance.plugin.state import RunState, maybe_run_state
 
 
@@ -43,11 +46,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         findings = state.judged.findings.take()  # every-response findings of this phase's requests
         if findings:
             report.user_properties.append((reporting.FINDINGS_PROPERTY, dump_failures(findings)))
-        if state.runtime.ledger is not None:  # the requests sent since the last phase ended: this phase's
-            sent, state.runtime.requests_reported = state.runtime.ledger.sent - state.runtime.requests_reported, state.runtime.ledger.sent
-            if sent:
-                report.user_properties.append((reporting.REQUESTS_PROPERTY, sent))
-                item.stash[_SENT] = item.stash.get(_SENT, 0) + sent
+        _phase_requests(item, state, report)
     ids = reporting.requirement_ids(item.iter_markers("requirement"))
     if _report_cannot_judge(item, call, report):
         _redact_report(report)
@@ -79,6 +78,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                                           str(item.path), item.location[1] or 0)
         return
     _redact_report(report)
+
+
+def _phase_requests(item: pytest.Item, state: RunState, report: pytest.TestReport) -> None:
+    """The requests this process sent since the last phase was reported: this phase's, in all and
+    per key role (user properties), added to the test's (its JUnit properties)."""
+    if state.runtime.ledger is None:
+        return
+    by_role = state.runtime.phase_requests()
+    if not by_role:
+        return
+    sent = sum(by_role.values())
+    report.user_properties.append((reporting.REQUESTS_PROPERTY, sent))
+    report.user_properties.append((reporting.REQUESTS_BY_KEY_PROPERTY, json.dumps(by_role)))
+    item.stash[_SENT] = item.stash.get(_SENT, 0) + sent
+    total = item.stash.setdefault(_SENT_BY_KEY, {})
+    for role, n in by_role.items():
+        total[role] = total.get(role, 0) + n
 
 
 def _typed_failures(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
@@ -117,8 +133,9 @@ def _failure_text(call: pytest.CallInfo, failures: list[Failure]) -> str:
 
 
 _VIOLATED = pytest.StashKey[list]()
-#: the requests a test sent, over its phases (a JUnit property of the testcase)
+#: the requests a test sent, over its phases, in all and per key role (JUnit properties of the testcase)
 _SENT = pytest.StashKey[int]()
+_SENT_BY_KEY = pytest.StashKey[dict]()
 
 
 def _apply_waivers(state: RunState | None, report: pytest.TestReport, violated: list[str]) -> None:
@@ -142,12 +159,13 @@ def _apply_waivers(state: RunState | None, report: pytest.TestReport, violated: 
 def _junit_properties(item: pytest.Item, report: pytest.TestReport, ids: list[str]) -> None:
     """The teardown report's properties are what JUnit writes for the testcase: one ``requirement``
     per requirement of the test, one ``violated_requirement`` per requirement its violation named, and
-    ``requests``: how many the test sent."""
+    ``requests``: how many the test sent, ``requests_by_key``: how many with each key role (JSON)."""
     for rid in ids:
         report.user_properties.append((reporting.JUNIT_REQUIREMENT_PROPERTY, rid))
     for rid in item.stash.get(_VIOLATED, []):
         report.user_properties.append((reporting.JUNIT_VIOLATED_PROPERTY, rid))
     report.user_properties.append((reporting.JUNIT_REQUESTS_PROPERTY, item.stash.get(_SENT, 0)))
+    report.user_properties.append((reporting.JUNIT_REQUESTS_BY_KEY_PROPERTY, json.dumps(item.stash.get(_SENT_BY_KEY, {}))))
 
 
 @pytest.hookimpl(trylast=True)
@@ -324,6 +342,7 @@ class ConformanceRun:
             self.state.config.meta, requests=totals.requests, requests_by_key=totals.by_key, rate_limited=totals.rate_limited,
             seconds_waited_for_429=round(totals.waited, 3), requests_per_second=round(totals.rate, 2),
             cannot_judge=self.state.judged.fatal, interrupted=self.interrupted, exit_status=exit_status,
+            plan=self._plan(),
             verdict=reporting.run_verdict(exit_status),
             suite_version=f"iris-conformance {conformance.__version__}",
             spec_file={"name": spec.path.name, "version": spec.version, "sha256": spec.sha256},
@@ -335,6 +354,12 @@ class ConformanceRun:
             profile=self.config.getoption("iris_profile"), seed=str(self.config.getoption("hypothesis_seed")),
             strict=is_strict(self.config), started=self.state.config.started,
             finished=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat())
+
+    def _plan(self) -> dict[str, Any] | None:
+        """``meta.plan``: the requests planned beside those sent (see :mod:`conformance.plugin.plan`)."""
+        progress = run_progress(self.config)
+        collected = list(progress.plan.described.values()) if progress else []
+        return planning.after_run(self.config, self.state, collected)
 
     def _write_summary(self) -> None:
         text = summaries.render(self.document)
@@ -394,6 +419,8 @@ class ConformanceRun:
         for use in verdicts.waiver_uses():
             terminalreporter.write_line(f"waiver   {use.waiver.requirement:11} {use.status}: {redact(use.why)}")
         terminalreporter.write_line("sent: " + self.state.runtime.ledger.totals().describe())
+        if self.document is not None and self.document["meta"].get("plan"):
+            terminalreporter.write_line(plan_line(self.document["meta"]["plan"]))
         costly = verdicts.requests_by_requirement()[:10]
         if costly:
             terminalreporter.write_line("requests per requirement (most first): "
@@ -410,6 +437,8 @@ class ConformanceRun:
         document = self.document or self.state.judged.verdicts.document(self._meta(session))
         facts = [(k, v) for k, v in self.state.config.meta.items()]
         facts.append(("Sent", self.state.runtime.ledger.totals().describe()))
+        if document["meta"].get("plan"):
+            facts.append(("Planned", plan_line(document["meta"]["plan"]).removeprefix("plan: ")))
         facts.append(("Finished", document["meta"].get("finished", "")))
         prefix.append(html_report.assets() + html_report.banner(document, facts) + html_report.matrix(document))
 

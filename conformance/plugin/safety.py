@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from conformance.contract import requirements
 from conformance.verdicts import model as reporting
 from conformance.plugin.state import maybe_run_state
 
@@ -20,6 +21,11 @@ def sensitivity(config: pytest.Config, base_url: str) -> tuple[bool, str]:
     source = "--sensitive-url"
     if pattern is None:
         pattern, source = config.getini("sensitive_url"), "ini sensitive_url"
+    return judge_sensitivity(base_url, pattern, source)
+
+
+def judge_sensitivity(base_url: str, pattern: str | None, source: str = "--sensitive-url") -> tuple[bool, str]:
+    """Whether ``base_url`` is sensitive under ``pattern`` (None: every URL not on loopback), and why."""
     if pattern is not None:
         sensitive = re.search(pattern, base_url) is not None
         return sensitive, f"{'matches' if sensitive else 'does not match'} {source} {pattern!r}"
@@ -37,13 +43,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if item.get_closest_marker("intrusive"):
                 item.add_marker(skip)
-    wanted = [w.strip().upper() for w in (config.getoption("iris_requirements") or "").split(",") if w.strip()]
+    wanted = requirements.parse_selection(config.getoption("iris_requirements"))
     if not wanted:
         return
     selected, deselected = [], []
     for item in items:
-        ids = reporting.requirement_ids(item.iter_markers("requirement"))
-        chosen = any(rid == w or rid.startswith(w + "-") for rid in ids for w in wanted)
+        chosen = requirements.selected(reporting.requirement_ids(item.iter_markers("requirement")), wanted)
         (selected if chosen else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)

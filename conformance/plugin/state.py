@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from conformance.runtime.embedded import EmbeddedServer
     from conformance.runtime.shared_responses import SharedResponses
     from conformance.verdicts.model import Verdicts
+    from conformance.verdicts.plan import RequestPlan
     from conformance.verdicts.waivers import Waivers
 
 
@@ -61,6 +62,9 @@ class RunConfig:
     #: where the reports go (``--reports-dir``; None in an xdist worker): manifest.json, summary.md, the inputs
     reports_dir: Path | None = None
     json_path: Path | None = None
+    #: the requests the run will send, made before its first request against a remote or sensitive
+    #: deployment (None otherwise, and in an xdist worker)
+    plan: "RequestPlan | None" = None
     #: the run's facts, shown once in the report header, the HTML report and conformance.json
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -75,8 +79,17 @@ class Runtime:
     oracle: "ResponseOracle | None" = None
     #: discovery answers shared by the run's xdist workers (None in a serial run: one process, its own caches)
     responses: "SharedResponses | None" = None
-    #: this process's ledger count when the last test phase was reported (the next phase's start)
-    requests_reported: int = 0
+    #: this process's ledger counts per key role when the last test phase was reported (the next
+    #: phase's start; the preflight's requests are no test's)
+    requests_reported: dict[str, int] = field(default_factory=dict)
+
+    def phase_requests(self) -> dict[str, int]:
+        """The requests this process sent, per key role, since the last call (roles that sent none
+        left out)."""
+        now = dict(self.ledger.sent_by_role)
+        sent = {role: n - self.requests_reported.get(role, 0) for role, n in now.items()}
+        self.requests_reported = now
+        return {role: n for role, n in sent.items() if n}
 
 
 @dataclass

@@ -118,8 +118,10 @@ class Ledger:
         self.started = started if started is not None else time.monotonic()
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         self._lock = threading.Lock()  # flock is per open file: threads of one process queue here
-        #: requests this process took from the budget (the report attributes them to tests)
+        #: requests this process took from the budget (the report attributes them to tests), in all
+        #: and per key role (:data:`KEY_ROLES`)
         self.sent = 0
+        self.sent_by_role: dict[str, int] = dict.fromkeys(KEY_ROLES, 0)
 
     @classmethod
     def create(cls, **limits) -> "Ledger":
@@ -183,6 +185,7 @@ class Ledger:
             raise BudgetExhausted(self.set_fatal(
                 f"the request budget is spent: --max-requests {self.max_requests} requests were sent"))
         self.sent += 1
+        self.sent_by_role[role if role in KEY_ROLES else "other"] += 1
         if wait > 0:
             time.sleep(wait)
 

@@ -38,10 +38,14 @@ EVIDENCE_ROW_PROPERTY = "conformance_evidence_row"
 WAIVED_PROPERTY = "conformance_waived"
 #: the requests a test phase sent (setup includes the session fixtures it was first to need)
 REQUESTS_PROPERTY = "conformance_requests"
+#: the same requests per key role (JSON: ``{"primary": 12, "other": 1}``, roles that sent none left out)
+REQUESTS_BY_KEY_PROPERTY = "conformance_requests_by_key"
 #: one JUnit property per requirement ID of a test (CI test views show them)
 JUNIT_REQUIREMENT_PROPERTY = "requirement"
 #: the JUnit property of the requests a test sent (all its phases)
 JUNIT_REQUESTS_PROPERTY = "requests"
+#: the JUnit property of the requests a test sent per key role (all its phases; JSON as above)
+JUNIT_REQUESTS_BY_KEY_PROPERTY = "requests_by_key"
 #: one JUnit property per requirement a failing (or warning, or waived) test's violation named
 JUNIT_VIOLATED_PROPERTY = "violated_requirement"
 #: a test the run could not judge any more (its skip's reason: the deployment, a budget): not judged

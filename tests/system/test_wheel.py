@@ -39,6 +39,7 @@ def test_the_wheel_holds_the_product_and_no_test_machinery(wheel):
     assert not [name for name in names if TEST_MACHINERY.search(name)]
     for product in ("conformance/specs/openapi.yaml", "conformance/contract/requirements.yaml",
                     "conformance/cli/__init__.py", "conformance/plugin/__init__.py", "conformance/suite/test_auth.py",
+                    "conformance/suite/costs.json",
                     "conformance/reference/server.py", "conformance/reference/app.py"):
         assert product in names
 
@@ -67,3 +68,8 @@ def test_the_installed_wheel_runs_the_suite_without_a_warning(wheel, tmp_path):
         {path.name for path in (workdir / "reports").iterdir()}
     # the command's exit status is pytest's: 5, no test selected
     assert run("--requirements", "TRN-03", "-q", "-k", "no_such_test").returncode == 5
+    # the plan: the installed suite collected in plan-only mode, its cost table shipped
+    planned = subprocess.run([str(venv / "bin" / "iris-conformance"), "plan", "--profile", "smoke"], cwd=workdir,
+                             env=env, capture_output=True, text=True, timeout=600)
+    assert planned.returncode == 0 and "requests (primary" in planned.stdout, planned.stdout + planned.stderr
+    assert "estimated" not in planned.stdout  # the table knows every test of the suite it ships with
