@@ -1,7 +1,7 @@
 """`iris-conformance plan` and the plan of a run (conformance.plugin.plan): the plan of the reference
 server's run within 10 % of what the run sent, narrowed by --requirements and by a sensitive base URL,
 a budget below it refused against a sensitive deployment, and no request sent to plan. The pure
-parts: tests/unit/verdicts/test_plan.py."""
+parts: tests/unit/verdicts/test_run_plan.py."""
 
 from __future__ import annotations
 

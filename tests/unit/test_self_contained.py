@@ -41,3 +41,16 @@ def test_no_tracked_file_mentions_a_path_outside_the_repository():
 def test_the_contract_and_the_vendor_docs_are_in_the_repository():
     assert contract.CONTRACT == ROOT / "docs" / "contract.md" and contract.CONTRACT.is_file()
     assert (ROOT / "docs" / "iris-external-api-docs.txt").is_file()
+
+
+def test_no_two_test_modules_share_a_basename():
+    """pytest's default import mode (rootdir-relative, no __init__.py) imports test modules by their
+    basename: two files called test_plan.py collect in one order on a laptop and fail with "import file
+    mismatch" in CI's other order."""
+    seen: dict[str, list[str]] = {}
+    for path in tracked_files():
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] == "tests" and path.name.startswith("test_") and path.suffix == ".py":
+            seen.setdefault(path.name, []).append(str(relative))
+    shared = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    assert not shared, f"test modules that share a basename (rename one): {shared}"
