@@ -282,6 +282,26 @@ class StatusIgnoredRepository(Repository):
         return super().sessions(tenant_id, dataclasses.replace(query, status=None))
 
 
+@defect("flt-ses-02-status-condition-inverted", requirement="FLT-SES-02", component="repository",
+        description="the status condition is inverted (found by mutation): without a status the list holds no "
+                    "session, with one the filter is not applied")
+class StatusInvertedRepository(Repository):
+    def sessions(self, tenant_id, query):
+        if query.status is None:
+            return PageResult([], 0, query.paging)
+        return super().sessions(tenant_id, dataclasses.replace(query, status=None))
+
+
+@defect("flt-ses-02-status-widens-the-list", requirement="FLT-SES-02", component="repository",
+        description="the status filter is applied, but the list without one holds no session: a filtered answer "
+                    "holds records the list does not")
+class StatusWidensRepository(Repository):
+    def sessions(self, tenant_id, query):
+        if query.status is None:
+            return PageResult([], 0, query.paging)
+        return super().sessions(tenant_id, query)
+
+
 @defect("flt-ses-02-status-case-insensitive", requirement="FLT-SES-02", component="parser",
         description="the session status filter accepts stopped or Stopped instead of refusing them")
 class StatusCaseInsensitiveParser(QueryParser):
