@@ -184,10 +184,21 @@ def draw_point(data, geo: Geo, stations, max_offset_km: float) -> tuple[dict[str
     return station, lat, lng, offset
 
 
+#: How many of the stations nearest the point a neighbour-scale radius is drawn from.
+NEIGHBOURS = 5
+
+
 def draw_radius_km(data, geo: Geo, stations, lat: float, lng: float) -> float:
-    """A radius on a log scale, or one that puts another live station near the circle (inside or out)."""
-    if data.draw(st.sampled_from([True, True, True, False]), label="radius from another station"):
-        other = data.draw(st.sampled_from(stations), label="other station")
+    """A radius that puts another live station near the circle (inside or out), one of the few nearest
+    the point as often as any other (at the scale of its neighbours, where a pre-filter of latitudes or
+    longitudes that is too narrow shows; a random station of a country-wide dataset is hundreds of km
+    away), or a radius on a log scale."""
+    source = data.draw(st.sampled_from(["neighbour", "neighbour", "any station", "scale"]), label="radius from")
+    if source != "scale":
+        away = {id(s): geo.km(lat, lng, *geo.pos(s)) for s in stations}
+        pool = stations if source == "any station" else sorted(
+            (s for s in stations if away[id(s)] > 0.001), key=lambda s: away[id(s)])[:NEIGHBOURS] or stations
+        other = data.draw(st.sampled_from(pool), label="other station")
         return max(0.001, geo.km(lat, lng, *geo.pos(other)) * data.draw(st.floats(0.8, 1.2), label="radius factor"))
     return data.draw(st.sampled_from(RADIUS_SCALES_KM), label="radius scale") * data.draw(st.floats(0.2, 1.0),
                                                                                           label="radius factor")
