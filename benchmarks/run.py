@@ -67,7 +67,8 @@ from suite_runner import read_run, suite_command, suite_env  # noqa: E402
 
 SEED = 20261124
 PROFILES = ("smoke", "default")
-TARGETS = {"smoke_wall": 10.0, "default_wall": 60.0, "growth": 1.3}
+TARGETS = {"smoke_wall": 10.0, "default_wall": 60.0, "growth": 1.3, "smoke_besides_burst": 2000,
+           "default_besides_burst": 4000, "smoke_primary": 1500, "failing_ratio": 1.5, "plan_error": 0.10}
 NO_RATE_LIMIT = ("--rate-limit", "1000000000", "--rate-window", "1")
 #: The remote rig: every answer this late (ms), and this rate limit per key.
 REMOTE_LATENCY_MS = 100
@@ -80,7 +81,7 @@ KILL_SAMPLE = ("auth-04-revoked-key-accepted", "page-04-offset-off-by-one", "sor
 #: Kill runs of one tool at a time, at most this many at once: they mostly sleep on the latency and the
 #: rate limit (each defective server has its own), so the whole sample runs as one batch.
 KILL_JOBS = 8
-REMOTE_TARGETS = {"smoke_wall": 180.0, "default_wall": 600.0, "kills_per_minute_vs_st": 5.0,
+REMOTE_TARGETS = {"smoke_wall": 120.0, "default_wall": 240.0, "kills_per_minute_vs_st": 5.0,
                   "kills_per_minute_vs_st_aim": 10.0, "mock_vs_clean": 1.5}
 REPORTS = ("report.html", "junit.xml", "conformance.json")
 ST_RULE = ("st run kills a defect when it reports a failure (operation, check code) against the defective server "
@@ -213,6 +214,8 @@ class Run:
     planned: int | None = None  # the suite's plan of the run (conformance.json meta.plan), in all
     planned_primary: int | None = None  # ... and with the primary key
     sent_primary: int | None = None  # what the suite counted with the primary key
+    by_key: dict[str, int] | None = None  # what the suite counted per key role (conformance.json)
+    by_requirement: dict[str, int] | None = None  # what each requirement's tests sent (conformance.json)
 
     def __post_init__(self) -> None:
         self.rps = self.requests / self.wall if self.wall else 0.0
@@ -234,7 +237,9 @@ def suite_run(server: Server, profile: str, *, counted_by_server: bool, expected
                verdicts={r["id"]: r["verdict"] for r in doc.get("requirements", [])}, reports=written,
                planned=plan.get("total", {}).get("planned"),
                planned_primary=plan.get("by_key", {}).get("primary", {}).get("planned"),
-               sent_primary=(doc.get("meta", {}).get("requests_by_key") or {}).get("primary"))
+               sent_primary=(doc.get("meta", {}).get("requests_by_key") or {}).get("primary"),
+               by_key=dict(doc.get("meta", {}).get("requests_by_key") or {}),
+               by_requirement={r["id"]: round(r.get("requests") or 0) for r in doc.get("requirements", [])})
 
 
 def st_run(server: Server) -> Run:
@@ -274,7 +279,30 @@ def median_run(runs: list[Run]) -> Run:
     out.planned, out.planned_primary = pick.planned, pick.planned_primary  # the same plan for every run
     primary = [r.sent_primary for r in runs if r.sent_primary is not None]
     out.sent_primary = int(statistics.median(primary)) if primary else None
+    out.by_key, out.by_requirement = pick.by_key, pick.by_requirement  # the median-wall run's breakdown
     return out
+
+
+#: The requirement whose test sends the rate-limit probe's burst: "besides the burst" leaves it out.
+BURST_REQUIREMENT = "RATE-01"
+#: The failing run of the loopback failing-run ratio: one pagination defect.
+FAILING_DEFECT = "page-04-offset-off-by-one"
+
+
+def print_request_breakdown(table: dict[str, Run]) -> None:
+    """Per profile: requests in all and besides the burst, per key role, the ten most expensive requirements."""
+    for name in PROFILES:
+        r = table.get(name)
+        if r is None or not r.by_requirement:
+            continue
+        burst = r.by_requirement.get(BURST_REQUIREMENT, 0)
+        keys = ", ".join(f"{k} {n:,}" for k, n in sorted((r.by_key or {}).items(), key=lambda kv: -kv[1]))
+        print(f"  {name}: {r.suite_counted or r.requests:,} requests, {(r.suite_counted or r.requests) - burst:,} besides "
+              f"the burst ({BURST_REQUIREMENT}: {burst:,}); per key: {keys}")
+        costly = sorted(((rid, n) for rid, n in r.by_requirement.items() if n and rid != BURST_REQUIREMENT),
+                        key=lambda kv: -kv[1])[:10]
+        print(f"  {name}: the ten most expensive requirements besides the burst: "
+              + ", ".join(f"{rid} {n}" for rid, n in costly))
 
 
 # ------------------------------------------------------------------------------------ sections
@@ -299,6 +327,21 @@ def section_profiles(runs: int) -> dict:
         print(f"  {name}: the suite counted {r.suite_counted} requests, the server served {r.requests}"
               + (" (every request went through the suite's budget)" if gap == 0 else
                  f" ({gap} sent outside the suite's session: not budgeted)"))
+    print_request_breakdown(table)
+    failing = [served_run(profile, *SUITE_ARGS, "--defect", FAILING_DEFECT, expected_status=(1,))
+               for profile in ("default",) for _ in range(runs)]
+    bad, clean = median_run(failing), table["default"]
+    print(f"  failing run (default, loopback, {FAILING_DEFECT}): {bad.wall:.1f} s and {bad.requests:,} requests against "
+          f"{clean.wall:.1f} s and {clean.requests:,} clean: {bad.wall / clean.wall:.2f}x the wall, "
+          f"{bad.requests / clean.requests:.2f}x the requests (aim <= 1.5x)")
+    table["failing default"] = bad
+    breakdown = {name: {"requests": table[name].suite_counted or table[name].requests,
+                        "besides_burst": (table[name].suite_counted or table[name].requests)
+                        - (table[name].by_requirement or {}).get(BURST_REQUIREMENT, 0),
+                        "by_key": table[name].by_key or {}, "by_requirement": table[name].by_requirement or {},
+                        "planned": table[name].planned}
+                 for name in PROFILES}
+    breakdown["failing_ratio"] = bad.wall / clean.wall
     for name in PROFILES:
         r = table[name]
         if r.planned and r.suite_counted:
@@ -306,7 +349,7 @@ def section_profiles(runs: int) -> dict:
                   f"({(r.suite_counted - r.planned) / r.planned:+.1%}); primary key planned {r.planned_primary:,}, "
                   f"sent {r.sent_primary:,} ({(r.sent_primary - r.planned_primary) / r.planned_primary:+.1%})")
     return {"runs": {n: [asdict(r) for r in rs] for n, rs in results.items()},
-            "median": {n: asdict(r) for n, r in table.items()}}
+            "median": {n: asdict(r) for n, r in table.items()}, "breakdown": breakdown}
 
 
 def _load_worker(url: str, headers: dict[str, str], seconds: float, connections: int, queue) -> None:  # noqa: ANN001
@@ -554,6 +597,20 @@ def check_targets(results: dict) -> list[str]:
                      f"{med['default']['wall']:.1f} s <= {TARGETS['default_wall']:g} s")
         lines.append(f"{verdict(med['default']['wall'] <= med['st']['wall'])} default wall {med['default']['wall']:.1f} s "
                      f"<= st run --checks all {med['st']['wall']:.1f} s")
+        parts = results["profiles"]["breakdown"]
+        for profile in PROFILES:
+            aim = TARGETS[f"{profile}_besides_burst"]
+            lines.append(f"{verdict(parts[profile]['besides_burst'] <= aim)} {profile} requests besides the burst "
+                         f"{parts[profile]['besides_burst']:,} <= {aim:,}")
+            if parts[profile]["planned"]:
+                error = abs(parts[profile]["requests"] - parts[profile]["planned"]) / parts[profile]["planned"]
+                lines.append(f"{verdict(error <= TARGETS['plan_error'])} {profile} plan {parts[profile]['planned']:,} "
+                             f"within {TARGETS['plan_error']:.0%} of sent {parts[profile]['requests']:,} ({error:.1%})")
+        primary = parts["smoke"]["by_key"].get("primary", 0)
+        lines.append(f"{verdict(primary <= TARGETS['smoke_primary'])} smoke primary-key requests {primary:,} "
+                     f"<= {TARGETS['smoke_primary']:,}")
+        lines.append(f"{verdict(parts['failing_ratio'] <= TARGETS['failing_ratio'])} failing run "
+                     f"({FAILING_DEFECT}) {parts['failing_ratio']:.2f}x a clean one <= {TARGETS['failing_ratio']:g}x")
     if "remote" in results:
         lines += [f"{verdict(ok)} {text}" for ok, text in remote_targets(results["remote"])]
     if "scale" in results:

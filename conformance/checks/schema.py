@@ -37,10 +37,11 @@ _NOT_APPLICABLE = ("use_after_free", "ensure_resource_availability", "object_lev
 
 
 def schemathesis_config(spec: specs.Spec, profile: str = "default") -> SchemathesisConfig:
-    """The schemathesis configuration for ``spec`` under the suite's ``--profile``. Under ``smoke``
-    the coverage phase sends only valid boundary values: its invalid ones (every type, format and
-    bound violation of every parameter) are two thirds of the schema test's requests, and the property
-    tests' own invalid-input checks (PAGE-01, GEO-01, FLT...) cover the parameters a CI gate needs."""
+    """The schemathesis configuration for ``spec`` under the suite's ``--profile``. The coverage phase
+    (every type, format and bound violation of every parameter, and its boundary values) runs under
+    ``thorough`` only: it was about 540 of the default profile's 5,300 requests, and the property tests'
+    own edge and invalid-input checks (PAGE-01, GEO-01, the filters' near misses, the hostile battery)
+    send those inputs with an oracle of their own; the catalogue's kill table is the same without it."""
     checks: dict[str, Any] = {name: {"enabled": False} for name in _NOT_APPLICABLE}
     # Valid input is answered 2xx, or 404 for an id the tenant does not have; never 401/403/409/5xx.
     checks["positive_data_acceptance"] = {"expected-statuses": ["2xx", "404"]}
@@ -63,7 +64,7 @@ def schemathesis_config(spec: specs.Spec, profile: str = "default") -> Schemathe
         "generation": {"mode": "all", "allow-extra-parameters": False, "with-security-parameters": False},
         "checks": checks,
         "operations": operations,
-        **({"phases": {"coverage": {"enabled": False}}} if profile == "smoke" else {}),
+        **({"phases": {"coverage": {"enabled": False}}} if profile != "thorough" else {}),
     })
 
 

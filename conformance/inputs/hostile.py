@@ -1,13 +1,16 @@
 """Hostile-but-plausible parameter values (TRN-04, TRN-05: no 5xx, no leak, whatever the suite sends).
 
-Each value stands for one class of parser or database failure. The ``default`` and ``thorough``
-profiles send every class to every parameter; the ``smoke`` profile sends each parameter the classes
-that probe the parser its type goes through (:data:`BY_TYPE`): an integer parameter its overflows
-and non-numbers, a text parameter its lengths, quotes and non-ASCII. Every class still reaches some
-parameter of every operation that has one of its type, at a third of the requests.
+Each value stands for one class of parser or database failure. How many a profile sends
+(:func:`battery`): ``kind`` (smoke) sends each parameter the classes that probe the parser its type
+goes through (:data:`BY_TYPE`): an integer parameter its overflows and non-numbers, a text parameter
+its lengths, quotes and non-ASCII; ``spread`` (default) adds every other class once per operation,
+dealt over its parameters in turn, so that every class reaches every operation; ``every``
+(thorough) sends every class to every parameter.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from conformance.contract.spec import Parameter
 
@@ -53,11 +56,23 @@ def kind_of(param: Parameter) -> str:
     return param.type if param.type in ("integer", "number", "boolean") else "string"
 
 
-def values_for(param: Parameter, every_class: bool) -> dict[str, str]:
-    """The hostile values a parameter gets: every class, or its kind's (:data:`BY_TYPE`)."""
-    if every_class:
-        return dict(HOSTILE_VALUES)
-    return {label: HOSTILE_VALUES[label] for label in BY_TYPE[kind_of(param)]}
+#: The batteries, least first: see the module's docstring.
+MODES = ("kind", "spread", "every")
+
+
+def battery(params: Sequence[Parameter], mode: str) -> list[tuple[Parameter, str, str]]:
+    """(parameter, class, value) for the hostile values an operation with ``params`` gets in ``mode``."""
+    if mode not in MODES:
+        raise ValueError(f"unknown battery {mode!r}: one of {', '.join(MODES)}")
+    if mode == "every":
+        return [(p, label, value) for p in params for label, value in HOSTILE_VALUES.items()]
+    out = [(p, label, HOSTILE_VALUES[label]) for p in params for label in BY_TYPE[kind_of(p)]]
+    if mode == "spread" and params:
+        for index, (label, value) in enumerate(HOSTILE_VALUES.items()):
+            param = params[index % len(params)]
+            if label not in BY_TYPE[kind_of(param)]:
+                out.append((param, label, value))
+    return out
 
 
 def plausible_value(param: Parameter) -> str:

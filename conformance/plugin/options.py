@@ -97,7 +97,7 @@ def is_strict(config: pytest.Config) -> bool:
 
 #: How much a property test may fetch, per --profile: pages walked per list, records sampled.
 BUDGETS = {
-    "smoke": {"max_pages": 3, "samples": 3, "rate_probe": 1000, "all_hostile_values": False},
-    "default": {"max_pages": 10, "samples": 8, "rate_probe": 2000, "all_hostile_values": True},
-    "thorough": {"max_pages": 10_000, "samples": 40, "rate_probe": 5000, "all_hostile_values": True},
+    "smoke": {"max_pages": 3, "samples": 3, "rate_probe": 1000, "hostile_values": "kind"},
+    "default": {"max_pages": 10, "samples": 8, "rate_probe": 2000, "hostile_values": "spread"},
+    "thorough": {"max_pages": 10_000, "samples": 40, "rate_probe": 5000, "hostile_values": "every"},
 }

@@ -23,7 +23,7 @@ from conformance.checks.expect import expect, some
 from conformance.checks.records import detail_path, list_of
 from conformance.contract.spec import Operation, Spec
 from conformance.inputs.strategies import FEW
-from conformance.inputs.hostile import plausible_value, values_for
+from conformance.inputs.hostile import battery as hostile_battery, plausible_value
 from conformance.inputs.targets import absent_id, draw_target, live_ids
 
 #: Methods that must be refused on every defined path (HEAD is left alone: it is GET without a body).
@@ -38,22 +38,21 @@ def media_type(exchange: Exchange) -> str:
 # ------------------------------------------------------------------------------ the battery
 
 def send_battery(api: ApiClient, op: Operation, base: dict[str, Any], live: Any,
-                 every_class: bool) -> list[tuple[str, Exchange]]:
-    """Hostile values in every parameter of ``op`` (one at a time: every class, or the classes of the
-    parameter's kind, :func:`~conformance.inputs.hostile.values_for`), and every query parameter given
+                 mode: str) -> list[tuple[str, Exchange]]:
+    """Hostile values in the parameters of ``op`` (one at a time, as many as the profile's battery
+    ``mode`` sends: :func:`~conformance.inputs.hostile.battery`), and every query parameter given
     twice. ``live`` is a live id for a detail operation."""
     out: list[tuple[str, Exchange]] = []
+    for param, label, value in hostile_battery(op.parameters, mode):
+        if param.location == "path":
+            out.append((f"{param.name}: {label}", api.get(detail_path(op, value))))
+        else:
+            out.append((f"{param.name}: {label}", api.get(op.path, dict(base, **{param.name: value}))))
     for param in op.parameters:
-        name = param.name
-        for label, value in values_for(param, every_class).items():
-            if param.location == "path":
-                out.append((f"{name}: {label}", api.get(detail_path(op, value))))
-            else:
-                out.append((f"{name}: {label}", api.get(op.path, dict(base, **{name: value}))))
         if param.location == "query":
             value = plausible_value(param)
-            pairs = [(k, v) for k, v in base.items() if k != name] + [(name, value), (name, value)]
-            out.append((f"{name} given twice", api.get(op.path, pairs)))
+            pairs = [(k, v) for k, v in base.items() if k != param.name] + [(param.name, value), (param.name, value)]
+            out.append((f"{param.name} given twice", api.get(op.path, pairs)))
     if op.path_params:  # the live record, with a repeated unknown parameter for good measure
         out.append(("live id", api.get(detail_path(op, live), [("x", "1"), ("x", "2")])))
     return out
@@ -73,7 +72,7 @@ def battery(api, iris_spec, first_page, base_query, intrusive_allowed,
         if op.operation_id not in cache:
             live = live_ids(iris_spec, first_page, op)[0] if op.path_params else None
             base = {} if op.path_params else dict(base_query(op))
-            cache[op.operation_id] = send_battery(api, op, base, live, budget["all_hostile_values"])
+            cache[op.operation_id] = send_battery(api, op, base, live, budget["hostile_values"])
         return cache[op.operation_id]
 
     return get

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.contract import spec as specs
-from conformance.inputs.hostile import BY_TYPE, HOSTILE_VALUES, kind_of, values_for
+from conformance.inputs.hostile import BY_TYPE, HOSTILE_VALUES, battery, kind_of
 from conformance.inputs.targets import spread
 
 
@@ -24,15 +24,33 @@ def test_every_class_of_the_smoke_battery_reaches_a_parameter_of_its_kind(spec):
     assert kind_of(listing.parameter("isactive")) == "boolean" and kind_of(listing.parameter("search")) == "string"
     assert kind_of(spec.operation("getChargerStatus").parameter("lat")) == "number"
     # the parameters that crash a naive parser get the values that crash it
-    assert "one past int64" in values_for(listing.parameter("pagesize"), every_class=False)
-    assert "4 KB string" in values_for(listing.parameter("search"), every_class=False)
-    assert values_for(listing.parameter("search"), every_class=True) == HOSTILE_VALUES
+    kind = {(p.name, label) for p, label, _ in battery(listing.parameters, "kind")}
+    assert ("pagesize", "one past int64") in kind and ("search", "4 KB string") in kind
+    every = battery(listing.parameters, "every")
+    assert len(every) == len(HOSTILE_VALUES) * len(listing.parameters)
 
 
-def test_the_smoke_battery_is_less_than_half_of_every_class_in_every_parameter(spec):
-    params = [p for op in spec.operations.values() for p in op.parameters]
-    smoke = sum(len(values_for(p, every_class=False)) for p in params)
-    assert smoke < 0.5 * 9 * len(params)  # the former smoke battery: 9 classes in every parameter
+@pytest.mark.parametrize("mode", ["kind", "spread", "every"])
+def test_each_battery_sends_its_classes_and_every_class_reaches_every_operation_from_spread_on(spec, mode):
+    for op in spec.operations.values():
+        if not op.parameters:
+            continue
+        sent = battery(op.parameters, mode)
+        assert len(sent) == len({(p.name, label) for p, label, _ in sent})  # nothing twice
+        for param in op.parameters:  # each parameter gets its kind's classes, in every battery
+            assert set(BY_TYPE[kind_of(param)]) <= {label for p, label, _ in sent if p is param}
+        if mode != "kind":
+            assert {label for _, label, _ in sent} == set(HOSTILE_VALUES), op.operation_id
+        assert all(HOSTILE_VALUES[label] == value for _, label, value in sent)
+
+
+def test_the_batteries_grow_from_kind_to_spread_to_every(spec):
+    params = [op.parameters for op in spec.operations.values()]
+    size = {mode: sum(len(battery(ps, mode)) for ps in params) for mode in ("kind", "spread", "every")}
+    assert size["kind"] < size["spread"] < 0.5 * size["every"]
+    assert size["kind"] < 0.5 * 9 * sum(map(len, params))  # the former smoke battery: 9 classes in every parameter
+    with pytest.raises(ValueError, match="unknown battery"):
+        battery(params[0], "all")
 
 
 @pytest.mark.parametrize("cases, routes", [(9, 9), (16, 9), (3, 9), (1, 5), (5, 1)])
