@@ -7,9 +7,10 @@ request itself, never from a failure's text.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from conformance.contract.spec import Spec
@@ -31,6 +32,16 @@ class OperationIndex:
         #: (method, pattern, label), the longest template first (``/a/{id}`` before ``/a``)
         self.templates = sorted(((op.method, template_pattern(op.path), f"{op.method} {op.path}")
                                  for op in spec.operations.values()), key=lambda t: -len(t[1].pattern))
+
+    def defines_path(self, url: str, decoded: bool = False) -> bool:
+        """Whether the spec defines ``url``'s path, with any method. ``decoded``: the path as a server
+        routes it too (percent-decoded, ``..`` resolved), so that ``/customers/..%2F..%2Fetc`` is not
+        taken for a customer's detail."""
+        path = urlsplit(url).path
+        if self.base_path and path.startswith(self.base_path):
+            path = path[len(self.base_path):]
+        paths = [path, posixpath.normpath("/" + unquote(path).lstrip("/"))] if decoded else [path]
+        return all(any(pattern.fullmatch(p) for _, pattern, _ in self.templates) for p in paths)
 
     def label(self, method: str, url: str) -> str | None:
         """The label of the operation ``method url`` is a request of, or None (an undefined path, or

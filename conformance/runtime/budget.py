@@ -242,6 +242,10 @@ class Ledger:
             v.provoked_until = time.monotonic() + seconds
         self._update(set_until)
 
+    def provoked(self) -> bool:
+        """Whether the rate-limit probe is exhausting the key now (see :meth:`provoke`)."""
+        return self._update(lambda v: time.monotonic() < v.provoked_until)
+
     def pace(self, role: str = "primary") -> float | None:
         """The pace learned from 429s in force now for a key (requests per second), None while none
         taught one."""

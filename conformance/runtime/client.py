@@ -36,6 +36,13 @@ from conformance.runtime.redaction import PLACEHOLDER, redact
 DEFAULT_KEY: Any = object()
 
 
+
+#: While the rate-limit probe exhausts the key (``Ledger.provoked``), a request of another test answered
+#: 5xx twice waits ``BURST_5XX_PAUSE`` s and is sent again, at most ``BURST_5XX_WAITS`` times: a
+#: deployment that answers "over the limit" with a 500 fails RATE-01, not the tests beside the probe.
+BURST_5XX_WAITS = 5
+BURST_5XX_PAUSE = 1.0
+
 class RateLimitedTooLong(CannotJudge):
     """The deployment kept answering 429 beyond the retry budget: the suite cannot judge."""
 
@@ -168,6 +175,7 @@ class PoliteAdapter(HTTPAdapter):
         timeout = timeout if timeout is not None else self.timeout
         throttled, since = 0, 0.0  # 429s in a row for this request, and when the first came
         first: dict | None = None  # the evidence of a first attempt answered 5xx or not at all
+        burst_waits = 0  # 5xx waited out while the rate-limit probe exhausts the key
         while True:
             # the probe must be able to outrun the limit: no learned pace for it
             self.ledger.acquire(learned_pace=self.retry_429, role=self.role_of(request))
@@ -185,6 +193,12 @@ class PoliteAdapter(HTTPAdapter):
             status = response.status_code
             if status >= 500 and first is None:  # one server error is not yet a verdict: sent once more
                 first = Observed.of(Exchange(response)).to_dict()
+                continue
+            if status >= 500 and self.retry_429 and burst_waits < BURST_5XX_WAITS and self.ledger.provoked():
+                # the rate-limit probe is exhausting the key and the deployment answers that with 5xx (RATE-01's
+                # finding, made by the probe's own requests): another test's request waits, as it would a 429
+                burst_waits += 1
+                time.sleep(BURST_5XX_PAUSE)
                 continue
             if first is not None and status < 500 and status != 429:
                 self.ledger.record_transient(first, Observed.of(Exchange(response)).to_dict())

@@ -118,7 +118,6 @@ class NoAllowHeaderSerializer(Serializer):
 
 
 @defect("trn-03-undefined-path-403-gateway", requirement="TRN-03", component="serializer",
-        collateral=("ENV-01",),  # the gateway's body has no envelope and no code of the error table
         description='an undefined path gets the API gateway\'s 403 {"message": "Missing Authentication Token"}')
 class GatewayUndefinedPathSerializer(Serializer):
     def not_found(self, what: str = "Resource") -> Response:
@@ -128,7 +127,6 @@ class GatewayUndefinedPathSerializer(Serializer):
 
 
 @defect("trn-03-undefined-path-200", requirement="TRN-03", component="serializer",
-        collateral=("ENV-01",),  # a 200 list body without the list envelope's pagination
         description="a greedy catch-all route answers an undefined path 200 with an empty list")
 class CatchAllUndefinedPathSerializer(Serializer):
     def not_found(self, what: str = "Resource") -> Response:

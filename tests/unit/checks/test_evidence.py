@@ -154,3 +154,19 @@ def test_an_adapted_envelope_is_judged_in_its_own_terms(tmp_path):
     assert envelope(exchange("/tariffs/99", 404, {"code": "NOT_FOUND", "message": "no tariff 99"})) == []
     assert envelope(exchange("/tariffs/99", 404, {"success": False, "error": {"code": "NOT_FOUND"}}))
     assert envelope(exchange("/tariffs", 200, {"data": [TARIFF], "pagination": {}})) == []
+
+
+def test_an_undefined_path_is_trn_03s_alone_and_a_defined_path_is_still_judged_by_env_01(oracle):
+    gateway = {"message": "Missing Authentication Token"}
+    assert ids(oracle.check(exchange("/v2/tariffs", 403, gateway))) == set()  # TRN-03 judges it, a SHOULD
+    assert ids(oracle.check(exchange("/tariffs/1/rules", 200, {"success": True, "data": []}))) == set()
+    assert ids(oracle.check(exchange("/v2/tariffs", 404, text="<html>", content_type="text/html"))) == {"TRN-01"}
+    # a defined path: its envelope is ENV-01's, whatever the method
+    assert ids(oracle.check(exchange("/tariffs", 403, gateway))) == {"ENV-01"}
+    assert "ENV-01" in ids(oracle.check(exchange("/tariffs/7", 403, gateway, method="POST")))
+
+
+def test_a_path_parameter_that_routes_elsewhere_is_an_undefined_path(oracle):
+    catch_all = {"success": True, "data": []}
+    assert ids(oracle.check(exchange("/customers/..%2F..%2F..%2Fetc%2Fpasswd", 200, catch_all))) == set()
+    assert "ENV-01" in ids(oracle.check(exchange("/customers/c-1", 200, catch_all)))

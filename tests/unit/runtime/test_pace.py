@@ -129,3 +129,11 @@ def test_a_bad_concurrency_is_a_usage_error(text):
 
 
 # ------------------------------------------------------------------------------ real runs
+
+
+def test_the_probe_s_provoked_period_is_seen_and_ends(ledger):
+    assert not ledger.provoked()
+    ledger.provoke(0.2)
+    assert ledger.provoked()  # another test's 5xx now waits, as a 429 would (BURST_5XX_WAITS)
+    time.sleep(0.25)
+    assert not ledger.provoked()
