@@ -23,6 +23,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -126,9 +127,12 @@ class RunProgress:
                 finished[name] += 1
         return [FamilyProgress(name, finished[name], total) for name, total in self.plan.families().items()]
 
-    def unjudged_requirements(self) -> set[str]:
-        """The requirements some collected test of which was not judged."""
-        return {rid for nodeid, ids in self.plan.tests.items() if nodeid not in self.judged for rid in ids}
+    def unjudged_requirements(self, recorded: Callable[[str], bool] = lambda rid: True) -> set[str]:
+        """The requirements some collected test of which was not judged, and those of the plan none of
+        whose tests the verdicts ``recorded`` (a test a Ctrl-C stops midway under xdist may report an
+        outcome the verdicts cannot read)."""
+        return {rid for nodeid, ids in self.plan.tests.items() for rid in ids
+                if nodeid not in self.judged or not recorded(rid)}
 
     def interruption(self, session: pytest.Session, ledger: Ledger, fatal: str | None) -> Interruption | None:
         """What stopped the run early, or None when it was not stopped. A budget is named when the

@@ -323,7 +323,9 @@ class ConformanceRun:
         progress = run_progress(self.config)
         interruption = progress and progress.interruption(session, self.state.runtime.ledger, self.state.judged.fatal)
         if interruption:
-            self.state.judged.verdicts.interrupt(progress.unjudged_requirements(), interruption.reason)
+            verdicts = self.state.judged.verdicts
+            recorded = lambda rid: bool(rid in verdicts.results and verdicts.results[rid].tests)  # noqa: E731
+            verdicts.interrupt(progress.unjudged_requirements(recorded), interruption.reason)
             if interruption.kind == "ctrl-c":
                 self.state.judged.fatal = self.state.judged.fatal or interruption.reason
         self.interrupted = interruption.to_json(progress) if interruption else None
